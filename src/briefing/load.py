@@ -1,0 +1,279 @@
+"""Gather and validate all content into one `Project`, or report every mistake.
+
+Reads in the order a reader would check: each file on its own (YAML, then the
+schema), then the references between files. Nothing is raised until all files
+have been looked at, so the editor gets the whole list at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from briefing.errors import Problems
+from briefing.model import SLUG, Brief, Catalog, Partner, Project, Publisher
+from briefing.text import Text
+from briefing.yamlsource import Path_, SourceMap, dotted, read_yaml
+
+CONTENT = "content"
+CATALOGS = "templates/i18n"
+
+
+def load_project(root: Path, *, allow_fallback: bool = False) -> Project:
+    """Load content/ and the language catalogs under `root`; raise BuildFailed."""
+    problems = Problems(root)
+    content = root / CONTENT
+    sources: dict[int, SourceMap] = {}
+
+    def read(file: Path, model: type[BaseModel], **injected: str) -> Any:
+        found = read_yaml(file, problems)
+        if found is None:
+            return None
+        data, source = found
+        if not isinstance(data, dict):
+            problems.add(file, 1, 1, "the file is not a mapping", expected="`key: value` lines")
+            return None
+        for key, value in injected.items():
+            if key in data:
+                line, col = source.locate((key,), key=True)
+                problems.add(file, line, col, f"`{key}` comes from the file name",
+                             field=key, expected="no such key")
+                return None
+            if not SLUG.fullmatch(value):
+                problems.add(file, 1, 1, f"file name `{value}` is not a valid {key}",
+                             expected="lowercase letters, digits and hyphens, like `iom`")
+                return None
+            data = {key: value, **data}
+        try:
+            record = model.model_validate(data)
+        except ValidationError as err:
+            report_validation(err, model, source, problems)
+            return None
+        sources[id(record)] = source
+        return record
+
+    publisher = read(content / "publisher.yaml", Publisher) if (
+        content / "publisher.yaml").is_file() else _missing(problems, content / "publisher.yaml")
+    partners = {}
+    for file in sorted((content / "partners").glob("*.yaml")):
+        partner = read(file, Partner, id=file.stem)
+        if partner is not None:
+            partners[partner.id] = partner
+    briefs = []
+    for file in sorted((content / "briefs").glob("*.yaml")):
+        brief = read(file, Brief, slug=file.stem)
+        if brief is not None:
+            briefs.append(brief)
+    catalogs = {}
+    for file in sorted((root / CATALOGS).glob("*.yaml")):
+        catalog = read(file, Catalog)
+        if catalog is not None:
+            catalogs[catalog.language] = catalog
+    if not briefs and not problems.items:
+        problems.add(content / "briefs", 1, 1, "there are no briefs",
+                     expected="at least one content/briefs/<slug>.yaml")
+    problems.raise_if_any()
+
+    project = Project(publisher, partners, tuple(briefs), catalogs)
+    check_references(project, sources, problems, allow_fallback=allow_fallback)
+    problems.raise_if_any()
+    return project
+
+
+def check_references(
+    project: Project, sources: dict[int, SourceMap], problems: Problems, *, allow_fallback: bool
+) -> None:
+    """Cross-file checks: ids resolve, dates agree, every language is complete."""
+    for partner in project.partners.values():
+        source = sources[id(partner)]
+        for i, agreement in enumerate(partner.agreements):
+            if agreement.ratified and agreement.ratified < agreement.signed:
+                _add(problems, source, ("agreements", i, "ratified"),
+                     f"ratified on {agreement.ratified} before it was signed on {agreement.signed}",
+                     "a ratification date on or after the signing date")
+    _check_catalogs(project, sources, problems)
+    for brief in project.briefs:
+        source = sources[id(brief)]
+        if brief.date.precision != "day":
+            _add(problems, source, ("date",), f"`{brief.date}` is not a full date",
+                 "the issue date as YYYY-MM-DD")
+        source_ids = {s.id for s in brief.sources}
+        for path, ref in _references(brief):
+            known = source_ids if path[-1] == "source" else project.partners
+            if ref not in known:
+                what = "source" if path[-1] == "source" else "partner"
+                hint = difflib.get_close_matches(ref, list(known), n=1)
+                _add(problems, source, path, f"no {what} with id `{ref}`"
+                     + (f"; did you mean `{hint[0]}`?" if hint else ""),
+                     f"the id of a {'source of this brief' if what == 'source' else 'file in content/partners/'}")
+        for field in ("sections", "sources"):
+            seen: set[str] = set()
+            for i, item in enumerate(getattr(brief, field)):
+                if item.id in seen:
+                    _add(problems, source, (field, i, "id"), f"id `{item.id}` is used twice",
+                         "ids unique within the brief")
+                seen.add(item.id)
+        for i, language in enumerate(brief.languages):
+            if language not in project.catalogs:
+                _add(problems, source, ("languages", i), f"no catalog for language `{language}`",
+                     f"a file {CATALOGS}/{language}.yaml")
+        if not allow_fallback:
+            _check_translations(project, brief, sources, problems)
+
+
+def _check_translations(
+    project: Project, brief: Brief, sources: dict[int, SourceMap], problems: Problems
+) -> None:
+    records: list[BaseModel] = [brief, project.publisher]
+    records += [project.partners[p] for p in _partner_ids(brief) if p in project.partners]
+    for record in records:
+        for path, text in texts(record):
+            for language in brief.languages:
+                if text.in_language(language) is None:
+                    _add(problems, sources[id(record)], path, f"no '{language}' text",
+                         f"a translation for every language of brief `{brief.slug}`")
+
+
+def _check_catalogs(project: Project, sources: dict[int, SourceMap], problems: Problems) -> None:
+    every = set().union(*(c.labels for c in project.catalogs.values())) if project.catalogs else set()
+    for catalog in project.catalogs.values():
+        for name in sorted(every - set(catalog.labels)):
+            _add(problems, sources[id(catalog)], ("labels",), f"no label `{name}`",
+                 "the same labels in every catalog")
+
+
+def _references(brief: Brief) -> Iterator[tuple[Path_, str]]:
+    for i, ref in enumerate(brief.partners):
+        yield ("partners", i), ref
+    for s, section in enumerate(brief.sections):
+        at: Path_ = ("sections", s)
+        for field in ("partners", "agreements"):
+            for i, ref in enumerate(getattr(section, field)):
+                yield at + (field, i), ref
+        for i, training in enumerate(section.trainings):
+            if training.organiser:
+                yield at + ("trainings", i, "organiser"), training.organiser
+        for i, meeting in enumerate(section.meetings):
+            yield at + ("meetings", i, "partner"), meeting.partner
+        for i, quote in enumerate(section.quotes):
+            if quote.source:
+                yield at + ("quotes", i, "source"), quote.source
+
+
+def _partner_ids(brief: Brief) -> list[str]:
+    return [ref for path, ref in _references(brief) if path[-1] != "source"]
+
+
+def texts(value: Any, path: Path_ = ()) -> Iterator[tuple[Path_, Text]]:
+    """Every Text in a record, with its path: for translation and glyph checks."""
+    if isinstance(value, Text):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from texts(getattr(value, name), path + (name,))
+    elif isinstance(value, tuple):
+        for i, item in enumerate(value):
+            yield from texts(item, path + (i,))
+
+
+# --- turning pydantic's errors into the editor's -------------------------------
+
+def report_validation(
+    err: ValidationError, model: type[BaseModel], source: SourceMap, problems: Problems
+) -> None:
+    for error in err.errors(include_url=False):
+        loc: Path_ = tuple(error["loc"])
+        kind, ctx = error["type"], error.get("ctx", {})
+        if kind == "extra_forbidden":
+            allowed = field_names(model, loc[:-1])
+            hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+            message = f"unknown key `{loc[-1]}`" + (f"; did you mean `{hint[0]}`?" if hint else "")
+            line, col = source.locate(loc, key=True)
+            problems.add(source.file, line, col, message, dotted(loc),
+                         "one of " + ", ".join(allowed))
+            continue
+        if kind == "missing":
+            line, col = source.locate(loc[:-1])
+            problems.add(source.file, line, col, f"required key `{loc[-1]}` is missing",
+                         dotted(loc[:-1]) or "", f"a `{loc[-1]}:` line")
+            continue
+        message, expected = _wording(kind, error, ctx)
+        line, col = source.locate(loc)
+        problems.add(source.file, line, col, message, dotted(loc), expected)
+
+
+def _wording(kind: str, error: dict[str, Any], ctx: dict[str, Any]) -> tuple[str, str]:
+    shown = error.get("input")
+    shown = f"`{shown}`" if isinstance(shown, str) else "this value"
+    if kind == "string_pattern_mismatch":
+        pattern = ctx.get("pattern", "")
+        if pattern.startswith("^https"):
+            return f"{shown} is not an https address", "a URL starting with https://"
+        if "a-z0-9" in pattern:
+            return f"{shown} is not a valid id", "lowercase letters, digits and hyphens, like `iom`"
+        return f"{shown} is not a language code", "a code such as en, az, ru"
+    if kind == "literal_error":
+        return f"{shown} is not one of the choices", ctx.get("expected", "")
+    if kind in ("string_type", "str_type"):
+        return "this is not text", "a string"
+    if kind in ("tuple_type", "list_type"):
+        return "this is not a list", "a list of `- item` lines"
+    if kind in ("model_type", "model_attributes_type", "dict_type", "mapping_type"):
+        return "this is not a mapping", "`key: value` lines"
+    if kind == "too_short":
+        return "too few items", f"at least {ctx.get('min_length')}"
+    if kind == "string_too_long":
+        return "this text is too long", f"at most {ctx.get('max_length')} characters"
+    if kind == "string_too_short":
+        return "this text is empty", "some text"
+    message = error["msg"]
+    if "(expected " in message:
+        message, _, rest = message.partition(" (expected ")
+        return message, rest.rstrip(")")
+    return message[0].lower() + message[1:], ""
+
+
+def field_names(model: type[BaseModel], loc: Path_) -> list[str]:
+    """The keys allowed at `loc` inside `model`: for "did you mean" suggestions."""
+    current: Any = model
+    for part in loc:
+        current = _without_none(current)
+        if isinstance(part, int):
+            current = typing.get_args(current)[0] if typing.get_origin(current) is tuple else None
+        elif _is_record(current) and part in current.model_fields:
+            current = current.model_fields[part].annotation
+        else:
+            return []
+    current = _without_none(current)
+    if not _is_record(current):
+        return []
+    return [name for name in current.model_fields if name not in ("id", "slug")]
+
+
+def _without_none(annotation: Any) -> Any:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        options = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        return options[0] if len(options) == 1 else annotation
+    return annotation
+
+
+def _is_record(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _add(problems: Problems, source: SourceMap, path: Path_, message: str, expected: str) -> None:
+    line, col = source.locate(path)
+    problems.add(source.file, line, col, message, dotted(path), expected)
+
+
+def _missing(problems: Problems, file: Path) -> None:
+    problems.add(file, 1, 1, "file is missing", expected="the publisher's name and short name")
+    return None
+
+
