@@ -66,3 +66,7 @@ class Problems:
     def raise_if_any(self) -> None:
         if self.items:
             raise BuildFailed(self.items)
+
+
+class UsageError(Exception):
+    """The command line asked for something that does not exist (exit code 2)."""

@@ -1,0 +1,108 @@
+"""The build, top to bottom: gather, validate, render every HTML, write.
+
+Nothing is written until every selected edition has rendered in every format,
+so a mistake anywhere leaves the previous good outputs exactly as they were.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from briefing.errors import BuildFailed, Problem, UsageError
+from briefing.load import load_project
+from briefing.model import Project
+from briefing.output import remove_stale_temporaries, write_atomically
+from briefing.render.html import Edition, check_templates, environment, render_html
+
+OUTPUT = "output"
+FORMATS = ("pdf", "docx")
+# Writers are imported only when a build needs them: `check` stays fast.
+WRITERS = {"pdf": "briefing.render.pdf:write_pdf", "docx": "briefing.render.docx:write_docx"}
+
+
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    size: int
+    seconds: float
+
+
+def check(root: Path) -> Project:
+    """Validate content and compile every template; raise BuildFailed."""
+    project = load_project(root)
+    problems = check_templates(environment(root))
+    if problems:
+        raise BuildFailed(problems)
+    return project
+
+
+def build(
+    root: Path,
+    slugs: Sequence[str] = (),
+    languages: Sequence[str] = (),
+    formats: Sequence[str] = FORMATS,
+    report: Callable[[Written], None] = lambda written: None,
+) -> list[Written]:
+    """Build the selected editions; return what was written."""
+    project = load_project(root)
+    editions = select(project, slugs, languages)
+    env = environment(root)
+
+    problems: list[Problem] = []
+    html: dict[Edition, str] = {}
+    for edition in editions:
+        try:
+            html[edition] = render_html(env, project, edition)
+        except BuildFailed as failed:
+            problems += failed.problems
+    if problems:
+        raise BuildFailed(problems)
+
+    rendered: list[tuple[Path, bytes, float]] = []
+    for edition, document in html.items():
+        for fmt in formats:
+            started = time.perf_counter()
+            try:
+                data = _writer(fmt)(document, edition, root)
+            except BuildFailed as failed:
+                problems += failed.problems
+                continue
+            path = root / OUTPUT / edition.brief.slug / f"{edition.name}.{fmt}"
+            rendered.append((path, data, time.perf_counter() - started))
+    if problems:
+        raise BuildFailed(problems)
+
+    remove_stale_temporaries(root / OUTPUT)
+    written = []
+    for path, data, seconds in rendered:
+        write_atomically(path, data)
+        written.append(Written(path, len(data), seconds))
+        report(written[-1])
+    return written
+
+
+def select(project: Project, slugs: Sequence[str], languages: Sequence[str]) -> list[Edition]:
+    """The editions asked for: every declared language of every brief by default."""
+    known = {brief.slug: brief for brief in project.briefs}
+    for slug in slugs:
+        if slug not in known:
+            raise UsageError(f"no brief `{slug}` (briefs: {', '.join(sorted(known))})")
+    chosen = [known[slug] for slug in slugs] if slugs else list(project.briefs)
+    editions = [
+        Edition(brief, language)
+        for brief in chosen
+        for language in brief.languages
+        if not languages or language in languages
+    ]
+    if not editions:
+        raise UsageError(f"no brief is published in {', '.join(languages)}")
+    return editions
+
+
+def _writer(fmt: str) -> Callable[[str, Edition, Path], bytes]:
+    module, _, name = WRITERS[fmt].partition(":")
+    return getattr(importlib.import_module(module), name)

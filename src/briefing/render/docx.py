@@ -1,0 +1,415 @@
+"""The same HTML -> DOCX, walked element by element into Word constructs.
+
+The writer knows a documented subset of HTML (docs/templates.md). Each block
+element becomes one Word paragraph (or table), so the DOCX says exactly what
+the PDF says; an element outside the subset is an error naming it, never
+silently dropped. Styles come by name from templates/reference.docx.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import lxml.html
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.enum.section import WD_SECTION
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from lxml.html import HtmlElement
+
+from briefing.errors import BuildFailed, Problem
+from briefing.render.html import ENTRY, TEMPLATES, Edition
+
+REFERENCE = "reference.docx"
+_SPACE = re.compile(r"[ \t\n\r\f]+")
+
+CONTAINERS = {"section", "article", "div", "aside", "figure", "blockquote", "main"}
+INLINE = {"strong", "b", "em", "i", "a", "span", "br"}
+BLOCK_STYLES = {"h1": "Heading 1", "h2": "Heading 2", "h3": "Heading 3", "p": "Normal",
+                "figcaption": "Caption", "caption": "Caption", "dt": "Definition Term",
+                "dd": "Definition"}
+SUPPORTED = sorted(CONTAINERS | INLINE | set(BLOCK_STYLES) | {
+    "html", "head", "body", "header", "footer", "nav", "ul", "ol", "li", "dl", "table",
+    "thead", "tbody", "tr", "th", "td"})
+
+
+class Unsupported(Exception):
+    def __init__(self, element: HtmlElement) -> None:
+        self.element = element
+
+
+@dataclass(frozen=True)
+class RunStyle:
+    bold: bool = False
+    italic: bool = False
+    link: str | None = None
+
+
+def write_docx(html: str, edition: Edition, root: Path) -> bytes:
+    """Walk `html` into a DOCX built on reference.docx; same input, same bytes."""
+    tree = lxml.html.document_fromstring(html)
+    doc = Document(str(root / TEMPLATES / REFERENCE))
+    _clear_body(doc)
+    writer = _Writer(doc, _language_tag(tree))
+    try:
+        writer.properties(tree, edition)
+        writer.page_furniture(tree)
+        for child in tree.body:
+            if child.tag not in ("header", "footer"):
+                writer.block(child, doc)
+    except Unsupported as err:
+        raise BuildFailed([Problem(
+            f"{TEMPLATES}/{ENTRY}", 1, 1,
+            f"<{err.element.tag}> is not supported by the DOCX writer (while rendering "
+            f"{edition.name}.docx)", expected="one of " + ", ".join(SUPPORTED))]) from None
+    return _reproducible(doc, edition.brief.date.first_day)
+
+
+class _Writer:
+    def __init__(self, doc: DocxDocument, language: str) -> None:
+        self.doc = doc
+        self.language = language
+        self.style_names = {s.name for s in doc.styles}
+        self.bookmarks = 0
+        self.pending_ids: list[str] = []
+
+    # -- document level -----------------------------------------------------------
+
+    def properties(self, tree: HtmlElement, edition: Edition) -> None:
+        meta = {m.get("name"): m.get("content", "") for m in tree.iter("meta") if m.get("name")}
+        props = self.doc.core_properties
+        props.title = _collapse(tree.findtext(".//title") or "")
+        props.subject = meta.get("description", "")
+        props.author = meta.get("author", "")
+        props.keywords = meta.get("keywords", "")
+        props.language = self.language
+        props.category = meta.get("briefing.marking", "")
+        props.identifier = meta.get("briefing.reference", "")
+        props.comments = ""
+        props.last_modified_by = meta.get("author", "")
+        props.revision = 1
+        issued = dt.datetime.combine(edition.brief.date.first_day, dt.time(), dt.timezone.utc)
+        props.created = props.modified = issued
+        props.last_printed = issued
+        normal = self.doc.styles["Normal"].element.get_or_add_rPr()
+        _set_language(normal, self.language)
+
+    def page_furniture(self, tree: HtmlElement) -> None:
+        """<header>/<footer> of the body -> every page's Word header and footer."""
+        section = self.doc.sections[0]
+        section.different_first_page_header_footer = True
+        for tag, part, first in (("header", section.header, section.first_page_header),
+                                 ("footer", section.footer, section.first_page_footer)):
+            element = tree.body.find(tag)
+            _remove_paragraphs(part)
+            _remove_paragraphs(first)
+            if element is None:
+                continue
+            default = tag.capitalize()
+            for child in element:
+                if child.tag != "p":
+                    raise Unsupported(child)
+                self.paragraph(child, part, self._style(child, default))
+            if len(element):  # the cover page shows the marking only
+                self.paragraph(element[0], first, self._style(element[0], default))
+
+    # -- blocks -------------------------------------------------------------------
+
+    def block(self, element: HtmlElement, parent: object, list_level: int = 0) -> None:
+        tag = element.tag
+        if not isinstance(tag, str):  # comments
+            return
+        if element.get("id"):
+            self.pending_ids.append(element.get("id"))
+        if tag in BLOCK_STYLES:
+            self.paragraph(element, parent, self._style(element, BLOCK_STYLES[tag]))
+        elif tag == "nav":
+            self.contents(element, parent)
+        elif tag in CONTAINERS:
+            quote = tag == "blockquote"
+            for child in element:
+                if quote and child.tag == "p":
+                    self.paragraph(child, parent, self._style(child, "Quote"))
+                else:
+                    self.block(child, parent, list_level)
+            if "cover" in element.classes:  # the cover is a section of its own
+                self.doc.add_section(WD_SECTION.NEW_PAGE).different_first_page_header_footer = False
+        elif tag in ("ul", "ol"):
+            style = "List Bullet" if tag == "ul" else "List Number"
+            if list_level:
+                style += f" {list_level + 1}"
+            for item in element:
+                if item.tag != "li":
+                    raise Unsupported(item)
+                self.list_item(item, parent, style, list_level)
+        elif tag == "dl":
+            for child in element:
+                self.block(child, parent, list_level)
+        elif tag == "table":
+            self.table(element, parent)
+        else:
+            raise Unsupported(element)
+
+    def list_item(self, item: HtmlElement, parent: object, style: str, level: int) -> None:
+        if item.get("id"):
+            self.pending_ids.append(item.get("id"))
+        nested = [child for child in item if child.tag in ("ul", "ol")]
+        paragraphs = [child for child in item if child.tag == "p"]
+        if paragraphs:  # a loose list: <li><p>..</p></li>
+            for p in paragraphs:
+                self.paragraph(p, parent, style)
+        else:
+            self.paragraph(item, parent, style, skip=("ul", "ol"))
+        for child in nested:
+            self.block(child, parent, level + 1)
+
+    def paragraph(self, element: HtmlElement, parent: object, style: str,
+                  skip: tuple[str, ...] = ()) -> Paragraph:
+        paragraph = parent.add_paragraph(style=style)
+        for fragment_id in self.pending_ids:
+            self._bookmark(paragraph, fragment_id)
+        self.pending_ids = []
+        runs = list(_inline(element, RunStyle(), skip))
+        for text, run_style, field in _collapsed(runs):
+            self.run(paragraph, text, run_style, field)
+        return paragraph
+
+    def run(self, paragraph: Paragraph, text: str, style: RunStyle, field: str | None) -> None:
+        if field:
+            _field(paragraph, field)
+            return
+        if style.link:
+            self._hyperlink(paragraph, text, style)
+            return
+        for i, line in enumerate(text.split("\n")):
+            if i:
+                paragraph.add_run().add_break()
+            if line:
+                run = paragraph.add_run(line)
+                run.bold = style.bold or None
+                run.italic = style.italic or None
+
+    def table(self, element: HtmlElement, parent: object) -> None:
+        caption = element.find("caption")
+        if caption is not None:
+            self.paragraph(caption, parent, self._style(caption, "Caption"))
+        rows: list[tuple[HtmlElement, bool]] = []
+        for group in element:
+            if group.tag == "caption":
+                continue
+            if group.tag not in ("thead", "tbody"):
+                raise Unsupported(group)
+            rows += [(row, group.tag == "thead") for row in group]
+        width = max((len(row) for row, _ in rows), default=1)
+        table: Table = parent.add_table(rows=0, cols=width)
+        table.style = self.doc.styles["Table Grid"]
+        for row_element, is_header in rows:
+            row = table.add_row()
+            tr_pr = row._tr.get_or_add_trPr()
+            tr_pr.append(OxmlElement("w:cantSplit"))
+            if is_header:
+                tr_pr.append(OxmlElement("w:tblHeader"))
+            for cell, cell_element in zip(row.cells, row_element, strict=False):
+                if cell_element.tag not in ("th", "td"):
+                    raise Unsupported(cell_element)
+                _remove_paragraphs(cell)
+                style = "Table Heading" if cell_element.tag == "th" else "Table Text"
+                self.paragraph(cell_element, cell, self._style(cell_element, style))
+        if "cover-details" not in element.classes:
+            parent.add_paragraph()  # Word needs a paragraph between adjacent tables
+
+    def contents(self, nav: HtmlElement, parent: object) -> None:
+        """<nav> -> a Word TOC field whose entries are already filled in."""
+        for child in nav:
+            if child.tag == "p":
+                self.paragraph(child, parent, self._style(child, "TOC Heading"))
+        entries = [li for li in nav.iter("li")]
+        for i, li in enumerate(entries):
+            paragraph = parent.add_paragraph(style="toc 1")
+            if i == 0:
+                _field_begin(paragraph, 'TOC \\o "1-3" \\h \\z \\u')
+            for text, style, _ in _collapsed(list(_inline(li, RunStyle(), ()))):
+                self.run(paragraph, text, replace(style, link=None), None)
+            if i == len(entries) - 1:
+                _field_char(paragraph, "end")
+        parent.add_paragraph().add_run().add_break(_page_break())
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _style(self, element: HtmlElement, default: str) -> str:
+        """The first class that names a Word style (`quote-attribution`), else default."""
+        for name in element.classes:
+            style = " ".join(word.capitalize() for word in name.split("-"))
+            if style in self.style_names:
+                return style
+        return default
+
+    def _bookmark(self, paragraph: Paragraph, name: str) -> None:
+        self.bookmarks += 1
+        start = OxmlElement("w:bookmarkStart")
+        start.set(qn("w:id"), str(self.bookmarks))
+        start.set(qn("w:name"), _bookmark_name(name))
+        end = OxmlElement("w:bookmarkEnd")
+        end.set(qn("w:id"), str(self.bookmarks))
+        paragraph._p.append(start)
+        paragraph._p.append(end)
+
+    def _hyperlink(self, paragraph: Paragraph, text: str, style: RunStyle) -> None:
+        link = OxmlElement("w:hyperlink")
+        if style.link.startswith("#"):
+            link.set(qn("w:anchor"), _bookmark_name(style.link[1:]))
+        else:
+            rel = paragraph.part.relate_to(style.link, RELATIONSHIP_TYPE.HYPERLINK,
+                                           is_external=True)
+            link.set(qn("r:id"), rel)
+        run = paragraph.add_run(text)
+        run.bold = style.bold or None
+        run.italic = style.italic or None
+        run.style = self.doc.styles["Hyperlink"] if "Hyperlink" in self.style_names else None
+        link.append(run._r)
+        paragraph._p.append(link)
+
+
+def _inline(element: HtmlElement, style: RunStyle, skip: tuple[str, ...]
+            ) -> Iterator[tuple[str, RunStyle, str | None]]:
+    """(text, style, field) pieces of an element's inline content, in order."""
+    if element.text:
+        yield element.text, style, None
+    for child in element:
+        if not isinstance(child.tag, str):
+            pass
+        elif child.tag in skip:
+            pass
+        elif child.tag == "br":
+            yield "\n", style, None
+        elif child.tag in ("strong", "b"):
+            yield from _inline(child, replace(style, bold=True), skip)
+        elif child.tag in ("em", "i"):
+            yield from _inline(child, replace(style, italic=True), skip)
+        elif child.tag == "a":
+            href = child.get("href", "")
+            link = href if href.startswith(("https://", "#")) else None
+            yield from _inline(child, replace(style, link=link), skip)
+        elif child.tag == "span" and "page-number" in child.classes:
+            yield "", style, "PAGE"
+        elif child.tag == "span" and "page-count" in child.classes:
+            yield "", style, "NUMPAGES"
+        elif child.tag == "span":
+            yield from _inline(child, style, skip)
+        else:
+            raise Unsupported(child)
+        if child.tail:
+            yield child.tail, style, None
+
+
+def _collapsed(pieces: list[tuple[str, RunStyle, str | None]]
+               ) -> list[tuple[str, RunStyle, str | None]]:
+    """Collapse whitespace as CSS `white-space: normal` does, across runs."""
+    out: list[tuple[str, RunStyle, str | None]] = []
+    at_space = True  # a paragraph starts as if after a space: leading spaces go
+    for text, style, field in pieces:
+        if field:
+            out.append(("", style, field))
+            at_space = False
+            continue
+        if text == "\n":
+            if out and not out[-1][2]:
+                out[-1] = (out[-1][0].rstrip(" "), out[-1][1], None)
+            out.append(("\n", style, None))
+            at_space = True
+            continue
+        text = _SPACE.sub(" ", text)
+        if at_space:
+            text = text.lstrip(" ")
+        if text:
+            out.append((text, style, None))
+            at_space = text.endswith(" ")
+    if out and not out[-1][2]:
+        out[-1] = (out[-1][0].rstrip(" "), out[-1][1], None)
+    return [piece for piece in out if piece[0] or piece[2]]
+
+
+def _collapse(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def _field(paragraph: Paragraph, instruction: str) -> None:
+    _field_begin(paragraph, instruction)
+    paragraph.add_run("1")
+    _field_char(paragraph, "end")
+
+
+def _field_begin(paragraph: Paragraph, instruction: str) -> None:
+    _field_char(paragraph, "begin")
+    run = paragraph.add_run()
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {instruction} "
+    run._r.append(instr)
+    _field_char(paragraph, "separate")
+
+
+def _field_char(paragraph: Paragraph, kind: str) -> None:
+    char = OxmlElement("w:fldChar")
+    char.set(qn("w:fldCharType"), kind)
+    paragraph.add_run()._r.append(char)
+
+
+def _page_break() -> object:
+    from docx.enum.text import WD_BREAK
+
+    return WD_BREAK.PAGE
+
+
+def _set_language(r_pr: object, language: str) -> None:
+    lang = r_pr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        r_pr.append(lang)
+    lang.set(qn("w:val"), language)
+
+
+def _language_tag(tree: HtmlElement) -> str:
+    return tree.get("lang") or "en"
+
+
+def _bookmark_name(fragment: str) -> str:
+    """Word bookmark names: letters, digits, underscores, at most 40 characters."""
+    return ("_" + re.sub(r"[^A-Za-z0-9_]", "_", fragment))[:40]
+
+
+def _remove_paragraphs(container: object) -> None:
+    for paragraph in list(container.paragraphs):
+        paragraph._p.getparent().remove(paragraph._p)
+
+
+def _clear_body(doc: DocxDocument) -> None:
+    body = doc.element.body
+    for child in list(body):
+        if not child.tag.endswith("}sectPr"):
+            body.remove(child)
+
+
+def _reproducible(doc: DocxDocument, day: dt.date) -> bytes:
+    """Save with every zip entry stamped with the brief's date, in a fixed order."""
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    stamp = (max(day.year, 1980), day.month, day.day, 0, 0, 0)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info in source.infolist():
+            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            zf.writestr(entry, source.read(info.filename))
+    return out.getvalue()

@@ -1,0 +1,41 @@
+"""The only way WeasyPrint may load a file: from the project's asset folders.
+
+Templates and fonts are the project's own; content is not trusted. This
+fetcher serves regular files whose real path (symlinks resolved) lies inside
+one of the allowed roots, and refuses everything else: http(s), file: URLs
+elsewhere, and oversized files. Every WeasyPrint object is created with it.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+MAX_ASSET_BYTES = 20 * 1024 * 1024
+
+
+class Refused(ValueError):
+    """A resource outside the project's asset folders was asked for."""
+
+
+class ProjectFetcher(URLFetcher):
+    def __init__(self, roots: list[Path]) -> None:
+        super().__init__(allowed_protocols=("file",), allow_redirects=False, fail_on_errors=True)
+        self.roots = [root.resolve() for root in roots]
+
+    def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise Refused(f"refused to fetch {url!r}: only project files may be loaded")
+        path = Path(unquote(parts.path)).resolve()
+        if not any(path.is_relative_to(root) for root in self.roots):
+            raise Refused(f"refused to fetch {url!r}: outside the project's asset folders")
+        if not path.is_file():
+            raise Refused(f"no such asset: {path.name}")
+        if path.stat().st_size > MAX_ASSET_BYTES:
+            raise Refused(f"asset {path.name} is larger than {MAX_ASSET_BYTES} bytes")
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})

@@ -1,0 +1,138 @@
+"""Content model -> one semantic HTML document per brief and language.
+
+One sandboxed Jinja environment renders every template with autoescape on and
+StrictUndefined. Presentation shared by both writers lives here, once: a Text
+prints in the edition's language, a date in its CLDR form, prose as CommonMark
+(raw HTML off). Templates never need Python to do any of that.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from briefing.dates import PartialDate, Period
+from briefing.errors import BuildFailed, Problem
+from briefing.model import Brief, Project
+from briefing.text import Prose, Text
+
+TEMPLATES = "templates"
+ENTRY = "brief.html.j2"
+
+# CommonMark without raw HTML, headings, images or code: prose is running text
+# inside a section the template already titles. Links must be https.
+_PROSE = MarkdownIt("commonmark", {"html": False}).disable(
+    ["heading", "lheading", "image", "code", "fence", "backticks", "hr", "html_block", "html_inline"]
+)
+_PROSE.validateLink = lambda url: url.startswith("https://")  # type: ignore[method-assign]
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One brief in one language: the unit every writer produces a file for."""
+
+    brief: Brief
+    language: str
+
+    @property
+    def name(self) -> str:
+        """`<date>_<slug>_<lang>`: the file name every output shares."""
+        return f"{self.brief.date.iso()}_{self.brief.slug}_{self.language}"
+
+
+def environment(root: Path) -> jinja2.Environment:
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(root / TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["text"] = _text
+    return env
+
+
+def render_html(env: jinja2.Environment, project: Project, edition: Edition) -> str:
+    """Render the edition's HTML; template mistakes become placed Problems."""
+    catalog = project.catalogs[edition.language]
+    context = {
+        "brief": edition.brief,
+        "lang": edition.language,
+        "locale": catalog.locale,
+        "labels": catalog.labels,
+        "publisher": project.publisher,
+        "partners": project.partners,
+    }
+    try:
+        return env.get_template(ENTRY).render(context)
+    except jinja2.TemplateSyntaxError as err:
+        raise BuildFailed([Problem(_template_path(err.filename or err.name), err.lineno, 1,
+                                   err.message or "syntax error", expected="valid Jinja")]) from None
+    except jinja2.TemplateError as err:
+        raise BuildFailed([_placed(err, edition)]) from None
+
+
+def check_templates(env: jinja2.Environment) -> list[Problem]:
+    """Compile every template without rendering, for `build.py check`."""
+    problems = []
+    for name in env.list_templates(extensions=["j2"]):
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as err:
+            problems.append(Problem(_template_path(err.filename or name), err.lineno, 1,
+                                    err.message or "syntax error", expected="valid Jinja"))
+    return problems
+
+
+@jinja2.pass_context
+def _finalize(context: jinja2.runtime.Context, value: Any) -> Any:
+    """How a value prints in `{{ ... }}`: in the edition's language and locale."""
+    if isinstance(value, Prose):
+        return Markup(_PROSE.render(_in_language(value, context["lang"])))
+    if isinstance(value, Text):
+        return _in_language(value, context["lang"])
+    if isinstance(value, (PartialDate, Period)):
+        return value.format(context["locale"])
+    if value is None:
+        raise jinja2.UndefinedError("a template printed an empty value; guard it with {% if %}")
+    return value
+
+
+@jinja2.pass_context
+def _text(context: jinja2.runtime.Context, value: Text) -> str:
+    """`{{ x|text|upper }}`: a Text as a plain string, for use in expressions."""
+    return _in_language(value, context["lang"])
+
+
+def _in_language(value: Text, language: str) -> str:
+    text = value.in_language(language)
+    if text is None:  # the loader reports missing translations before rendering
+        raise jinja2.UndefinedError(f"no '{language}' text for {value!r}")
+    return text
+
+
+def _placed(err: jinja2.TemplateError, edition: Edition) -> Problem:
+    """Find the template line from Jinja's rewritten traceback frames."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename.endswith(".j2")]
+    where = frames[-1] if frames else None
+    message = f"{err.message or type(err).__name__} (while rendering {edition.name})"
+    if where is None:
+        return Problem(f"{TEMPLATES}/{ENTRY}", 1, 1, message)
+    return Problem(_template_path(where.filename), where.lineno or 1, 1, message)
+
+
+def _template_path(filename: str) -> str:
+    path = Path(filename)
+    parts = path.parts
+    if TEMPLATES in parts:
+        return "/".join(parts[parts.index(TEMPLATES):])
+    return filename
