@@ -38,8 +38,9 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("slugs", nargs="*", metavar="SLUG", help="only these briefs")
     build.add_argument("--lang", action="append", default=[], metavar="LANG",
                        help="only this language (repeatable)")
-    build.add_argument("--format", action="append", choices=pipeline.FORMATS, default=[],
-                       help="only this format (repeatable)")
+    build.add_argument("--format", action="append", choices=sorted(pipeline.WRITERS), default=[],
+                       help="only this format (repeatable; html writes the HTML both "
+                            "writers read)")
 
     commands.add_parser(
         "check", help="validate content and templates without rendering",

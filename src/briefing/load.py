@@ -187,9 +187,15 @@ def texts(value: Any, path: Path_ = ()) -> Iterator[tuple[Path_, Text]]:
 def report_validation(
     err: ValidationError, model: type[BaseModel], source: SourceMap, problems: Problems
 ) -> None:
-    for error in err.errors(include_url=False):
+    errors = err.errors(include_url=False)
+    for error in errors:
         loc: Path_ = tuple(error["loc"])
         kind, ctx = error["type"], error.get("ctx", {})
+        if kind == "too_short" and any(
+            len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc)]) == loc
+            for other in errors
+        ):
+            continue  # pydantic counts only the valid items; the item errors say more
         if kind == "extra_forbidden":
             allowed = field_names(model, loc[:-1])
             hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
@@ -200,8 +206,8 @@ def report_validation(
             continue
         if kind == "missing":
             line, col = source.locate(loc[:-1])
-            problems.add(source.file, line, col, f"required key `{loc[-1]}` is missing",
-                         dotted(loc[:-1]) or "", f"a `{loc[-1]}:` line")
+            problems.add(source.file, line, col, "required key is missing", dotted(loc),
+                         f"a `{loc[-1]}:` line")
             continue
         message, expected = _wording(kind, error, ctx)
         line, col = source.locate(loc)

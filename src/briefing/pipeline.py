@@ -20,8 +20,13 @@ from briefing.render.html import Edition, check_templates, environment, render_h
 
 OUTPUT = "output"
 FORMATS = ("pdf", "docx")
-# Writers are imported only when a build needs them: `check` stays fast.
-WRITERS = {"pdf": "briefing.render.pdf:write_pdf", "docx": "briefing.render.docx:write_docx"}
+# Writers are imported only when a build needs them: `check` stays fast. The
+# HTML itself is a format too, for template authors (`--format html`).
+WRITERS = {
+    "pdf": "briefing.render.pdf:write_pdf",
+    "docx": "briefing.render.docx:write_docx",
+    "html": "briefing.render.html:html_bytes",
+}
 
 
 @dataclass(frozen=True)

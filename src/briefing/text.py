@@ -78,7 +78,8 @@ class Text:
                 _non_empty(text)
             return cls(value)
         raise PydanticCustomError(
-            "text_type", "expected text, or a mapping of language code to text"
+            "text_type",
+            "this is not text (expected a string, or a mapping of language code to string)",
         )
 
     @classmethod

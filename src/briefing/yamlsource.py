@@ -106,8 +106,8 @@ def read_yaml(file: Path, problems: Problems) -> tuple[Any, SourceMap] | None:
         return None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        problems.add(file, mark.line + 1, mark.column + 1, _describe(err),
-                     expected="valid YAML")
+        message, expected = _describe(err)
+        problems.add(file, mark.line + 1, mark.column + 1, message, expected=expected)
         return None
     except RecursionError:
         problems.add(file, 1, 1, "nesting is too deep", expected="a flatter document")
@@ -148,11 +148,15 @@ def _plain(node: yaml.Node, path: Path_, source: SourceMap, problems: Problems) 
     return node.value
 
 
-def _describe(err: yaml.MarkedYAMLError) -> str:
+def _describe(err: yaml.MarkedYAMLError) -> tuple[str, str]:
     problem = err.problem or err.context or "unreadable YAML"
     if "'\\t'" in problem:
-        return "a tab character cannot be used for indentation (indent with spaces)"
-    return f"YAML syntax: {problem}"
+        return "a tab character is used for indentation", "spaces for indentation"
+    message = f"YAML syntax: {problem}"
+    if err.context and err.context_mark and err.problem_mark:
+        start = err.context_mark
+        message += f", {err.context} that starts at {start.line + 1}:{start.column + 1}"
+    return message, "valid YAML"
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:

@@ -81,6 +81,11 @@ def render_html(env: jinja2.Environment, project: Project, edition: Edition) -> 
         raise BuildFailed([_placed(err, edition)]) from None
 
 
+def html_bytes(html: str, edition: Edition, root: Path) -> bytes:
+    """The HTML as a file of its own (`--format html`): what both writers read."""
+    return html.encode("utf-8")
+
+
 def check_templates(env: jinja2.Environment) -> list[Problem]:
     """Compile every template without rendering, for `build.py check`."""
     problems = []

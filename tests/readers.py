@@ -1,0 +1,80 @@
+"""Reading outputs as a reader would: PDF text via poppler, DOCX via python-docx."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import docx
+import lxml.html
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+BLOCKS = {"p", "h1", "h2", "h3", "li", "dt", "dd", "th", "td", "caption", "figcaption"}
+
+
+def normalise(text: str) -> str:
+    """Undo line-end hyphenation and collapse all whitespace to single spaces.
+
+    Thin spaces (CLDR puts them around range dashes) are dropped: pdftotext
+    does not report them, so both sides are compared without them.
+    """
+    text = text.replace("\u2010\n", "").replace("\u00ad", "").replace("\u2009", "")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def pdf_text(path: Path, *, layout: bool = False, page: int | None = None) -> str:
+    args = ["pdftotext", "-enc", "UTF-8"]
+    if layout:
+        args.append("-layout")
+    if page is not None:
+        args += ["-f", str(page), "-l", str(page)]
+    return subprocess.run([*args, str(path), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def docx_blocks(path: Path) -> list[tuple[str, str]]:
+    """(style name, text) of every non-empty body paragraph, tables included, in order."""
+    document = docx.Document(str(path))
+    return [(p.style.name, normalise(p.text)) for p in _paragraphs(document) if p.text.strip()]
+
+
+def _paragraphs(container: object) -> Iterator[Paragraph]:
+    for item in container.iter_inner_content():
+        if isinstance(item, Table):
+            for row in item.rows:
+                for cell in row.cells:
+                    yield from _paragraphs(cell)
+        else:
+            yield item
+
+
+def docx_furniture_text(path: Path) -> str:
+    document = docx.Document(str(path))
+    parts = []
+    for section in document.sections:
+        for part in (section.header, section.footer, section.first_page_header,
+                     section.first_page_footer):
+            parts += [p.text for p in part.paragraphs]
+    return normalise(" ".join(parts))
+
+
+def html_blocks(html: str) -> list[tuple[str, str]]:
+    """(tag, text) of the body's block elements, header and footer excluded."""
+    tree = lxml.html.document_fromstring(html)
+    for br in tree.iter("br"):
+        br.tail = " " + (br.tail or "")
+    out = []
+    for element in tree.body.iter():
+        if element.tag not in BLOCKS:
+            continue
+        if any(a.tag in ("header", "footer") for a in element.iterancestors()):
+            continue
+        if element.tag == "li" and element.find("p") is not None:
+            continue
+        text = normalise(element.text_content())
+        if text:
+            out.append((element.tag, text))
+    return out
