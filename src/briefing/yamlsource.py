@@ -91,9 +91,10 @@ def read_yaml(file: Path, problems: Problems) -> tuple[Any, SourceMap] | None:
                      expected="a UTF-8 encoded file")
         return None
 
-    loader = _StrictComposer(text)
-    loader._depth = []
+    loader = None
     try:
+        loader = _StrictComposer(text)
+        loader._depth = []
         node = loader.get_single_node()
     except _Refused as err:
         problems.add(file, err.mark.line + 1, err.mark.column + 1, err.message,
@@ -113,7 +114,8 @@ def read_yaml(file: Path, problems: Problems) -> tuple[Any, SourceMap] | None:
         problems.add(file, 1, 1, "nesting is too deep", expected="a flatter document")
         return None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
     source = SourceMap(file)
     if node is None:

@@ -1,0 +1,110 @@
+"""The strict loader: text stays text, YAML tricks are refused, positions are kept."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import ROOTS, make_project
+
+from briefing.dates import PartialDate
+from briefing.errors import BuildFailed
+from briefing.load import load_project
+from briefing.text import Text
+
+PARTNER = "content/partners/org.yaml"
+BRIEF = "content/briefs/sample.yaml"
+
+
+def first_problem(project: Path) -> str:
+    with pytest.raises(BuildFailed) as failed:
+        load_project(project)
+    return str(failed.value.problems[0])
+
+
+def test_values_stay_the_text_the_editor_typed(tmp_path: Path) -> None:
+    partner = "name: yes\nshort_name: 1.10\nkind: state-body\ncountry: NO\n"
+    brief = (ROOTS / "sample" / BRIEF).read_text().replace('reference: "1.10"', "reference: 1.10")
+    project = load_project(make_project(tmp_path / "p", files={PARTNER: partner, BRIEF: brief}))
+    org = project.partners["org"]
+    assert (org.name, org.short_name, org.country) == (Text("yes"), Text("1.10"), Text("NO"))
+    assert project.briefs[0].reference == "1.10"
+    assert project.briefs[0].key_facts[0].value == Text("1996")
+
+
+def test_dates_keep_their_precision(tmp_path: Path) -> None:
+    project = load_project(make_project(tmp_path / "p"))
+    offices = project.partners["org"].offices
+    assert [o.opened for o in offices] == [PartialDate(1996), PartialDate(2006, 8)]
+    assert offices[1].opened.precision == "month"
+
+
+def test_byte_order_mark_and_crlf_are_accepted(tmp_path: Path) -> None:
+    text = (ROOTS / "sample" / BRIEF).read_text().replace("\n", "\r\n")
+    data = b"\xef\xbb\xbf" + text.encode()
+    project = load_project(make_project(tmp_path / "p", files={BRIEF: data}))
+    assert project.briefs[0].title == Text("Sample brief")
+
+
+def test_control_characters_are_refused(tmp_path: Path) -> None:
+    brief = (ROOTS / "sample" / BRIEF).read_text().replace("Sample brief", "Sample\x07brief")
+    project = make_project(tmp_path / "p", files={BRIEF: brief})
+    assert first_problem(project) == (
+        "content/briefs/sample.yaml:1:14: character U+0007 is not allowed (expected printable text)")
+
+
+def test_deep_nesting_is_a_content_error(tmp_path: Path) -> None:
+    brief = "title: " + "[" * 5000 + "]" * 5000 + "\n"
+    project = make_project(tmp_path / "p", files={BRIEF: brief})
+    assert first_problem(project).startswith("content/briefs/sample.yaml:1:")
+    assert "nesting deeper than 40 levels" in first_problem(project)
+
+
+def test_huge_files_are_refused(tmp_path: Path) -> None:
+    brief = "title: " + "x" * (3 * 1024 * 1024) + "\n"
+    project = make_project(tmp_path / "p", files={BRIEF: brief})
+    assert first_problem(project).startswith(
+        "content/briefs/sample.yaml:1:1: file is 3145736 bytes (expected at most")
+
+
+def test_id_comes_from_the_file_name(tmp_path: Path) -> None:
+    partner = (ROOTS / "sample" / PARTNER).read_text()
+    project = make_project(tmp_path / "p", files={PARTNER: "id: other\n" + partner})
+    assert first_problem(project) == (
+        "content/partners/org.yaml:1:1: id: `id` comes from the file name (expected no such key)")
+
+
+def test_file_names_must_be_slugs(tmp_path: Path) -> None:
+    brief = (ROOTS / "sample" / BRIEF).read_text()
+    project = make_project(tmp_path / "p", files={"content/briefs/Bad Name.yaml": brief})
+    assert first_problem(project) == (
+        "content/briefs/Bad Name.yaml:1:1: file name `Bad Name` is not a valid slug "
+        "(expected lowercase letters, digits and hyphens, like `iom`)")
+
+
+def test_per_language_text_and_missing_translations(tmp_path: Path) -> None:
+    """A plain string serves every language; a mapping must name each one."""
+    brief = (ROOTS / "sample" / BRIEF).read_text()
+    brief = brief.replace("title: Sample brief", "title:\n  en: Sample brief\n  az: Nümunə")
+    brief = brief.replace("subtitle: Every block the templates know",
+                          "subtitle:\n  en: Every block the templates know")
+    brief = brief.replace("languages: [en]", "languages: [en, az, ru]")
+    catalog = (Path(__file__).parent.parent / "templates/i18n/en.yaml").read_text()
+    files = {BRIEF: brief}
+    for language in ("az", "ru"):
+        files[f"templates/i18n/{language}.yaml"] = catalog.replace(
+            "language: en", f"language: {language}").replace("locale: en_GB", f"locale: {language}")
+    project = make_project(tmp_path / "p", files=files)
+    with pytest.raises(BuildFailed) as failed:
+        load_project(project)
+    assert [str(p) for p in failed.value.problems] == [
+        "content/briefs/sample.yaml:2:3: title: no 'ru' text (expected a translation for every "
+        "language of brief `sample`)",
+        "content/briefs/sample.yaml:5:3: subtitle: no 'az' text (expected a translation for "
+        "every language of brief `sample`)",
+        "content/briefs/sample.yaml:5:3: subtitle: no 'ru' text (expected a translation for "
+        "every language of brief `sample`)",
+    ]
+    loaded = load_project(project, allow_fallback=True)
+    assert loaded.briefs[0].title.in_language("az") == "Nümunə"
+    assert loaded.partners["org"].name.in_language("ru") == "Example Organisation"

@@ -1,0 +1,163 @@
+"""One HTML, two writers: the DOCX says what the HTML says, in Word's own terms."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import docx
+import lxml.etree
+from conftest import make_project, run_cli
+from readers import docx_blocks, html_blocks, normalise, pdf_text
+
+SAMPLE = "output/sample/2020-01-15_sample_en"
+
+
+def test_docx_headings_and_paragraphs_equal_the_html(sample_build: Path) -> None:
+    assert run_cli(sample_build, "--format", "html").code == 0
+    html = (sample_build / f"{SAMPLE}.html").read_text(encoding="utf-8")
+    expected = html_blocks(html)
+    actual = docx_blocks(sample_build / f"{SAMPLE}.docx")
+    assert [text for _, text in actual] == [text for _, text in expected]
+    html_headings = [(int(tag[1]), text) for tag, text in expected if re.fullmatch(r"h\d", tag)]
+    docx_headings = [(int(style.split()[-1]), text) for style, text in actual
+                     if style.startswith("Heading ")]
+    assert docx_headings == html_headings
+    assert len(html_headings) == 7
+
+
+def test_real_brief_parity(real_build: Path, tmp_path: Path) -> None:
+    project = real_build.parent.parent
+    assert run_cli(project, "--format", "html").code == 0
+    html = next(real_build.glob("*.html")).read_text(encoding="utf-8")
+    actual = docx_blocks(next(real_build.glob("*.docx")))
+    assert [text for _, text in actual] == [text for _, text in html_blocks(html)]
+    next(real_build.glob("*.html")).unlink()
+
+
+def test_docx_uses_word_styles(sample_build: Path) -> None:
+    styles = {style for style, _ in docx_blocks(sample_build / f"{SAMPLE}.docx")}
+    assert {"Title", "Subtitle", "Heading 1", "Heading 2", "Heading 3", "List Bullet",
+            "Quote", "Quote Attribution", "Caption", "Table Heading", "Table Text",
+            "toc 1", "TOC Heading"} <= styles
+
+
+def test_docx_tables_repeat_header_rows_and_never_split(sample_build: Path) -> None:
+    document = docx.Document(str(sample_build / f"{SAMPLE}.docx"))
+    data_tables = [t for t in document.tables if t.rows[0]._tr.trPr is not None
+                   and t.rows[0]._tr.trPr.find(docx.oxml.ns.qn("w:tblHeader")) is not None]
+    assert len(data_tables) == 6  # offices, agreements, trainings, events, groups, meetings
+    for table in document.tables:
+        for row in table.rows:
+            assert row._tr.trPr.find(docx.oxml.ns.qn("w:cantSplit")) is not None
+
+
+def test_docx_links_and_properties(sample_build: Path) -> None:
+    document = docx.Document(str(sample_build / f"{SAMPLE}.docx"))
+    links = [rel.target_ref for rel in document.part.rels.values() if rel.is_external]
+    assert sorted(links) == ["https://example.org/", "https://example.org/about",
+                             "https://example.org/page"]
+    props = document.core_properties
+    assert (props.title, props.author, props.language) == (
+        "Sample brief", "Example Migration Agency", "en")
+    assert props.created.date().isoformat() == "2020-01-15"
+
+
+def test_docx_opens_in_libreoffice(sample_build: Path, tmp_path: Path) -> None:
+    source = sample_build / f"{SAMPLE}.docx"
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
+                   capture_output=True, timeout=180)
+    converted = tmp_path / (source.stem + ".pdf")
+    assert converted.exists(), "LibreOffice did not convert the DOCX"
+    text = normalise(pdf_text(converted))
+    assert "Sample brief" in text
+    assert "Agreement on Cooperation" in text
+    assert "FOR OFFICIAL USE" in text
+    assert re.search(r"Page \d+ of \d+", text)
+
+
+def test_html_golden(sample_build: Path, golden: object) -> None:
+    assert run_cli(sample_build, "--format", "html").code == 0
+    golden("sample_en.html", (sample_build / f"{SAMPLE}.html").read_text(encoding="utf-8"))
+
+
+def test_docx_document_xml_golden(sample_build: Path, golden: object) -> None:
+    with zipfile.ZipFile(sample_build / f"{SAMPLE}.docx") as package:
+        xml = package.read("word/document.xml")
+    pretty = lxml.etree.tostring(lxml.etree.fromstring(xml), pretty_print=True, encoding="unicode")
+    golden("sample_en.document.xml", pretty)
+
+
+def test_same_source_gives_byte_identical_files(tmp_path: Path) -> None:
+    first = make_project(tmp_path / "one")
+    second = make_project(tmp_path / "elsewhere" / "two")
+    assert run_cli(first).code == 0
+    assert run_cli(second).code == 0
+    for fmt in ("pdf", "docx"):
+        digests = {hashlib.sha256((p / f"{SAMPLE}.{fmt}").read_bytes()).hexdigest()
+                   for p in (first, second)}
+        assert len(digests) == 1, fmt
+
+
+def test_failed_build_keeps_previous_outputs(project: Path) -> None:
+    assert run_cli(project).code == 0
+    before = {p: p.read_bytes() for p in (project / "output").rglob("*") if p.is_file()}
+    brief = project / "content/briefs/sample.yaml"
+    brief.write_text(brief.read_text().replace("title: Sample brief", "title: [broken"))
+    assert run_cli(project).code == 1
+    after = {p: p.read_bytes() for p in (project / "output").rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_weasyprint_warning_fails_the_build(tmp_path: Path) -> None:
+    css = Path(__file__).parent.parent / "templates" / "print.css"
+    project = make_project(tmp_path / "p", files={
+        "templates/print.css": css.read_text() + "\np { colour: red; }\n"})
+    result = run_cli(project)
+    assert result.code == 1
+    assert result.err.startswith("templates/print.css:1:1: WeasyPrint: Ignored `colour: red`")
+    assert "2020-01-15_sample_en.pdf" in result.err
+    assert not (project / "output").exists()
+
+
+def test_remote_resources_are_refused(tmp_path: Path) -> None:
+    css = Path(__file__).parent.parent / "templates" / "print.css"
+    project = make_project(tmp_path / "p", files={
+        "templates/print.css": "@import url(https://example.org/x.css);\n" + css.read_text()})
+    result = run_cli(project)
+    assert result.code == 1
+    assert "only project files may be loaded" in result.err
+
+
+def test_element_the_docx_writer_does_not_know_is_named(tmp_path: Path) -> None:
+    template = Path(__file__).parent.parent / "templates" / "brief.html.j2"
+    text = template.read_text().replace("<body>", "<body>\n<marquee>hello</marquee>")
+    project = make_project(tmp_path / "p", files={"templates/brief.html.j2": text})
+    result = run_cli(project, "--format", "docx")
+    assert result.code == 1
+    assert result.err.startswith("templates/brief.html.j2:1:1: <marquee> is not supported by "
+                                 "the DOCX writer (while rendering 2020-01-15_sample_en.docx)")
+
+
+def test_template_mistakes_are_placed(tmp_path: Path) -> None:
+    template = Path(__file__).parent.parent / "templates" / "brief.html.j2"
+    lines = template.read_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if "<body>" in line)
+    lines.insert(at + 1, "<p>{{ brief.no_such_field }}</p>")
+    project = make_project(tmp_path / "p", files={"templates/brief.html.j2": "\n".join(lines)})
+    result = run_cli(project)
+    assert result.code == 1
+    assert result.err.startswith(f"templates/brief.html.j2:{at + 2}:1: ")
+    assert "no_such_field" in result.err.splitlines()[0]
+
+    lines[at + 1] = "<p>{% if %}</p>"
+    shutil.rmtree(project)
+    project = make_project(tmp_path / "q", files={"templates/brief.html.j2": "\n".join(lines)})
+    result = run_cli(project, "check")
+    assert result.code == 1
+    assert result.err.startswith(f"templates/brief.html.j2:{at + 2}:1: ")
