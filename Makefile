@@ -12,14 +12,14 @@ STAMP  := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c1-12)
 build: system-build $(STAMP) fonts
 	$(PY) build.py build
 
-test: system-test $(STAMP) fonts
+test: system-test $(STAMP) fonts lint
 	$(PY) -m pytest
 
 check: $(STAMP)
 	$(PY) build.py check
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests build.py benchmarks
+	$(VENV)/bin/ruff check src tests build.py tools/make-reference-docx
 
 system-build:
 	@tools/system-deps build

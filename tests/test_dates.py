@@ -28,7 +28,8 @@ def test_formatting(typed: str, locale: str, shown: str) -> None:
 @pytest.mark.parametrize(("typed", "message"), [
     ("2001-02-29", "`2001-02-29` is not a real date (expected a day that exists)"),
     ("08.11.1999", "`08.11.1999` is not a date (expected YYYY, YYYY-MM or YYYY-MM-DD)"),
-    ("2007/2008-01", "`2007/2008-01` mixes precisions (expected both ends as years, months or days)"),
+    ("2007/2008-01",
+     "`2007/2008-01` mixes precisions (expected both ends as years, months or days)"),
 ])
 def test_mistakes(typed: str, message: str) -> None:
     with pytest.raises(PydanticCustomError) as err:

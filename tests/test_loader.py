@@ -50,7 +50,8 @@ def test_control_characters_are_refused(tmp_path: Path) -> None:
     brief = (ROOTS / "sample" / BRIEF).read_text().replace("Sample brief", "Sample\x07brief")
     project = make_project(tmp_path / "p", files={BRIEF: brief})
     assert first_problem(project) == (
-        "content/briefs/sample.yaml:1:14: character U+0007 is not allowed (expected printable text)")
+        "content/briefs/sample.yaml:1:14: character U+0007 is not allowed "
+        "(expected printable text)")
 
 
 def test_deep_nesting_is_a_content_error(tmp_path: Path) -> None:

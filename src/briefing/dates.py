@@ -84,7 +84,8 @@ class PartialDate:
                                       {"expected": _EXPECTED})
         if "/" in value:
             raise PydanticCustomError(
-                "date_range", "`{text}` is a range, but this field takes one date (expected {expected})",
+                "date_range",
+                "`{text}` is a range, but this field takes one date (expected {expected})",
                 {"text": value, "expected": _EXPECTED},
             )
         return cls.parse(value)

@@ -103,15 +103,17 @@ def check_references(
         if brief.date.precision != "day":
             _add(problems, source, ("date",), f"`{brief.date}` is not a full date",
                  "the issue date as YYYY-MM-DD")
-        source_ids = {s.id for s in brief.sources}
+        targets = {
+            "source": ({s.id for s in brief.sources}, "the id of a source of this brief"),
+            "partner": (set(project.partners), "the id of a file in content/partners/"),
+        }
         for path, ref in _references(brief):
-            known = source_ids if path[-1] == "source" else project.partners
+            what = "source" if path[-1] == "source" else "partner"
+            known, expected = targets[what]
             if ref not in known:
-                what = "source" if path[-1] == "source" else "partner"
-                hint = difflib.get_close_matches(ref, list(known), n=1)
+                hint = difflib.get_close_matches(ref, sorted(known), n=1)
                 _add(problems, source, path, f"no {what} with id `{ref}`"
-                     + (f"; did you mean `{hint[0]}`?" if hint else ""),
-                     f"the id of a {'source of this brief' if what == 'source' else 'file in content/partners/'}")
+                     + (f"; did you mean `{hint[0]}`?" if hint else ""), expected)
         for field in ("sections", "sources"):
             seen: set[str] = set()
             for i, item in enumerate(getattr(brief, field)):
@@ -141,7 +143,7 @@ def _check_translations(
 
 
 def _check_catalogs(project: Project, sources: dict[int, SourceMap], problems: Problems) -> None:
-    every = set().union(*(c.labels for c in project.catalogs.values())) if project.catalogs else set()
+    every: set[str] = set().union(*(catalog.labels for catalog in project.catalogs.values()))
     for catalog in project.catalogs.values():
         for name in sorted(every - set(catalog.labels)):
             _add(problems, sources[id(catalog)], ("labels",), f"no label `{name}`",

@@ -20,7 +20,7 @@ class Text:
     translation is None, and the loader reports it.
     """
 
-    __slots__ = ("_single", "_by_language")
+    __slots__ = ("_by_language", "_single")
 
     def __init__(self, value: str | Mapping[str, str]) -> None:
         if isinstance(value, str):

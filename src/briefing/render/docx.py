@@ -20,9 +20,9 @@ import lxml.html
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_SECTION
+from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml.html import HtmlElement
@@ -98,7 +98,7 @@ class _Writer:
         props.comments = ""
         props.last_modified_by = meta.get("author", "")
         props.revision = 1
-        issued = dt.datetime.combine(edition.brief.date.first_day, dt.time(), dt.timezone.utc)
+        issued = dt.datetime.combine(edition.brief.date.first_day, dt.time(), dt.UTC)
         props.created = props.modified = issued
         props.last_printed = issued
         normal = self.doc.styles["Normal"].element.get_or_add_rPr()
@@ -286,9 +286,7 @@ def _inline(element: HtmlElement, style: RunStyle, skip: tuple[str, ...]
     if element.text:
         yield element.text, style, None
     for child in element:
-        if not isinstance(child.tag, str):
-            pass
-        elif child.tag in skip:
+        if not isinstance(child.tag, str) or child.tag in skip:
             pass
         elif child.tag == "br":
             yield "\n", style, None

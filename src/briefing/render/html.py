@@ -28,9 +28,10 @@ ENTRY = "brief.html.j2"
 
 # CommonMark without raw HTML, headings, images or code: prose is running text
 # inside a section the template already titles. Links must be https.
-_PROSE = MarkdownIt("commonmark", {"html": False}).disable(
-    ["heading", "lheading", "image", "code", "fence", "backticks", "hr", "html_block", "html_inline"]
-)
+_PROSE = MarkdownIt("commonmark", {"html": False}).disable([
+    "heading", "lheading", "image", "code", "fence", "backticks", "hr",
+    "html_block", "html_inline",
+])
 _PROSE.validateLink = lambda url: url.startswith("https://")  # type: ignore[method-assign]
 
 
@@ -75,8 +76,7 @@ def render_html(env: jinja2.Environment, project: Project, edition: Edition) -> 
     try:
         return env.get_template(ENTRY).render(context)
     except jinja2.TemplateSyntaxError as err:
-        raise BuildFailed([Problem(_template_path(err.filename or err.name), err.lineno, 1,
-                                   err.message or "syntax error", expected="valid Jinja")]) from None
+        raise BuildFailed([_syntax_problem(err)]) from None
     except jinja2.TemplateError as err:
         raise BuildFailed([_placed(err, edition)]) from None
 
@@ -93,9 +93,13 @@ def check_templates(env: jinja2.Environment) -> list[Problem]:
         try:
             env.get_template(name)
         except jinja2.TemplateSyntaxError as err:
-            problems.append(Problem(_template_path(err.filename or name), err.lineno, 1,
-                                    err.message or "syntax error", expected="valid Jinja"))
+            problems.append(_syntax_problem(err))
     return problems
+
+
+def _syntax_problem(err: jinja2.TemplateSyntaxError) -> Problem:
+    return Problem(_template_path(err.filename or err.name or ENTRY), err.lineno, 1,
+                   err.message or "syntax error", expected="valid Jinja")
 
 
 @jinja2.pass_context
