@@ -63,7 +63,7 @@ def test_docx_links_and_properties(sample_build: Path) -> None:
                              "https://example.org/page"]
     props = document.core_properties
     assert (props.title, props.author, props.language) == (
-        "Sample brief", "Example Migration Agency", "en")
+        "Sample brief", "Example Migration Agency", "en-GB")
     assert props.created.date().isoformat() == "2020-01-15"
 
 

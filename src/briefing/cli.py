@@ -42,10 +42,16 @@ def parser() -> argparse.ArgumentParser:
                        help="only this format (repeatable; html writes the HTML both "
                             "writers read)")
 
-    commands.add_parser(
+    build.add_argument("--allow-fallback", action="store_true",
+                       help="build drafts despite missing translations: the text of another "
+                            "language is shown, visibly marked, and the edition says DRAFT")
+
+    check = commands.add_parser(
         "check", help="validate content and templates without rendering",
         description="Report every content and template mistake as path:line:col, "
                     "then exit 1; exit 0 when all is well. Writes nothing.")
+    check.add_argument("--allow-fallback", action="store_true",
+                       help="do not report missing translations")
     return main
 
 
@@ -57,11 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     root = args.project.resolve()
     try:
         if args.command == "check":
-            project = pipeline.check(root)
+            project = pipeline.check(root, allow_fallback=args.allow_fallback)
             print(f"ok: {len(project.briefs)} brief(s), {len(project.partners)} partner(s)")
         else:
             written = pipeline.build(root, args.slugs, args.lang, args.format or pipeline.FORMATS,
-                                     report=lambda w: _report(w, root))
+                                     report=lambda w: _report(w, root),
+                                     allow_fallback=args.allow_fallback)
             print(f"built {len(written)} file(s)")
         return EXIT_OK
     except BuildFailed as failed:

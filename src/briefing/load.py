@@ -17,7 +17,15 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from briefing.errors import Problems
-from briefing.model import SLUG, Brief, Catalog, Partner, Project, Publisher
+from briefing.model import (
+    SLUG,
+    Brief,
+    Catalog,
+    Partner,
+    Project,
+    Publisher,
+    brief_references,
+)
 from briefing.text import Text
 from briefing.yamlsource import Path_, SourceMap, dotted, read_yaml
 
@@ -80,7 +88,7 @@ def load_project(root: Path, *, allow_fallback: bool = False) -> Project:
                      expected="at least one content/briefs/<slug>.yaml")
     problems.raise_if_any()
 
-    project = Project(publisher, partners, tuple(briefs), catalogs)
+    project = Project(publisher, partners, tuple(briefs), catalogs, sources)
     check_references(project, sources, problems, allow_fallback=allow_fallback)
     problems.raise_if_any()
     return project
@@ -107,7 +115,7 @@ def check_references(
             "source": ({s.id for s in brief.sources}, "the id of a source of this brief"),
             "partner": (set(project.partners), "the id of a file in content/partners/"),
         }
-        for path, ref in _references(brief):
+        for path, ref in brief_references(brief):
             what = "source" if path[-1] == "source" else "partner"
             known, expected = targets[what]
             if ref not in known:
@@ -132,14 +140,18 @@ def check_references(
 def _check_translations(
     project: Project, brief: Brief, sources: dict[int, SourceMap], problems: Problems
 ) -> None:
-    records: list[BaseModel] = [brief, project.publisher]
-    records += [project.partners[p] for p in _partner_ids(brief) if p in project.partners]
-    for record in records:
-        for path, text in texts(record):
-            for language in brief.languages:
-                if text.in_language(language) is None:
-                    _add(problems, sources[id(record)], path, f"no '{language}' text",
-                         f"a translation for every language of brief `{brief.slug}`")
+    for language in brief.languages:
+        for record, path in missing_translations(project, brief, language):
+            _add(problems, sources[id(record)], path, f"no '{language}' text",
+                 f"a translation for every language of brief `{brief.slug}`")
+
+
+def missing_translations(
+    project: Project, brief: Brief, language: str
+) -> list[tuple[BaseModel, Path_]]:
+    """Every text field an edition shows that has no `language` text."""
+    return [(record, path) for record in project.records_of(brief)
+            for path, text in texts(record) if text.in_language(language) is None]
 
 
 def _check_catalogs(project: Project, sources: dict[int, SourceMap], problems: Problems) -> None:
@@ -148,28 +160,6 @@ def _check_catalogs(project: Project, sources: dict[int, SourceMap], problems: P
         for name in sorted(every - set(catalog.labels)):
             _add(problems, sources[id(catalog)], ("labels",), f"no label `{name}`",
                  "the same labels in every catalog")
-
-
-def _references(brief: Brief) -> Iterator[tuple[Path_, str]]:
-    for i, ref in enumerate(brief.partners):
-        yield ("partners", i), ref
-    for s, section in enumerate(brief.sections):
-        at: Path_ = ("sections", s)
-        for field in ("partners", "agreements"):
-            for i, ref in enumerate(getattr(section, field)):
-                yield at + (field, i), ref
-        for i, training in enumerate(section.trainings):
-            if training.organiser:
-                yield at + ("trainings", i, "organiser"), training.organiser
-        for i, meeting in enumerate(section.meetings):
-            yield at + ("meetings", i, "partner"), meeting.partner
-        for i, quote in enumerate(section.quotes):
-            if quote.source:
-                yield at + ("quotes", i, "source"), quote.source
-
-
-def _partner_ids(brief: Brief) -> list[str]:
-    return [ref for path, ref in _references(brief) if path[-1] != "source"]
 
 
 def texts(value: Any, path: Path_ = ()) -> Iterator[tuple[Path_, Text]]:

@@ -8,9 +8,10 @@ docstring is what `docs/content.md` says about the record.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Annotated, Literal
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -185,17 +186,63 @@ class Catalog(BaseModel):
     locale: str
     labels: Mapping[str, str]
 
+    @property
+    def tag(self) -> str:
+        """The BCP 47 tag (`en-GB`) for HTML `lang`, PDF /Lang and Word's w:lang."""
+        return self.locale.replace("_", "-")
+
 
 # --- everything, resolved ----------------------------------------------------
 
+class Locator(Protocol):
+    def locate(self, path: tuple[str | int, ...]) -> tuple[int, int]: ...
+
+    @property
+    def file(self) -> Path: ...
+
+
 @dataclass(frozen=True)
 class Project:
-    """All content, validated and cross-checked: what the renderers receive."""
+    """All content, validated and cross-checked: what the renderers receive.
+
+    `sources` remembers where each record was written, so that checks after
+    loading (glyph coverage, say) can still point at `file:line:col`.
+    """
 
     publisher: Publisher
     partners: Mapping[str, Partner]
     briefs: tuple[Brief, ...]
     catalogs: Mapping[str, Catalog]
+    sources: Mapping[int, Locator] = field(default_factory=dict, repr=False, compare=False)
 
     def brief(self, slug: str) -> Brief:
         return next(b for b in self.briefs if b.slug == slug)
+
+    def records_of(self, brief: Brief) -> list[BaseModel]:
+        """The records a brief's editions show: itself, the publisher, its partners."""
+        ids = [ref for path, ref in brief_references(brief) if path[-1] != "source"]
+        return [brief, self.publisher] + [
+            self.partners[i] for i in dict.fromkeys(ids) if i in self.partners]
+
+    def where(self, record: BaseModel, path: tuple[str | int, ...]) -> tuple[Path, int, int]:
+        source = self.sources[id(record)]
+        return (source.file, *source.locate(path))
+
+
+def brief_references(brief: Brief) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every id a brief refers to, with its path: partners, and sources in quotes."""
+    for i, ref in enumerate(brief.partners):
+        yield ("partners", i), ref
+    for s, section in enumerate(brief.sections):
+        at: tuple[str | int, ...] = ("sections", s)
+        for name in ("partners", "agreements"):
+            for i, ref in enumerate(getattr(section, name)):
+                yield (*at, name, i), ref
+        for i, training in enumerate(section.trainings):
+            if training.organiser:
+                yield (*at, "trainings", i, "organiser"), training.organiser
+        for i, meeting in enumerate(section.meetings):
+            yield (*at, "meetings", i, "partner"), meeting.partner
+        for i, quote in enumerate(section.quotes):
+            if quote.source:
+                yield (*at, "quotes", i, "source"), quote.source

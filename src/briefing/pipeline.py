@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefing.errors import BuildFailed, Problem, UsageError
-from briefing.load import load_project
-from briefing.model import Project
+from briefing.fonts import glyph_problems
+from briefing.load import load_project, missing_translations
+from briefing.model import Brief, Project
 from briefing.output import remove_stale_temporaries, write_atomically
 from briefing.render.html import Edition, check_templates, environment, render_html
 
@@ -36,10 +37,11 @@ class Written:
     seconds: float
 
 
-def check(root: Path) -> Project:
+def check(root: Path, *, allow_fallback: bool = False) -> Project:
     """Validate content and compile every template; raise BuildFailed."""
-    project = load_project(root)
-    problems = check_templates(environment(root))
+    project = load_project(root, allow_fallback=allow_fallback)
+    every = {brief.slug: list(brief.languages) for brief in project.briefs}
+    problems = glyph_problems(project, root, every) + check_templates(environment(root))
     if problems:
         raise BuildFailed(problems)
     return project
@@ -51,13 +53,18 @@ def build(
     languages: Sequence[str] = (),
     formats: Sequence[str] = FORMATS,
     report: Callable[[Written], None] = lambda written: None,
+    *,
+    allow_fallback: bool = False,
 ) -> list[Written]:
     """Build the selected editions; return what was written."""
-    project = load_project(root)
+    project = load_project(root, allow_fallback=allow_fallback)
     editions = select(project, slugs, languages)
     env = environment(root)
 
-    problems: list[Problem] = []
+    chosen: dict[str, list[str]] = {}
+    for edition in editions:
+        chosen.setdefault(edition.brief.slug, []).append(edition.language)
+    problems: list[Problem] = glyph_problems(project, root, chosen)
     html: dict[Edition, str] = {}
     for edition in editions:
         try:
@@ -98,7 +105,7 @@ def select(project: Project, slugs: Sequence[str], languages: Sequence[str]) -> 
             raise UsageError(f"no brief `{slug}` (briefs: {', '.join(sorted(known))})")
     chosen = [known[slug] for slug in slugs] if slugs else list(project.briefs)
     editions = [
-        Edition(brief, language)
+        Edition(brief, language, _fallback(project, brief, language))
         for brief in chosen
         for language in brief.languages
         if not languages or language in languages
@@ -106,6 +113,13 @@ def select(project: Project, slugs: Sequence[str], languages: Sequence[str]) -> 
     if not editions:
         raise UsageError(f"no brief is published in {', '.join(languages)}")
     return editions
+
+
+def _fallback(project: Project, brief: Brief, language: str) -> str | None:
+    """The language shown where `language` lacks text (the loader allowed it)."""
+    if not missing_translations(project, brief, language):
+        return None
+    return next(other for other in brief.languages if other != language)
 
 
 def _writer(fmt: str) -> Callable[[str, Edition, Path], bytes]:

@@ -20,6 +20,8 @@ import lxml.html
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_BREAK, WD_COLOR_INDEX
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -53,6 +55,7 @@ class RunStyle:
     bold: bool = False
     italic: bool = False
     link: str | None = None
+    fallback: str | None = None  # the language of untranslated text, shown highlighted
 
 
 def write_docx(html: str, edition: Edition, root: Path) -> bytes:
@@ -82,6 +85,7 @@ class _Writer:
         self.style_names = {s.name for s in doc.styles}
         self.bookmarks = 0
         self.pending_ids: list[str] = []
+        self.base = RunStyle()
 
     # -- document level -----------------------------------------------------------
 
@@ -93,16 +97,21 @@ class _Writer:
         props.author = meta.get("author", "")
         props.keywords = meta.get("keywords", "")
         props.language = self.language
-        props.category = meta.get("briefing.marking", "")
-        props.identifier = meta.get("briefing.reference", "")
+        props.category = meta.get("marking", "")
+        props.identifier = meta.get("reference", "")
+        props.content_status = meta.get("status", "")
         props.comments = ""
         props.last_modified_by = meta.get("author", "")
         props.revision = 1
         issued = dt.datetime.combine(edition.brief.date.first_day, dt.time(), dt.UTC)
         props.created = props.modified = issued
         props.last_printed = issued
-        normal = self.doc.styles["Normal"].element.get_or_add_rPr()
-        _set_language(normal, self.language)
+        defaults = self.doc.styles.element.find(qn("w:docDefaults"))
+        targets = [] if defaults is None else list(defaults.iter(qn("w:rPr")))
+        targets += [style.element.get_or_add_rPr() for style in self.doc.styles
+                    if style.type in (WD_STYLE_TYPE.PARAGRAPH, WD_STYLE_TYPE.CHARACTER)]
+        for r_pr in targets:  # Word spell-checks in the edition's language
+            _set_language(r_pr, self.language)
 
     def page_furniture(self, tree: HtmlElement) -> None:
         """<header>/<footer> of the body -> every page's Word header and footer."""
@@ -137,11 +146,15 @@ class _Writer:
             self.contents(element, parent)
         elif tag in CONTAINERS:
             quote = tag == "blockquote"
+            outer = self.base
+            if "fallback" in element.classes:
+                self.base = replace(outer, fallback=element.get("lang", ""))
             for child in element:
                 if quote and child.tag == "p":
                     self.paragraph(child, parent, self._style(child, "Quote"))
                 else:
                     self.block(child, parent, list_level)
+            self.base = outer
             if "cover" in element.classes:  # the cover is a section of its own
                 self.doc.add_section(WD_SECTION.NEW_PAGE).different_first_page_header_footer = False
         elif tag in ("ul", "ol"):
@@ -179,7 +192,7 @@ class _Writer:
         for fragment_id in self.pending_ids:
             self._bookmark(paragraph, fragment_id)
         self.pending_ids = []
-        runs = list(_inline(element, RunStyle(), skip))
+        runs = list(_inline(element, self.base, skip))
         for text, run_style, field in _collapsed(runs):
             self.run(paragraph, text, run_style, field)
         return paragraph
@@ -198,6 +211,9 @@ class _Writer:
                 run = paragraph.add_run(line)
                 run.bold = style.bold or None
                 run.italic = style.italic or None
+                if style.fallback is not None:
+                    run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+                    _set_language(run._r.get_or_add_rPr(), style.fallback)
 
     def table(self, element: HtmlElement, parent: object) -> None:
         caption = element.find("caption")
@@ -242,7 +258,7 @@ class _Writer:
                 self.run(paragraph, text, replace(style, link=None), None)
             if i == len(entries) - 1:
                 _field_char(paragraph, "end")
-        parent.add_paragraph().add_run().add_break(_page_break())
+        parent.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
     # -- helpers ------------------------------------------------------------------
 
@@ -302,6 +318,8 @@ def _inline(element: HtmlElement, style: RunStyle, skip: tuple[str, ...]
             yield "", style, "PAGE"
         elif child.tag == "span" and "page-count" in child.classes:
             yield "", style, "NUMPAGES"
+        elif child.tag == "span" and "fallback" in child.classes:
+            yield from _inline(child, replace(style, fallback=child.get("lang", "")), skip)
         elif child.tag == "span":
             yield from _inline(child, style, skip)
         else:
@@ -361,12 +379,6 @@ def _field_char(paragraph: Paragraph, kind: str) -> None:
     char = OxmlElement("w:fldChar")
     char.set(qn("w:fldCharType"), kind)
     paragraph.add_run()._r.append(char)
-
-
-def _page_break() -> object:
-    from docx.enum.text import WD_BREAK
-
-    return WD_BREAK.PAGE
 
 
 def _set_language(r_pr: object, language: str) -> None:

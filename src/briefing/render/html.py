@@ -37,10 +37,19 @@ _PROSE.validateLink = lambda url: url.startswith("https://")  # type: ignore[met
 
 @dataclass(frozen=True)
 class Edition:
-    """One brief in one language: the unit every writer produces a file for."""
+    """One brief in one language: the unit every writer produces a file for.
+
+    `fallback` is the language shown, visibly marked, where a translation is
+    missing (only with --allow-fallback); such an edition is a draft.
+    """
 
     brief: Brief
     language: str
+    fallback: str | None = None
+
+    @property
+    def draft(self) -> bool:
+        return self.fallback is not None
 
     @property
     def name(self) -> str:
@@ -68,6 +77,9 @@ def render_html(env: jinja2.Environment, project: Project, edition: Edition) -> 
     context = {
         "brief": edition.brief,
         "lang": edition.language,
+        "lang_tag": catalog.tag,
+        "fallback": edition.fallback,
+        "draft": edition.draft,
         "locale": catalog.locale,
         "labels": catalog.labels,
         "publisher": project.publisher,
@@ -105,10 +117,8 @@ def _syntax_problem(err: jinja2.TemplateSyntaxError) -> Problem:
 @jinja2.pass_context
 def _finalize(context: jinja2.runtime.Context, value: Any) -> Any:
     """How a value prints in `{{ ... }}`: in the edition's language and locale."""
-    if isinstance(value, Prose):
-        return Markup(_PROSE.render(_in_language(value, context["lang"])))
     if isinstance(value, Text):
-        return _in_language(value, context["lang"])
+        return _shown(value, context["lang"], context["fallback"])
     if isinstance(value, (PartialDate, Period)):
         return value.format(context["locale"])
     if value is None:
@@ -119,7 +129,22 @@ def _finalize(context: jinja2.runtime.Context, value: Any) -> Any:
 @jinja2.pass_context
 def _text(context: jinja2.runtime.Context, value: Text) -> str:
     """`{{ x|text|upper }}`: a Text as a plain string, for use in expressions."""
+    if value.in_language(context["lang"]) is None and context["fallback"]:
+        return _in_language(value, context["fallback"])
     return _in_language(value, context["lang"])
+
+
+def _shown(value: Text, language: str, fallback: str | None) -> Markup | str:
+    """A text field as printed: prose as HTML; a fallback visibly marked as one."""
+    text = value.in_language(language)
+    if text is None and fallback is not None:
+        text = _in_language(value, fallback)
+        if isinstance(value, Prose):
+            return Markup('<div class="fallback" lang="{}">{}</div>').format(
+                fallback, Markup(_PROSE.render(text)))
+        return Markup('<span class="fallback" lang="{}">{}</span>').format(fallback, text)
+    text = _in_language(value, language)
+    return Markup(_PROSE.render(text)) if isinstance(value, Prose) else text
 
 
 def _in_language(value: Text, language: str) -> str:

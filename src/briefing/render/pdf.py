@@ -38,6 +38,7 @@ def write_pdf(html: str, edition: Edition, root: Path) -> bytes:
             pdf = document.write_pdf(
                 stylesheets=[stylesheet],
                 font_config=fonts,
+                custom_metadata=True,
                 pdf_identifier=hashlib.sha256(html.encode()).hexdigest()[:32].encode(),
             )
         except FatalURLFetchingError as err:
