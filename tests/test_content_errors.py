@@ -78,8 +78,8 @@ def test_all_mistakes_are_reported_at_once(tmp_path: Path) -> None:
                                  "(expected a URL starting with https://)")
     assert lines[1:] == [
         "content/briefs/sample.yaml:14:5: sections[0].titel: unknown key `titel`; did you mean "
-        "`title`? (expected one of title, body, partners, agreements, trainings, events, "
-        "working_groups, meetings, quotes)",
+        "`title`? (expected one of title, body, partners, timeline, agreements, trainings, "
+        "events, working_groups, meetings, quotes)",
         "content/partners/org.yaml:2:7: kind: `international-organization` is not one of the "
         "choices (expected 'international-organisation', 'regional-organisation', 'union' or "
         "'state-body')",

@@ -69,4 +69,43 @@ def test_marking_and_page_numbers_in_docx_furniture(real_build: Path) -> None:
 
 
 def test_outputs_are_named_by_the_briefs_own_date(real_build: Path) -> None:
-    assert sorted(p.name for p in real_build.iterdir()) == [f"{NAME}.docx", f"{NAME}.pdf"]
+    assert sorted(p.name for p in real_build.iterdir()) == [
+        f"2026-11-20_international-cooperation_{language}.{fmt}"
+        for language in ("az", "en", "ru") for fmt in ("docx", "pdf")]
+
+
+EDITION_FORMS = {
+    "en": ["8 November 1999", "8 February 2000", "7 June 2001", "August 2006",
+           "International Organization for Migration", "Ilham Aliyev"],
+    "az": ["8 noyabr 1999", "8 fevral 2000", "7 iyun 2001", "avqust 2006",
+           "Beynəlxalq Miqrasiya Təşkilatı", "Azərbaycan Respublikası Dövlət Miqrasiya Xidməti",
+           "İlham Əliyev", "XİDMƏTİ İSTİFADƏ ÜÇÜN"],
+    "ru": ["8 ноября 1999\u202fг.", "8 февраля 2000\u202fг.", "7 июня 2001\u202fг.",
+           "август 2006\u202fг.", "Международная организация по миграции",
+           "Государственная миграционная служба Азербайджанской Республики", "Ильхам Алиев",
+           "ДЛЯ СЛУЖЕБНОГО ПОЛЬЗОВАНИЯ"],
+}
+DISTINCT_LABELS = ("contents", "summary", "key_facts", "sources", "page")
+
+
+def _labels(language: str) -> list[str]:
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    catalog = yaml.safe_load((root / "templates/i18n" / f"{language}.yaml").read_text())
+    return [catalog["labels"][name] for name in DISTINCT_LABELS]
+
+
+@pytest.mark.parametrize("language", sorted(EDITION_FORMS))
+def test_each_edition_speaks_its_own_language(real_build: Path, language: str) -> None:
+    name = f"2026-11-20_international-cooperation_{language}"
+    pdf = normalise(pdf_text(real_build / f"{name}.pdf"))
+    docx = " ".join(text for _, text in docx_blocks(real_build / f"{name}.docx"))
+    for text in (pdf, docx):
+        for form in EDITION_FORMS[language]:
+            assert normalise(form) in text
+        for label in _labels(language)[:4]:  # the PDF may set some in capitals
+            assert label.casefold() in text.casefold()
+        for other in set(EDITION_FORMS) - {language}:
+            for label in _labels(other):
+                assert f" {label} " not in f" {text} ", (other, label)

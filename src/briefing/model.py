@@ -139,6 +139,7 @@ class Section(Record):
     title: Text
     body: Prose | None = None
     partners: tuple[Slug, ...] = ()
+    timeline: tuple[Slug, ...] = ()
     agreements: tuple[Slug, ...] = ()
     trainings: tuple[Training, ...] = ()
     events: tuple[Event, ...] = ()
@@ -235,7 +236,7 @@ def brief_references(brief: Brief) -> Iterator[tuple[tuple[str | int, ...], str]
         yield ("partners", i), ref
     for s, section in enumerate(brief.sections):
         at: tuple[str | int, ...] = ("sections", s)
-        for name in ("partners", "agreements"):
+        for name in ("partners", "timeline", "agreements"):
             for i, ref in enumerate(getattr(section, name)):
                 yield (*at, name, i), ref
         for i, training in enumerate(section.trainings):

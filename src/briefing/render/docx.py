@@ -8,6 +8,7 @@ silently dropped. Styles come by name from templates/reference.docx.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
 import re
@@ -25,6 +26,7 @@ from docx.enum.text import WD_BREAK, WD_COLOR_INDEX
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.shared import Mm
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml.html import HtmlElement
@@ -36,7 +38,7 @@ REFERENCE = "reference.docx"
 _SPACE = re.compile(r"[ \t\n\r\f]+")
 
 CONTAINERS = {"section", "article", "div", "aside", "figure", "blockquote", "main"}
-INLINE = {"strong", "b", "em", "i", "a", "span", "br"}
+INLINE = {"strong", "b", "em", "i", "a", "span", "br", "img"}
 BLOCK_STYLES = {"h1": "Heading 1", "h2": "Heading 2", "h3": "Heading 3", "p": "Normal",
                 "figcaption": "Caption", "caption": "Caption", "dt": "Definition Term",
                 "dd": "Definition"}
@@ -46,8 +48,9 @@ SUPPORTED = sorted(CONTAINERS | INLINE | set(BLOCK_STYLES) | {
 
 
 class Unsupported(Exception):
-    def __init__(self, element: HtmlElement) -> None:
+    def __init__(self, element: HtmlElement, why: str = "") -> None:
         self.element = element
+        self.why = why
 
 
 @dataclass(frozen=True)
@@ -58,12 +61,27 @@ class RunStyle:
     fallback: str | None = None  # the language of untranslated text, shown highlighted
 
 
+@dataclass(frozen=True)
+class Piece:
+    """A stretch of inline content: text, a field (PAGE, NUMPAGES) or an image."""
+
+    text: str
+    style: RunStyle
+    field: str | None = None
+    image: HtmlElement | None = None
+
+    @property
+    def solid(self) -> bool:
+        """Fields and images are kept whole by whitespace collapsing."""
+        return self.field is not None or self.image is not None
+
+
 def write_docx(html: str, edition: Edition, root: Path) -> bytes:
     """Walk `html` into a DOCX built on reference.docx; same input, same bytes."""
     tree = lxml.html.document_fromstring(html)
     doc = Document(str(root / TEMPLATES / REFERENCE))
     _clear_body(doc)
-    writer = _Writer(doc, _language_tag(tree))
+    writer = _Writer(doc, _language_tag(tree), (root / TEMPLATES).resolve())
     try:
         writer.properties(tree, edition)
         writer.page_furniture(tree)
@@ -71,17 +89,19 @@ def write_docx(html: str, edition: Edition, root: Path) -> bytes:
             if child.tag not in ("header", "footer"):
                 writer.block(child, doc)
     except Unsupported as err:
+        what = err.why or f"<{err.element.tag}> is not supported by the DOCX writer"
         raise BuildFailed([Problem(
-            f"{TEMPLATES}/{ENTRY}", 1, 1,
-            f"<{err.element.tag}> is not supported by the DOCX writer (while rendering "
-            f"{edition.name}.docx)", expected="one of " + ", ".join(SUPPORTED))]) from None
+            f"{TEMPLATES}/{ENTRY}", 1, 1, f"{what} (while rendering {edition.name}.docx)",
+            expected="an image in templates/ or a data: URL" if err.why
+            else "one of " + ", ".join(SUPPORTED))]) from None
     return _reproducible(doc, edition.brief.date.first_day)
 
 
 class _Writer:
-    def __init__(self, doc: DocxDocument, language: str) -> None:
+    def __init__(self, doc: DocxDocument, language: str, templates: Path) -> None:
         self.doc = doc
         self.language = language
+        self.templates = templates
         self.style_names = {s.name for s in doc.styles}
         self.bookmarks = 0
         self.pending_ids: list[str] = []
@@ -170,6 +190,9 @@ class _Writer:
                 self.block(child, parent, list_level)
         elif tag == "table":
             self.table(element, parent)
+        elif tag == "img":
+            self.picture(parent.add_paragraph(style="Figure" if "Figure" in self.style_names
+                                              else "Normal"), element)
         else:
             raise Unsupported(element)
 
@@ -192,14 +215,17 @@ class _Writer:
         for fragment_id in self.pending_ids:
             self._bookmark(paragraph, fragment_id)
         self.pending_ids = []
-        runs = list(_inline(element, self.base, skip))
-        for text, run_style, field in _collapsed(runs):
-            self.run(paragraph, text, run_style, field)
+        for piece in _collapsed(list(_inline(element, self.base, skip))):
+            self.run(paragraph, piece)
         return paragraph
 
-    def run(self, paragraph: Paragraph, text: str, style: RunStyle, field: str | None) -> None:
-        if field:
-            _field(paragraph, field)
+    def run(self, paragraph: Paragraph, piece: Piece) -> None:
+        text, style = piece.text, piece.style
+        if piece.field:
+            _field(paragraph, piece.field)
+            return
+        if piece.image is not None:
+            self.picture(paragraph, piece.image)
             return
         if style.link:
             self._hyperlink(paragraph, text, style)
@@ -215,6 +241,21 @@ class _Writer:
                     run.font.highlight_color = WD_COLOR_INDEX.YELLOW
                     _set_language(run._r.get_or_add_rPr(), style.fallback)
 
+    def picture(self, paragraph: Paragraph, img: HtmlElement) -> None:
+        """<img>: PNG as it is; SVG rasterised at twice its size (Word needs pixels)."""
+        data, is_svg = _image_source(img, self.templates)
+        width_px = float(img.get("width") or 96)
+        if is_svg:
+            import cairosvg  # only builds with figures need it
+
+            data = cairosvg.svg2png(bytestring=data, output_width=int(width_px * 2))
+        width = min(Mm(width_px * 25.4 / 96), self._text_width())
+        paragraph.add_run().add_picture(io.BytesIO(data), width=width)
+
+    def _text_width(self) -> int:
+        section = self.doc.sections[-1]
+        return section.page_width - section.left_margin - section.right_margin
+
     def table(self, element: HtmlElement, parent: object) -> None:
         caption = element.find("caption")
         if caption is not None:
@@ -228,7 +269,7 @@ class _Writer:
             rows += [(row, group.tag == "thead") for row in group]
         width = max((len(row) for row, _ in rows), default=1)
         table: Table = parent.add_table(rows=0, cols=width)
-        table.style = self.doc.styles["Table Grid"]
+        table.style = self.doc.styles[self._style(element, "Brief Table")]
         for row_element, is_header in rows:
             row = table.add_row()
             tr_pr = row._tr.get_or_add_trPr()
@@ -254,8 +295,8 @@ class _Writer:
             paragraph = parent.add_paragraph(style="toc 1")
             if i == 0:
                 _field_begin(paragraph, 'TOC \\o "1-3" \\h \\z \\u')
-            for text, style, _ in _collapsed(list(_inline(li, RunStyle(), ()))):
-                self.run(paragraph, text, replace(style, link=None), None)
+            for piece in _collapsed(list(_inline(li, RunStyle(), ()))):
+                self.run(paragraph, replace(piece, style=replace(piece.style, link=None)))
             if i == len(entries) - 1:
                 _field_char(paragraph, "end")
         parent.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
@@ -296,16 +337,17 @@ class _Writer:
         paragraph._p.append(link)
 
 
-def _inline(element: HtmlElement, style: RunStyle, skip: tuple[str, ...]
-            ) -> Iterator[tuple[str, RunStyle, str | None]]:
-    """(text, style, field) pieces of an element's inline content, in order."""
+def _inline(element: HtmlElement, style: RunStyle, skip: tuple[str, ...]) -> Iterator[Piece]:
+    """The pieces of an element's inline content, in order."""
     if element.text:
-        yield element.text, style, None
+        yield Piece(element.text, style)
     for child in element:
         if not isinstance(child.tag, str) or child.tag in skip:
             pass
         elif child.tag == "br":
-            yield "\n", style, None
+            yield Piece("\n", style)
+        elif child.tag == "img":
+            yield Piece("", style, image=child)
         elif child.tag in ("strong", "b"):
             yield from _inline(child, replace(style, bold=True), skip)
         elif child.tag in ("em", "i"):
@@ -315,9 +357,9 @@ def _inline(element: HtmlElement, style: RunStyle, skip: tuple[str, ...]
             link = href if href.startswith(("https://", "#")) else None
             yield from _inline(child, replace(style, link=link), skip)
         elif child.tag == "span" and "page-number" in child.classes:
-            yield "", style, "PAGE"
+            yield Piece("", style, field="PAGE")
         elif child.tag == "span" and "page-count" in child.classes:
-            yield "", style, "NUMPAGES"
+            yield Piece("", style, field="NUMPAGES")
         elif child.tag == "span" and "fallback" in child.classes:
             yield from _inline(child, replace(style, fallback=child.get("lang", "")), skip)
         elif child.tag == "span":
@@ -325,34 +367,49 @@ def _inline(element: HtmlElement, style: RunStyle, skip: tuple[str, ...]
         else:
             raise Unsupported(child)
         if child.tail:
-            yield child.tail, style, None
+            yield Piece(child.tail, style)
 
 
-def _collapsed(pieces: list[tuple[str, RunStyle, str | None]]
-               ) -> list[tuple[str, RunStyle, str | None]]:
-    """Collapse whitespace as CSS `white-space: normal` does, across runs."""
-    out: list[tuple[str, RunStyle, str | None]] = []
+def _collapsed(pieces: list[Piece]) -> list[Piece]:
+    """Collapse whitespace as CSS `white-space: normal` does, across pieces."""
+    out: list[Piece] = []
     at_space = True  # a paragraph starts as if after a space: leading spaces go
-    for text, style, field in pieces:
-        if field:
-            out.append(("", style, field))
+    for piece in pieces:
+        if piece.solid:
+            out.append(piece)
             at_space = False
             continue
-        if text == "\n":
-            if out and not out[-1][2]:
-                out[-1] = (out[-1][0].rstrip(" "), out[-1][1], None)
-            out.append(("\n", style, None))
+        if piece.text == "\n":
+            _trim_end(out)
+            out.append(piece)
             at_space = True
             continue
-        text = _SPACE.sub(" ", text)
+        text = _SPACE.sub(" ", piece.text)
         if at_space:
             text = text.lstrip(" ")
         if text:
-            out.append((text, style, None))
+            out.append(replace(piece, text=text))
             at_space = text.endswith(" ")
-    if out and not out[-1][2]:
-        out[-1] = (out[-1][0].rstrip(" "), out[-1][1], None)
-    return [piece for piece in out if piece[0] or piece[2]]
+    _trim_end(out)
+    return [piece for piece in out if piece.text or piece.solid]
+
+
+def _trim_end(pieces: list[Piece]) -> None:
+    if pieces and not pieces[-1].solid:
+        pieces[-1] = replace(pieces[-1], text=pieces[-1].text.rstrip(" "))
+
+
+def _image_source(img: HtmlElement, templates: Path) -> tuple[bytes, bool]:
+    """The bytes of an image: a data: URL, or a file inside templates/ only."""
+    src = img.get("src", "")
+    if src.startswith("data:"):
+        header, _, payload = src[5:].partition(",")
+        data = base64.b64decode(payload) if header.endswith(";base64") else payload.encode()
+        return data, header.startswith("image/svg+xml")
+    path = (templates / src).resolve()
+    if "://" in src or not path.is_relative_to(templates) or not path.is_file():
+        raise Unsupported(img, f"image `{src}` is not a file inside templates/")
+    return path.read_bytes(), path.suffix.lower() == ".svg"
 
 
 def _collapse(text: str) -> str:

@@ -8,6 +8,7 @@ elsewhere, and oversized files. Every WeasyPrint object is created with it.
 
 from __future__ import annotations
 
+import base64
 import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -27,6 +28,8 @@ class ProjectFetcher(URLFetcher):
         self.roots = [root.resolve() for root in roots]
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
+        if url.startswith("data:"):
+            return _data(url)
         parts = urlsplit(url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             raise Refused(f"refused to fetch {url!r}: only project files may be loaded")
@@ -39,3 +42,13 @@ class ProjectFetcher(URLFetcher):
             raise Refused(f"asset {path.name} is larger than {MAX_ASSET_BYTES} bytes")
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
+
+
+def _data(url: str) -> URLFetcherResponse:
+    """A data: URL (figures drawn from content), decoded here, never fetched."""
+    header, _, payload = url[5:].partition(",")
+    if len(payload) > MAX_ASSET_BYTES:
+        raise Refused("a data: URL is larger than the asset size limit")
+    mime, _, encoding = header.partition(";")
+    body = base64.b64decode(payload) if encoding == "base64" else unquote(payload).encode()
+    return URLFetcherResponse(url, body, {"Content-Type": mime or "text/plain"})

@@ -21,6 +21,7 @@ from markupsafe import Markup
 from briefing.dates import PartialDate, Period
 from briefing.errors import BuildFailed, Problem
 from briefing.model import Brief, Project
+from briefing.render.figures import WIDTH, Moment, data_url, timeline_svg
 from briefing.text import Prose, Text
 
 TEMPLATES = "templates"
@@ -68,6 +69,7 @@ def environment(root: Path) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["text"] = _text
+    env.globals["timeline"] = _timeline
     return env
 
 
@@ -145,6 +147,36 @@ def _shown(value: Text, language: str, fallback: str | None) -> Markup | str:
         return Markup('<span class="fallback" lang="{}">{}</span>').format(fallback, text)
     text = _in_language(value, language)
     return Markup(_PROSE.render(text)) if isinstance(value, Prose) else text
+
+
+@jinja2.pass_context
+def _timeline(context: jinja2.runtime.Context, ids: tuple[str, ...]) -> dict[str, object]:
+    """`timeline(section.timeline)`: the partners' offices, agreements and
+    milestones as one SVG figure, for `<img src=... width=...>`."""
+    labels, locale = context["labels"], context["locale"]
+
+    def say(value: Text) -> str:
+        return _text(context, value)
+
+    moments = []
+    for partner in (context["partners"][i] for i in ids):
+        for office in partner.offices:
+            place = say(office.place) + (f" ({say(office.region)})" if office.region else "")
+            moments.append(Moment(office.opened, office.opened.format(locale),
+                                  f"{say(partner.label)}: {labels['timeline_office']} {place}"))
+        for agreement in partner.agreements:
+            title = say(agreement.title)
+            moments.append(Moment(agreement.signed, agreement.signed.format(locale),
+                                  f"{title}: {labels['timeline_signed']}"))
+            if agreement.ratified:
+                how = (f"{labels['timeline_ratified_by']} {say(agreement.ratified_by)}"
+                       if agreement.ratified_by else labels["timeline_ratified"])
+                moments.append(Moment(agreement.ratified, agreement.ratified.format(locale),
+                                      f"{title}: {how}"))
+        for milestone in partner.milestones:
+            moments.append(Moment(milestone.date, milestone.date.format(locale),
+                                  say(milestone.text)))
+    return {"src": data_url(timeline_svg(moments)), "width": WIDTH}
 
 
 def _in_language(value: Text, language: str) -> str:

@@ -1,0 +1,121 @@
+"""Language editions from one source: catalogs, CLDR dates, fallbacks, glyphs."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import docx
+import pikepdf
+import pytest
+from conftest import ROOTS, make_project, run_cli
+from readers import docx_blocks, normalise, pdf_text
+
+FOURTH = ROOTS / "fourth-language"
+BRIEF = "content/briefs/sample.yaml"
+OUT = "output/sample/2020-01-15_sample"
+
+
+@pytest.fixture(scope="module")
+def turkish(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fourth language added with a catalog file and content strings only."""
+    project = make_project(tmp_path_factory.mktemp("tr") / "p", files={
+        "templates/i18n/tr.yaml": (FOURTH / "tr.yaml").read_text(encoding="utf-8"),
+        BRIEF: (FOURTH / "brief.yaml").read_text(encoding="utf-8"),
+    })
+    result = run_cli(project)
+    assert result.code == 0, result.err
+    return project
+
+
+def test_each_language_gets_its_own_files(turkish: Path) -> None:
+    names = sorted(p.name for p in (turkish / "output" / "sample").iterdir())
+    assert names == [f"2020-01-15_sample_{lang}.{fmt}"
+                     for lang in ("en", "tr") for fmt in ("docx", "pdf")]
+
+
+def test_fixed_words_and_dates_come_from_the_editions_catalog(turkish: Path) -> None:
+    tr = normalise(pdf_text(turkish / f"{OUT}_tr.pdf"))
+    en = normalise(pdf_text(turkish / f"{OUT}_en.pdf"))
+    assert "İçindekiler" in tr and "Contents" not in tr
+    assert "Sayfa 2 / " in tr and "Page 2 of" not in tr
+    assert "8 Kasım 1999" in tr and "8 November 1999" in en
+    assert "15 Ocak 2020" in tr and "15 January 2020" in en
+    assert "HİZMETE ÖZEL" in tr and "FOR OFFICIAL USE" not in tr
+    docx_tr = " ".join(text for _, text in docx_blocks(turkish / f"{OUT}_tr.docx"))
+    assert "Anlaşma 8 Kasım 1999 tarihinde imzalandı." in docx_tr
+    assert "Contents" not in docx_tr and "Agreements" not in docx_tr
+
+
+def test_language_is_declared_in_html_pdf_and_docx(turkish: Path) -> None:
+    assert run_cli(turkish, "--format", "html").code == 0
+    assert '<html lang="tr-TR">' in (turkish / f"{OUT}_tr.html").read_text(encoding="utf-8")
+    with pikepdf.open(turkish / f"{OUT}_tr.pdf") as pdf:
+        assert str(pdf.Root.Lang) == "tr-TR"
+    document = docx.Document(str(turkish / f"{OUT}_tr.docx"))
+    assert document.core_properties.language == "tr-TR"
+    with zipfile.ZipFile(turkish / f"{OUT}_tr.docx") as package:
+        styles = package.read("word/styles.xml").decode()
+    assert styles.count('w:val="tr-TR"') >= 10 and 'w:val="en-GB"' not in styles
+
+
+def test_missing_translations_are_listed_then_a_draft_can_be_built(tmp_path: Path) -> None:
+    brief = (FOURTH / "brief.yaml").read_text(encoding="utf-8")
+    brief = brief.replace("  tr: Örnek brifing\n", "").replace("  tr: Test Dairesi\n", "")
+    project = make_project(tmp_path / "p", files={
+        "templates/i18n/tr.yaml": (FOURTH / "tr.yaml").read_text(encoding="utf-8"),
+        BRIEF: brief})
+    result = run_cli(project)
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "content/briefs/sample.yaml:2:3: title: no 'tr' text (expected a translation for every "
+        "language of brief `sample`)",
+        "content/briefs/sample.yaml:10:3: department: no 'tr' text (expected a translation for "
+        "every language of brief `sample`)",
+        "2 error(s); nothing was written",
+    ]
+
+    result = run_cli(project, "--allow-fallback")
+    assert result.code == 0, result.err
+    pages = pdf_text(project / f"{OUT}_tr.pdf").split("\f")[:-1]
+    assert pages and all("TASLAK" in page for page in pages)
+    english = pdf_text(project / f"{OUT}_en.pdf")
+    assert "TASLAK" not in english and "DRAFT" not in english
+    with pikepdf.open(project / f"{OUT}_tr.pdf") as pdf:
+        assert str(pdf.docinfo["/status"]).startswith("TASLAK")
+    document = docx.Document(str(project / f"{OUT}_tr.docx"))
+    assert document.core_properties.content_status.startswith("TASLAK")
+    marked = [run for p in document.paragraphs for run in p.runs
+              if run.font.highlight_color is not None]
+    assert "Sample brief" in {run.text for run in marked}
+
+
+def test_a_character_the_fonts_lack_is_placed(tmp_path: Path) -> None:
+    brief = (ROOTS / "sample" / BRIEF).read_text(encoding="utf-8")
+    project = make_project(tmp_path / "p", files={
+        BRIEF: brief.replace("title: Sample brief", "title: Sample 中 brief")})
+    result = run_cli(project, "check")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        "content/briefs/sample.yaml:1:8: title: character '中' (U+4E2D) is not in the project's "
+        "fonts (brief `sample`, language `en`) (expected characters that the fonts in fonts/ "
+        "cover)")
+
+
+def test_every_character_of_every_edition_is_in_the_embedded_fonts(turkish: Path) -> None:
+    from fontTools.ttLib import TTFont
+
+    for path in (turkish / "output" / "sample").glob("*.pdf"):
+        with pikepdf.open(path) as pdf:
+            fonts = {str(font.BaseFont): font for page in pdf.pages
+                     for font in page.Resources.Font.values()}
+            assert fonts, path
+            for name, font in fonts.items():
+                descriptor = font.DescendantFonts[0].FontDescriptor
+                assert "/FontFile2" in descriptor, f"{name} is not embedded"
+                assert "/ToUnicode" in font, f"{name} has no ToUnicode map"
+        text = pdf_text(path)
+        covered = set()
+        for ttf in (turkish / "fonts").glob("NotoSerif-Regular.ttf"):
+            covered |= set(TTFont(str(ttf)).getBestCmap())
+        assert {c for c in text if not c.isspace() and ord(c) not in covered} == set()
