@@ -53,7 +53,7 @@ def test_docx_tables_repeat_header_rows_and_never_split(sample_build: Path) -> N
     data_tables = [t for t in document.tables if t.rows[0]._tr.trPr is not None
                    and t.rows[0]._tr.trPr.find(docx.oxml.ns.qn("w:tblHeader")) is not None]
     assert len(data_tables) == 6  # offices, agreements, trainings, events, groups, meetings
-    for table in document.tables:
+    for table in data_tables:
         for row in table.rows:
             assert row._tr.trPr.find(docx.oxml.ns.qn("w:cantSplit")) is not None
 
@@ -137,29 +137,30 @@ def test_remote_resources_are_refused(tmp_path: Path) -> None:
 
 
 def test_element_the_docx_writer_does_not_know_is_named(tmp_path: Path) -> None:
-    template = Path(__file__).parent.parent / "templates" / "brief.html.j2"
-    text = template.read_text().replace("<body>", "<body>\n<marquee>hello</marquee>")
-    project = make_project(tmp_path / "p", files={"templates/brief.html.j2": text})
+    template = Path(__file__).parent.parent / "templates" / "report.html.j2"
+    text = template.read_text().replace("{% block document %}",
+                                        "{% block document %}\n<marquee>hello</marquee>")
+    project = make_project(tmp_path / "p", files={"templates/report.html.j2": text})
     result = run_cli(project, "--format", "docx")
     assert result.code == 1
-    assert result.err.startswith("templates/brief.html.j2:1:1: <marquee> is not supported by "
+    assert result.err.startswith("templates/report.html.j2:1:1: <marquee> is not supported by "
                                  "the DOCX writer (while rendering 2020-01-15_sample_en.docx)")
 
 
 def test_template_mistakes_are_placed(tmp_path: Path) -> None:
-    template = Path(__file__).parent.parent / "templates" / "brief.html.j2"
+    template = Path(__file__).parent.parent / "templates" / "report.html.j2"
     lines = template.read_text().splitlines()
-    at = next(i for i, line in enumerate(lines) if "<body>" in line)
+    at = next(i for i, line in enumerate(lines) if "{% block document %}" in line)
     lines.insert(at + 1, "<p>{{ brief.no_such_field }}</p>")
-    project = make_project(tmp_path / "p", files={"templates/brief.html.j2": "\n".join(lines)})
+    project = make_project(tmp_path / "p", files={"templates/report.html.j2": "\n".join(lines)})
     result = run_cli(project)
     assert result.code == 1
-    assert result.err.startswith(f"templates/brief.html.j2:{at + 2}:1: ")
+    assert result.err.startswith(f"templates/report.html.j2:{at + 2}:1: ")
     assert "no_such_field" in result.err.splitlines()[0]
 
     lines[at + 1] = "<p>{% if %}</p>"
     shutil.rmtree(project)
-    project = make_project(tmp_path / "q", files={"templates/brief.html.j2": "\n".join(lines)})
+    project = make_project(tmp_path / "q", files={"templates/report.html.j2": "\n".join(lines)})
     result = run_cli(project, "check")
     assert result.code == 1
-    assert result.err.startswith(f"templates/brief.html.j2:{at + 2}:1: ")
+    assert result.err.startswith(f"templates/report.html.j2:{at + 2}:1: ")

@@ -129,6 +129,14 @@ def check_references(
                     _add(problems, source, (field, i, "id"), f"id `{item.id}` is used twice",
                          "ids unique within the brief")
                 seen.add(item.id)
+        if "note" in brief.documents:
+            if brief.contact is None:
+                _add(problems, source, ("documents",), "a note needs a `contact`",
+                     "a contact with at least a name")
+            if not 3 <= len(brief.key_points) <= 5:
+                _add(problems, source, ("key_points",) if brief.key_points else ("documents",),
+                     f"a note needs three to five key points, not {len(brief.key_points)}",
+                     "3, 4 or 5 key points")
         for i, language in enumerate(brief.languages):
             if language not in project.catalogs:
                 _add(problems, source, ("languages", i), f"no catalog for language `{language}`",

@@ -148,6 +148,18 @@ class Section(Record):
     quotes: tuple[Quote, ...] = ()
 
 
+class Contact(Record):
+    """Who answers questions about the brief (shown on the one-page note)."""
+
+    name: Text
+    role: Text | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+DocumentKind = Literal["report", "note"]
+
+
 class Source(Record):
     id: Slug
     title: Text
@@ -167,6 +179,8 @@ class Brief(Record):
     marking: Text
     languages: tuple[Language, ...] = Field(min_length=1)
     department: Text
+    documents: tuple[DocumentKind, ...] = ("report",)
+    contact: Contact | None = None
     audience: tuple[Text, ...] = ()
     partners: tuple[Slug, ...] = ()
     summary: Prose | None = None

@@ -105,10 +105,11 @@ def select(project: Project, slugs: Sequence[str], languages: Sequence[str]) -> 
             raise UsageError(f"no brief `{slug}` (briefs: {', '.join(sorted(known))})")
     chosen = [known[slug] for slug in slugs] if slugs else list(project.briefs)
     editions = [
-        Edition(brief, language, _fallback(project, brief, language))
+        Edition(brief, language, _fallback(project, brief, language), kind)
         for brief in chosen
         for language in brief.languages
         if not languages or language in languages
+        for kind in brief.documents
     ]
     if not editions:
         raise UsageError(f"no brief is published in {', '.join(languages)}")

@@ -32,18 +32,18 @@ from docx.text.paragraph import Paragraph
 from lxml.html import HtmlElement
 
 from briefing.errors import BuildFailed, Problem
-from briefing.render.html import ENTRY, TEMPLATES, Edition
+from briefing.render.html import TEMPLATES, Edition
 
 REFERENCE = "reference.docx"
 _SPACE = re.compile(r"[ \t\n\r\f]+")
 
-CONTAINERS = {"section", "article", "div", "aside", "figure", "blockquote", "main"}
+CONTAINERS = {"section", "article", "div", "figure", "blockquote", "main"}
 INLINE = {"strong", "b", "em", "i", "a", "span", "br", "img"}
 BLOCK_STYLES = {"h1": "Heading 1", "h2": "Heading 2", "h3": "Heading 3", "p": "Normal",
                 "figcaption": "Caption", "caption": "Caption", "dt": "Definition Term",
                 "dd": "Definition"}
 SUPPORTED = sorted(CONTAINERS | INLINE | set(BLOCK_STYLES) | {
-    "html", "head", "body", "header", "footer", "nav", "ul", "ol", "li", "dl", "table",
+    "html", "head", "body", "header", "footer", "nav", "aside", "ul", "ol", "li", "dl", "table",
     "thead", "tbody", "tr", "th", "td"})
 
 
@@ -91,7 +91,7 @@ def write_docx(html: str, edition: Edition, root: Path) -> bytes:
     except Unsupported as err:
         what = err.why or f"<{err.element.tag}> is not supported by the DOCX writer"
         raise BuildFailed([Problem(
-            f"{TEMPLATES}/{ENTRY}", 1, 1, f"{what} (while rendering {edition.name}.docx)",
+            f"{TEMPLATES}/{edition.template}", 1, 1, f"{what} (while rendering {edition.name}.docx)",
             expected="an image in templates/ or a data: URL" if err.why
             else "one of " + ", ".join(SUPPORTED))]) from None
     return _reproducible(doc, edition.brief.date.first_day)
@@ -136,7 +136,9 @@ class _Writer:
     def page_furniture(self, tree: HtmlElement) -> None:
         """<header>/<footer> of the body -> every page's Word header and footer."""
         section = self.doc.sections[0]
-        section.different_first_page_header_footer = True
+        # A cover page shows the marking only; documents without one need no first page.
+        section.different_first_page_header_footer = tree.body.find(
+            ".//section[@class='cover']") is not None
         for tag, part, first in (("header", section.header, section.first_page_header),
                                  ("footer", section.footer, section.first_page_footer)):
             element = tree.body.find(tag)
@@ -185,9 +187,10 @@ class _Writer:
                 if item.tag != "li":
                     raise Unsupported(item)
                 self.list_item(item, parent, style, list_level)
+        elif tag == "aside":
+            self.box(element, parent)
         elif tag == "dl":
-            for child in element:
-                self.block(child, parent, list_level)
+            self.definitions(element, parent)
         elif tag == "table":
             self.table(element, parent)
         elif tag == "img":
@@ -241,6 +244,43 @@ class _Writer:
                     run.font.highlight_color = WD_COLOR_INDEX.YELLOW
                     _set_language(run._r.get_or_add_rPr(), style.fallback)
 
+    def box(self, aside: HtmlElement, parent: object) -> None:
+        """<aside> -> a one-cell table in the "Box" style: a framed, shaded panel."""
+        table = parent.add_table(rows=1, cols=1)
+        table.style = self.doc.styles[self._style(aside, "Box")]
+        cell = table.cell(0, 0)
+        _remove_paragraphs(cell)
+        for child in aside:
+            self.block(child, cell)
+        if not cell.paragraphs and not cell.tables:
+            cell.add_paragraph()
+        if not cell._tc.getchildren()[-1].tag.endswith("}p"):
+            cell.add_paragraph()  # Word wants a cell to end with a paragraph
+        parent.add_paragraph()
+
+    def definitions(self, dl: HtmlElement, parent: object) -> None:
+        """<dl> -> a borderless two-column table: each term beside its definition."""
+        pairs: list[list[HtmlElement]] = []
+        for child in dl:
+            if child.tag == "dt":
+                pairs.append([child])
+            elif child.tag == "dd" and pairs and len(pairs[-1]) == 1:
+                pairs[-1].append(child)
+            else:
+                raise Unsupported(child)
+        table = parent.add_table(rows=0, cols=2)
+        table.style = self.doc.styles[self._style(dl, "Definition Table")]
+        for pair in pairs:
+            row = table.add_row()
+            row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+            for cell, element in zip(row.cells, pair, strict=False):
+                _remove_paragraphs(cell)
+                self.paragraph(element, cell, self._style(element, BLOCK_STYLES[element.tag]))
+            for cell in row.cells[len(pair):]:
+                if not cell.paragraphs:
+                    cell.add_paragraph()
+        _column_widths(table, [Mm(25), self._text_width() - Mm(35)])
+
     def picture(self, paragraph: Paragraph, img: HtmlElement) -> None:
         """<img>: PNG as it is; SVG rasterised at twice its size (Word needs pixels)."""
         data, is_svg = _image_source(img, self.templates)
@@ -290,16 +330,26 @@ class _Writer:
         for child in nav:
             if child.tag == "p":
                 self.paragraph(child, parent, self._style(child, "TOC Heading"))
-        entries = [li for li in nav.iter("li")]
+        entries = list(nav.iter("li"))
         for i, li in enumerate(entries):
             paragraph = parent.add_paragraph(style="toc 1")
             if i == 0:
-                _field_begin(paragraph, 'TOC \\o "1-3" \\h \\z \\u')
+                _field_begin(paragraph, 'TOC \\o "1-1" \\h \\z \\u')
+            link = li.find("a")
+            target = _bookmark_name(link.get("href", "#")[1:]) if link is not None else ""
             for piece in _collapsed(list(_inline(li, RunStyle(), ()))):
-                self.run(paragraph, replace(piece, style=replace(piece.style, link=None)))
+                self.run(paragraph, piece)
+            if target:  # the page number, which Word and LibreOffice compute on opening
+                paragraph.add_run().add_tab()
+                _field(paragraph, f"PAGEREF {target} \\h", cached="")
             if i == len(entries) - 1:
                 _field_char(paragraph, "end")
         parent.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        settings = self.doc.settings.element
+        if settings.find(qn("w:updateFields")) is None:
+            update = OxmlElement("w:updateFields")
+            update.set(qn("w:val"), "true")
+            settings.append(update)
 
     # -- helpers ------------------------------------------------------------------
 
@@ -399,6 +449,15 @@ def _trim_end(pieces: list[Piece]) -> None:
         pieces[-1] = replace(pieces[-1], text=pieces[-1].text.rstrip(" "))
 
 
+def _column_widths(table: Table, widths: list[int]) -> None:
+    """Fix column widths in the grid and every cell, as Word and LibreOffice both read."""
+    for column, width in zip(table._tbl.tblGrid.gridCol_lst, widths, strict=True):
+        column.w = width
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = width
+
+
 def _image_source(img: HtmlElement, templates: Path) -> tuple[bytes, bool]:
     """The bytes of an image: a data: URL, or a file inside templates/ only."""
     src = img.get("src", "")
@@ -416,9 +475,10 @@ def _collapse(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
 
 
-def _field(paragraph: Paragraph, instruction: str) -> None:
+def _field(paragraph: Paragraph, instruction: str, cached: str = "1") -> None:
     _field_begin(paragraph, instruction)
-    paragraph.add_run("1")
+    if cached:
+        paragraph.add_run(cached)
     _field_char(paragraph, "end")
 
 

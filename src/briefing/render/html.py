@@ -25,7 +25,6 @@ from briefing.render.figures import WIDTH, Moment, data_url, timeline_svg
 from briefing.text import Prose, Text
 
 TEMPLATES = "templates"
-ENTRY = "brief.html.j2"
 
 # CommonMark without raw HTML, headings, images or code: prose is running text
 # inside a section the template already titles. Links must be https.
@@ -47,15 +46,22 @@ class Edition:
     brief: Brief
     language: str
     fallback: str | None = None
+    kind: str = "report"
 
     @property
     def draft(self) -> bool:
         return self.fallback is not None
 
     @property
+    def template(self) -> str:
+        """Each kind of document is one template: `report.html.j2`, `note.html.j2`."""
+        return f"{self.kind}.html.j2"
+
+    @property
     def name(self) -> str:
-        """`<date>_<slug>_<lang>`: the file name every output shares."""
-        return f"{self.brief.date.iso()}_{self.brief.slug}_{self.language}"
+        """`<date>_<slug>_<lang>` for the report, `<date>_<slug>_<kind>_<lang>` otherwise."""
+        kind = "" if self.kind == "report" else f"_{self.kind}"
+        return f"{self.brief.date.iso()}_{self.brief.slug}{kind}_{self.language}"
 
 
 def environment(root: Path) -> jinja2.Environment:
@@ -82,13 +88,14 @@ def render_html(env: jinja2.Environment, project: Project, edition: Edition) -> 
         "lang_tag": catalog.tag,
         "fallback": edition.fallback,
         "draft": edition.draft,
+        "kind": edition.kind,
         "locale": catalog.locale,
         "labels": catalog.labels,
         "publisher": project.publisher,
         "partners": project.partners,
     }
     try:
-        return env.get_template(ENTRY).render(context)
+        return env.get_template(edition.template).render(context)
     except jinja2.TemplateSyntaxError as err:
         raise BuildFailed([_syntax_problem(err)]) from None
     except jinja2.TemplateError as err:
@@ -112,7 +119,7 @@ def check_templates(env: jinja2.Environment) -> list[Problem]:
 
 
 def _syntax_problem(err: jinja2.TemplateSyntaxError) -> Problem:
-    return Problem(_template_path(err.filename or err.name or ENTRY), err.lineno, 1,
+    return Problem(_template_path(err.filename or err.name or "?"), err.lineno, 1,
                    err.message or "syntax error", expected="valid Jinja")
 
 
@@ -192,7 +199,7 @@ def _placed(err: jinja2.TemplateError, edition: Edition) -> Problem:
     where = frames[-1] if frames else None
     message = f"{err.message or type(err).__name__} (while rendering {edition.name})"
     if where is None:
-        return Problem(f"{TEMPLATES}/{ENTRY}", 1, 1, message)
+        return Problem(f"{TEMPLATES}/{edition.template}", 1, 1, message)
     return Problem(_template_path(where.filename), where.lineno or 1, 1, message)
 
 
