@@ -35,6 +35,16 @@ def pdf_text(path: Path, *, layout: bool = False, page: int | None = None) -> st
                           check=True).stdout
 
 
+def libreoffice_pdf(docx_path: Path, folder: Path) -> Path:
+    """Convert a DOCX with LibreOffice headless; its exit code lies, so check the file."""
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{folder}/profile", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(folder), str(docx_path)],
+                   capture_output=True, timeout=180)
+    converted = folder / (docx_path.stem + ".pdf")
+    assert converted.exists(), f"LibreOffice did not convert {docx_path.name}"
+    return converted
+
+
 def docx_blocks(path: Path) -> list[tuple[str, str]]:
     """(style name, text) of every non-empty body paragraph, tables included, in order."""
     document = docx.Document(str(path))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import docx
 import lxml.etree
 import pytest
 from conftest import make_project, run_cli
-from readers import docx_blocks, html_blocks, normalise, pdf_text
+from readers import docx_blocks, html_blocks, libreoffice_pdf, normalise, pdf_text
 
 SAMPLE = "output/sample/2020-01-15_sample_en"
 
@@ -70,13 +69,7 @@ def test_docx_links_and_properties(sample_build: Path) -> None:
 
 
 def test_docx_opens_in_libreoffice(sample_build: Path, tmp_path: Path) -> None:
-    source = sample_build / f"{SAMPLE}.docx"
-    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile", "--headless",
-                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
-                   capture_output=True, timeout=180)
-    converted = tmp_path / (source.stem + ".pdf")
-    assert converted.exists(), "LibreOffice did not convert the DOCX"
-    text = normalise(pdf_text(converted))
+    text = normalise(pdf_text(libreoffice_pdf(sample_build / f"{SAMPLE}.docx", tmp_path)))
     assert "Sample brief" in text
     assert "Agreement on Cooperation" in text
     assert "FOR OFFICIAL USE" in text

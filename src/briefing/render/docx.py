@@ -91,7 +91,8 @@ def write_docx(html: str, edition: Edition, root: Path) -> bytes:
     except Unsupported as err:
         what = err.why or f"<{err.element.tag}> is not supported by the DOCX writer"
         raise BuildFailed([Problem(
-            f"{TEMPLATES}/{edition.template}", 1, 1, f"{what} (while rendering {edition.name}.docx)",
+            f"{TEMPLATES}/{edition.template}", 1, 1,
+            f"{what} (while rendering {edition.name}.docx)",
             expected="an image in templates/ or a data: URL" if err.why
             else "one of " + ", ".join(SUPPORTED))]) from None
     return _reproducible(doc, edition.brief.date.first_day)
