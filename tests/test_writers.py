@@ -157,3 +157,32 @@ def test_template_mistakes_are_placed(tmp_path: Path) -> None:
     result = run_cli(project, "check")
     assert result.code == 1
     assert result.err.startswith(f"templates/report.html.j2:{at + 2}:1: ")
+
+
+def test_docx_fields_toc_and_furniture_by_xpath(sample_build: Path) -> None:
+    ns = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+          "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+    with zipfile.ZipFile(sample_build / f"{SAMPLE}.docx") as package:
+        body = lxml.etree.fromstring(package.read("word/document.xml"))
+        footers = [lxml.etree.fromstring(package.read(name)) for name in package.namelist()
+                   if name.startswith("word/footer")]
+        settings = lxml.etree.fromstring(package.read("word/settings.xml"))
+        rels = lxml.etree.fromstring(package.read("word/_rels/document.xml.rels"))
+    instructions = [" ".join(t.split()) for t in body.xpath("//w:instrText/text()", namespaces=ns)]
+    assert instructions[0] == 'TOC \\o "1-1" \\h \\z \\u'
+    assert instructions[1:] == [f"PAGEREF _{target} \\h" for target in (
+        "summary", "profile", "activities", "sources")]
+    toc = body.xpath("//w:p[w:pPr/w:pStyle/@w:val='toc1']", namespaces=ns)
+    assert ["".join(p.xpath(".//w:t/text()", namespaces=ns)) for p in toc] == [
+        "Summary", "1. Partner", "2. Activities", "Sources"]
+    bookmarks = set(body.xpath("//w:bookmarkStart/@w:name", namespaces=ns))
+    assert {"_summary", "_profile", "_activities", "_sources", "_source_page"} <= bookmarks
+    footer_fields = {" ".join(t.split()) for f in footers
+                     for t in f.xpath("//w:instrText/text()", namespaces=ns)}
+    assert footer_fields == {"PAGE", "NUMPAGES"}
+    assert settings.xpath("//w:updateFields/@w:val", namespaces=ns) == ["true"]
+    assert body.xpath("count(//w:tr[w:trPr/w:tblHeader])", namespaces=ns) == 6
+    external = rels.xpath("//*[@TargetMode='External']/@Target")
+    assert external and all(target.startswith("https://") for target in external)
+    anchors = body.xpath("//w:hyperlink/@w:anchor", namespaces=ns)
+    assert "_source_page" in anchors
