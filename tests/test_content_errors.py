@@ -83,7 +83,7 @@ def test_all_mistakes_are_reported_at_once(tmp_path: Path) -> None:
         "content/partners/org.yaml:2:7: kind: `international-organization` is not one of the "
         "choices (expected 'international-organisation', 'regional-organisation', 'union' or "
         "'state-body')",
-        "3 error(s); nothing was written",
+        "failed: sample (2 error(s); their previous outputs are untouched)",
     ]
 
 

@@ -72,7 +72,7 @@ def test_missing_translations_are_listed_then_a_draft_can_be_built(tmp_path: Pat
         "language of brief `sample`)",
         "content/briefs/sample.yaml:10:3: department: no 'tr' text (expected a translation for "
         "every language of brief `sample`)",
-        "2 error(s); nothing was written",
+        "failed: sample (2 error(s); their previous outputs are untouched)",
     ]
 
     result = run_cli(project, "--allow-fallback")

@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 from briefing import __version__, pipeline
-from briefing.errors import BuildFailed, UsageError
+from briefing.errors import BuildFailed, Problem, UsageError
 
-COMMANDS = ("build", "check")
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
+COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -33,18 +34,23 @@ def parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser(
         "build", help="build briefs (every brief, language and format by default)",
-        description="Validate all content, then write output/<slug>/<date>_<slug>_<lang>.<format>."
-                    " Nothing is written if anything is wrong.")
+        description="Validate content, then write output/<slug>/<date>_<slug>_<lang>.<format> "
+                    "for every brief that is not already up to date. A brief with mistakes "
+                    "writes nothing; the others are still built.")
     build.add_argument("slugs", nargs="*", metavar="SLUG", help="only these briefs")
     build.add_argument("--lang", action="append", default=[], metavar="LANG",
                        help="only this language (repeatable)")
     build.add_argument("--format", action="append", choices=sorted(pipeline.WRITERS), default=[],
                        help="only this format (repeatable; html writes the HTML both "
                             "writers read)")
-
+    build.add_argument("-j", "--jobs", type=_positive, default=pipeline.default_jobs(),
+                       metavar="N", help="render in N processes (default: one per core)")
+    build.add_argument("--force", action="store_true",
+                       help="rebuild even what is up to date")
     build.add_argument("--allow-fallback", action="store_true",
                        help="build drafts despite missing translations: the text of another "
                             "language is shown, visibly marked, and the edition says DRAFT")
+    _verbosity(build)
 
     check = commands.add_parser(
         "check", help="validate content and templates without rendering",
@@ -57,33 +63,88 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not any(arg in COMMANDS or arg in ("-h", "--help", "--version") for arg in argv):
+    if not any(arg in ("build", "check", "-h", "--help", "--version") for arg in argv):
         argv = _with_default_command(argv)
     args = parser().parse_args(argv)
     root = args.project.resolve()
     try:
-        if args.command == "check":
-            project = pipeline.check(root, allow_fallback=args.allow_fallback)
-            print(f"ok: {len(project.briefs)} brief(s), {len(project.partners)} partner(s)")
-        else:
-            written = pipeline.build(root, args.slugs, args.lang, args.format or pipeline.FORMATS,
-                                     report=lambda w: _report(w, root),
-                                     allow_fallback=args.allow_fallback)
-            print(f"built {len(written)} file(s)")
-        return EXIT_OK
+        return COMMANDS[args.command](args, root)
     except BuildFailed as failed:
-        for problem in failed.problems:
-            print(problem, file=sys.stderr)
+        _print_problems(failed.problems)
         print(f"{len(failed.problems)} error(s); nothing was written", file=sys.stderr)
         return EXIT_CONTENT
     except UsageError as err:
         print(f"build.py: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted; finished outputs are complete, nothing is half-written",
+              file=sys.stderr)
+        return 130
     except Exception:
         traceback.print_exc()
         print("This is a bug in Briefing, not in your content: please report it "
               "with the traceback above.", file=sys.stderr)
         return EXIT_BUG
+
+
+def command(name: str) -> Callable[[Callable[[argparse.Namespace, Path], int]],
+                                   Callable[[argparse.Namespace, Path], int]]:
+    def register(function: Callable[[argparse.Namespace, Path], int]
+                 ) -> Callable[[argparse.Namespace, Path], int]:
+        COMMANDS[name] = function
+        return function
+    return register
+
+
+@command("check")
+def _check(args: argparse.Namespace, root: Path) -> int:
+    project = pipeline.check(root, allow_fallback=args.allow_fallback)
+    print(f"ok: {len(project.briefs)} brief(s), {len(project.partners)} partner(s)")
+    return EXIT_OK
+
+
+@command("build")
+def _build(args: argparse.Namespace, root: Path) -> int:
+    from briefing.progress import reporter
+
+    with reporter(root, args.verbosity) as progress:
+        result = pipeline.build(root, args.slugs, args.lang, args.format or pipeline.FORMATS,
+                                allow_fallback=args.allow_fallback, force=args.force,
+                                jobs=args.jobs, progress=progress)
+    problems = [p for slug in sorted(result.failed) for p in result.failed[slug]]
+    _print_problems(problems + result.problems)
+    if args.verbosity >= 0:
+        summary = f"built {len(result.written)} file(s)"
+        if result.fresh:
+            summary += f", {len(result.fresh)} up to date"
+        print(summary)
+    if result.failed:
+        print(f"failed: {', '.join(sorted(result.failed))} "
+              f"({len(problems)} error(s); their previous outputs are untouched)",
+              file=sys.stderr)
+    elif result.problems:
+        print(f"{len(result.problems)} error(s) in content no brief uses", file=sys.stderr)
+    return EXIT_OK if result.ok else EXIT_CONTENT
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for problem in sorted(set(problems)):
+        print(problem, file=sys.stderr)
+
+
+def _verbosity(sub: argparse.ArgumentParser) -> None:
+    group = sub.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=-1,
+                       default=0, help="print only errors")
+    group.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=1,
+                       help="also list what was up to date")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
 
 
 def _with_default_command(argv: list[str]) -> list[str]:
@@ -94,8 +155,3 @@ def _with_default_command(argv: list[str]) -> list[str]:
         head += rest[:2]
         rest = rest[2:]
     return head + ["build"] + rest
-
-
-def _report(written: pipeline.Written, root: Path) -> None:
-    print(f"wrote {written.path.relative_to(root)} ({written.size / 1024:.0f} KiB, "
-          f"{written.seconds:.2f} s)")

@@ -10,13 +10,14 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from briefing.errors import Problems
+from briefing.errors import BuildFailed, Problem, Problems
 from briefing.model import (
     SLUG,
     Brief,
@@ -33,8 +34,49 @@ CONTENT = "content"
 CATALOGS = "templates/i18n"
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """Everything that loaded, and every problem found, so that one broken
+    brief need not stop the others: `blame` says which problems concern a brief."""
+
+    root: Path
+    project: Project | None  # None when a file every brief needs is broken
+    problems: tuple[Problem, ...]
+    brief_files: Mapping[str, str]  # slug -> content/briefs/<slug>.yaml, valid or not
+
+    def dependencies(self, slug: str) -> set[str]:
+        """The files a brief's outputs are made from (besides templates and fonts)."""
+        files = {self.brief_files[slug], f"{CONTENT}/publisher.yaml"}
+        files |= {f"{CATALOGS}/{path.name}" for path in (self.root / CATALOGS).glob("*.yaml")}
+        brief = self.project.brief(slug) if self.project and self.has_brief(slug) else None
+        if brief is not None:
+            files |= {f"{CONTENT}/partners/{ref}.yaml" for path, ref in brief_references(brief)
+                      if path[-1] != "source"}
+        return files
+
+    def has_brief(self, slug: str) -> bool:
+        return self.project is not None and any(b.slug == slug for b in self.project.briefs)
+
+    def blame(self, slug: str) -> list[Problem]:
+        files = self.dependencies(slug)
+        return [problem for problem in self.problems if problem.path in files]
+
+    def unattributed(self) -> list[Problem]:
+        """Problems in files no brief depends on (an unused partner, say)."""
+        used = set().union(*(self.dependencies(slug) for slug in self.brief_files))
+        return [problem for problem in self.problems if problem.path not in used]
+
+
 def load_project(root: Path, *, allow_fallback: bool = False) -> Project:
     """Load content/ and the language catalogs under `root`; raise BuildFailed."""
+    loaded = gather(root, allow_fallback=allow_fallback)
+    if loaded.problems or loaded.project is None:
+        raise BuildFailed(list(loaded.problems))
+    return loaded.project
+
+
+def gather(root: Path, *, allow_fallback: bool = False) -> Loaded:
+    """Load and check everything, collecting problems instead of stopping at them."""
     problems = Problems(root)
     content = root / CONTENT
     sources: dict[int, SourceMap] = {}
@@ -74,7 +116,9 @@ def load_project(root: Path, *, allow_fallback: bool = False) -> Project:
         if partner is not None:
             partners[partner.id] = partner
     briefs = []
+    brief_files = {}
     for file in sorted((content / "briefs").glob("*.yaml")):
+        brief_files[file.stem] = problems.relative(file)
         brief = read(file, Brief, slug=file.stem)
         if brief is not None:
             briefs.append(brief)
@@ -83,21 +127,31 @@ def load_project(root: Path, *, allow_fallback: bool = False) -> Project:
         catalog = read(file, Catalog)
         if catalog is not None:
             catalogs[catalog.language] = catalog
-    if not briefs and not problems.items:
+    if not brief_files:
         problems.add(content / "briefs", 1, 1, "there are no briefs",
                      expected="at least one content/briefs/<slug>.yaml")
-    problems.raise_if_any()
-
+    if publisher is None:
+        return Loaded(root, None, tuple(problems.items), brief_files)
     project = Project(publisher, partners, tuple(briefs), catalogs, sources)
-    check_references(project, sources, problems, allow_fallback=allow_fallback)
-    problems.raise_if_any()
-    return project
+    broken = {file.stem for file in (content / "partners").glob("*.yaml")} - set(partners)
+    check_references(project, sources, problems, allow_fallback=allow_fallback, broken=broken)
+    return Loaded(root, project, tuple(problems.items), brief_files)
 
 
 def check_references(
-    project: Project, sources: dict[int, SourceMap], problems: Problems, *, allow_fallback: bool
+    project: Project,
+    sources: dict[int, SourceMap],
+    problems: Problems,
+    *,
+    allow_fallback: bool,
+    broken: set[str],
 ) -> None:
-    """Cross-file checks: ids resolve, dates agree, every language is complete."""
+    """Cross-file checks: ids resolve, dates agree, every language is complete.
+
+    `broken` names partner files that exist but did not load: their own
+    problems are reported (and blamed on the briefs that use them), not a
+    second time as unknown ids.
+    """
     for partner in project.partners.values():
         source = sources[id(partner)]
         for i, agreement in enumerate(partner.agreements):
@@ -118,7 +172,7 @@ def check_references(
         for path, ref in brief_references(brief):
             what = "source" if path[-1] == "source" else "partner"
             known, expected = targets[what]
-            if ref not in known:
+            if ref not in known and not (what == "partner" and ref in broken):
                 hint = difflib.get_close_matches(ref, sorted(known), n=1)
                 _add(problems, source, path, f"no {what} with id `{ref}`"
                      + (f"; did you mean `{hint[0]}`?" if hint else ""), expected)

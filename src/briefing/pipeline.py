@@ -1,23 +1,33 @@
-"""The build, top to bottom: gather, validate, render every HTML, write.
+"""The build, top to bottom: gather, validate, render, write, remember.
 
-Nothing is written until every selected edition has rendered in every format,
-so a mistake anywhere leaves the previous good outputs exactly as they were.
+A brief is the unit of success: its files are written only when every one of
+its editions has rendered in every format, so a mistake leaves its previous
+good outputs exactly as they were, and one broken brief does not stop the
+others. Unchanged outputs are not rebuilt (see cache.py); editions render in
+parallel processes.
 """
 
 from __future__ import annotations
 
 import importlib
+import multiprocessing
+import os
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
+from briefing.cache import Cache, options_key
 from briefing.errors import BuildFailed, Problem, UsageError
-from briefing.fonts import glyph_problems
-from briefing.load import load_project, missing_translations
-from briefing.model import Brief, Project
 from briefing.output import remove_stale_temporaries, write_atomically
-from briefing.render.html import Edition, check_templates, environment, render_html
+
+if TYPE_CHECKING:  # the model and renderers are imported only when there is work
+    from briefing.model import Brief, Project
+    from briefing.render.html import Edition
+
+    Rendered = tuple[Edition, str, bytes, float]
 
 OUTPUT = "output"
 FORMATS = ("pdf", "docx")
@@ -28,6 +38,8 @@ WRITERS = {
     "docx": "briefing.render.docx:write_docx",
     "html": "briefing.render.html:html_bytes",
 }
+# Worker processes are replaced after about this many editions each.
+TASKS_PER_WORKER = 20
 
 
 @dataclass(frozen=True)
@@ -37,8 +49,37 @@ class Written:
     seconds: float
 
 
+@dataclass
+class Result:
+    written: list[Written] = field(default_factory=list)
+    fresh: list[str] = field(default_factory=list)  # outputs already up to date
+    failed: dict[str, list[Problem]] = field(default_factory=dict)  # slug -> problems
+    problems: list[Problem] = field(default_factory=list)  # in files no brief uses
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.problems
+
+
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+    def done(self, name: str, written: list[Written]) -> None: ...
+
+
+class _Silent:
+    def start(self, total: int) -> None:
+        pass
+
+    def done(self, name: str, written: list[Written]) -> None:
+        pass
+
+
 def check(root: Path, *, allow_fallback: bool = False) -> Project:
     """Validate content and compile every template; raise BuildFailed."""
+    from briefing.fonts import glyph_problems
+    from briefing.load import load_project
+    from briefing.render.html import check_templates, environment
+
     project = load_project(root, allow_fallback=allow_fallback)
     every = {brief.slug: list(brief.languages) for brief in project.briefs}
     problems = glyph_problems(project, root, every) + check_templates(environment(root))
@@ -52,72 +93,185 @@ def build(
     slugs: Sequence[str] = (),
     languages: Sequence[str] = (),
     formats: Sequence[str] = FORMATS,
-    report: Callable[[Written], None] = lambda written: None,
     *,
     allow_fallback: bool = False,
-) -> list[Written]:
-    """Build the selected editions; return what was written."""
-    project = load_project(root, allow_fallback=allow_fallback)
-    editions = select(project, slugs, languages)
-    env = environment(root)
+    force: bool = False,
+    jobs: int = 1,
+    progress: Progress | None = None,
+) -> Result:
+    """Build what is asked, skipping what is up to date."""
+    progress = progress or _Silent()
+    cache = Cache.open(root)
+    every = sorted(path.stem for path in (root / "content" / "briefs").glob("*.yaml"))
+    for slug in slugs:
+        if slug not in every:
+            raise UsageError(f"no brief `{slug}` (briefs: {', '.join(every)})")
+    chosen = list(slugs) or every
+    if not force and (fresh := cache.up_to_date(chosen, languages, formats, allow_fallback)):
+        return Result(fresh=fresh)
+    return _Build(root, cache, chosen, languages, formats, allow_fallback, force).run(
+        jobs, progress)
 
-    chosen: dict[str, list[str]] = {}
-    for edition in editions:
-        chosen.setdefault(edition.brief.slug, []).append(edition.language)
-    problems: list[Problem] = glyph_problems(project, root, chosen)
-    html: dict[Edition, str] = {}
-    for edition in editions:
+
+class _Build:
+    """One run of the build, after the cache said there is work to do."""
+
+    def __init__(self, root: Path, cache: Cache, slugs: list[str], languages: Sequence[str],
+                 formats: Sequence[str], allow_fallback: bool, force: bool) -> None:
+        from briefing.load import gather
+
+        self.root, self.cache, self.formats = root, cache, formats
+        self.allow_fallback, self.force = allow_fallback, force
+        self.loaded = gather(root, allow_fallback=allow_fallback)
+        self.result = Result(problems=self.loaded.unattributed())
+        self.tasks: dict[str, list[tuple[Edition, list[str]]]] = {}
+        self.in_language = False  # whether any chosen brief is published in `languages`
+        for slug in slugs:
+            self._plan(slug, languages)
+        if languages and not self.in_language and not self.result.failed:
+            raise UsageError(f"no brief is published in {', '.join(languages)}")
+
+    def _plan(self, slug: str, languages: Sequence[str]) -> None:
+        from briefing.fonts import glyph_problems
+        from briefing.render.html import Edition
+
+        problems = self.loaded.blame(slug)
+        if problems or not self.loaded.has_brief(slug):
+            self.result.failed[slug] = problems
+            return
+        project = self.loaded.project
+        brief = project.brief(slug)
+        chosen = [lang for lang in brief.languages if not languages or lang in languages]
+        self.in_language = self.in_language or bool(chosen)
+        problems = glyph_problems(project, self.root, {slug: chosen})
+        if problems:
+            self.result.failed[slug] = problems
+            return
+        files = self.loaded.dependencies(slug)
+        self.tasks[slug] = []
+        for language in chosen:
+            for kind in brief.documents:
+                edition = Edition(brief, language, _fallback(project, brief, language), kind)
+                todo = []
+                for fmt in self.formats:
+                    key = options_key(language, kind, fmt, self.allow_fallback)
+                    output = _output(edition, fmt)
+                    if not self.force and self.cache.fresh(output, self.cache.fingerprint(
+                            files, key)):
+                        self.result.fresh.append(output)
+                    else:
+                        todo.append(fmt)
+                if todo:
+                    self.tasks[slug].append((edition, todo))
+
+    def run(self, jobs: int, progress: Progress) -> Result:
+        work = [task for tasks in self.tasks.values() for task in tasks]
+        progress.start(len(work))
+        remove_stale_temporaries(self.root / OUTPUT)
+        pending = {slug: len(tasks) for slug, tasks in self.tasks.items()}
+        rendered: dict[str, list[Rendered]] = {slug: [] for slug in self.tasks}
+        problems: dict[str, list[Problem]] = {slug: [] for slug in self.tasks}
+        for edition, outputs, trouble in _render_all(self.root, self.loaded.project, work, jobs):
+            slug = edition.brief.slug
+            rendered[slug] += [(edition, *output) for output in outputs]
+            problems[slug] += trouble
+            pending[slug] -= 1
+            written = [] if pending[slug] else self._finish(slug, rendered[slug], problems[slug])
+            progress.done(edition.name, written)
+        for slug, tasks in self.tasks.items():
+            if not tasks:  # everything of this brief was already up to date
+                self._remember(slug)
+        self.cache.save()
+        return self.result
+
+    def _finish(self, slug: str, rendered: list[Rendered], problems: list[Problem]
+                ) -> list[Written]:
+        """Write a brief's files once all of its editions rendered; else none of them."""
+        if problems:
+            self.result.failed[slug] = problems
+            return []
+        files = self.loaded.dependencies(slug)
+        written = []
+        for edition, fmt, data, seconds in rendered:
+            output = _output(edition, fmt)
+            write_atomically(self.root / output, data)
+            key = options_key(edition.language, edition.kind, fmt, self.allow_fallback)
+            self.cache.record(output, self.cache.fingerprint(files, key))
+            written.append(Written(self.root / output, len(data), seconds))
+        self._remember(slug)
+        self.result.written += written
+        return written
+
+    def _remember(self, slug: str) -> None:
+        from briefing.render.html import Edition
+
+        brief = self.loaded.project.brief(slug)
+        editions = [(language, kind) for language in brief.languages for kind in brief.documents]
+        outputs = dict(self.cache.briefs.get(slug, {}).get("outputs", {}))
+        for language, kind in editions:
+            for fmt in self.formats:
+                outputs[f"{language}/{kind}/{fmt}"] = _output(Edition(brief, language, None, kind),
+                                                              fmt)
+        self.cache.remember(slug, self.loaded.dependencies(slug), editions, outputs)
+
+
+# --- rendering, in this process or in a pool ------------------------------------
+
+_WORKER: dict[str, object] = {}
+
+
+def _render_all(root: Path, project: Project, work: list[tuple[Edition, list[str]]], jobs: int
+                ) -> Iterator[tuple[Edition, list[tuple[str, bytes, float]], list[Problem]]]:
+    """Render each (edition, formats); yield (edition, outputs, problems) as they finish."""
+    _WORKER.update(root=root, project=project)
+    if jobs <= 1 or len(work) <= 1:
+        for edition, formats in work:
+            yield _render(edition, formats)
+        return
+    # Forked workers inherit the loaded project instead of loading it again. A
+    # fresh pool for each batch keeps their memory from growing over long builds.
+    context = multiprocessing.get_context("fork")
+    batch = jobs * TASKS_PER_WORKER
+    for start in range(0, len(work), batch):
+        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+            futures = [pool.submit(_render, edition, formats)
+                       for edition, formats in work[start:start + batch]]
+            for future in futures:
+                yield future.result()
+
+
+def _render(edition: Edition, formats: list[str]
+            ) -> tuple[Edition, list[tuple[str, bytes, float]], list[Problem]]:
+    """One edition in the asked formats: (edition, [(format, bytes, seconds)], problems)."""
+    from briefing.render.html import environment, render_html
+
+    root, project = _WORKER["root"], _WORKER["project"]
+    if "env" not in _WORKER:
+        _WORKER["env"] = environment(root)
+    try:
+        html = render_html(_WORKER["env"], project, edition)
+    except BuildFailed as failed:
+        return edition, [], failed.problems
+    outputs, problems = [], []
+    for fmt in formats:
+        started = time.perf_counter()
         try:
-            html[edition] = render_html(env, project, edition)
+            data = _writer(fmt)(html, edition, root)
         except BuildFailed as failed:
             problems += failed.problems
-    if problems:
-        raise BuildFailed(problems)
-
-    rendered: list[tuple[Path, bytes, float]] = []
-    for edition, document in html.items():
-        for fmt in formats:
-            started = time.perf_counter()
-            try:
-                data = _writer(fmt)(document, edition, root)
-            except BuildFailed as failed:
-                problems += failed.problems
-                continue
-            path = root / OUTPUT / edition.brief.slug / f"{edition.name}.{fmt}"
-            rendered.append((path, data, time.perf_counter() - started))
-    if problems:
-        raise BuildFailed(problems)
-
-    remove_stale_temporaries(root / OUTPUT)
-    written = []
-    for path, data, seconds in rendered:
-        write_atomically(path, data)
-        written.append(Written(path, len(data), seconds))
-        report(written[-1])
-    return written
+            continue
+        outputs.append((fmt, data, time.perf_counter() - started))
+    return edition, outputs, problems
 
 
-def select(project: Project, slugs: Sequence[str], languages: Sequence[str]) -> list[Edition]:
-    """The editions asked for: every declared language of every brief by default."""
-    known = {brief.slug: brief for brief in project.briefs}
-    for slug in slugs:
-        if slug not in known:
-            raise UsageError(f"no brief `{slug}` (briefs: {', '.join(sorted(known))})")
-    chosen = [known[slug] for slug in slugs] if slugs else list(project.briefs)
-    editions = [
-        Edition(brief, language, _fallback(project, brief, language), kind)
-        for brief in chosen
-        for language in brief.languages
-        if not languages or language in languages
-        for kind in brief.documents
-    ]
-    if not editions:
-        raise UsageError(f"no brief is published in {', '.join(languages)}")
-    return editions
+def _output(edition: Edition, fmt: str) -> str:
+    return f"{OUTPUT}/{edition.brief.slug}/{edition.name}.{fmt}"
 
 
 def _fallback(project: Project, brief: Brief, language: str) -> str | None:
     """The language shown where `language` lacks text (the loader allowed it)."""
+    from briefing.load import missing_translations
+
     if not missing_translations(project, brief, language):
         return None
     return next(other for other in brief.languages if other != language)
@@ -126,3 +280,7 @@ def _fallback(project: Project, brief: Brief, language: str) -> str | None:
 def _writer(fmt: str) -> Callable[[str, Edition, Path], bytes]:
     module, _, name = WRITERS[fmt].partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1
