@@ -56,14 +56,42 @@ def parser() -> argparse.ArgumentParser:
         "check", help="validate content and templates without rendering",
         description="Report every content and template mistake as path:line:col, "
                     "then exit 1; exit 0 when all is well. Writes nothing.")
+    check.add_argument("slugs", nargs="*", metavar="SLUG",
+                       help="only what these briefs use (default: all content)")
     check.add_argument("--allow-fallback", action="store_true",
                        help="do not report missing translations")
+
+    watch = commands.add_parser(
+        "watch", help="rebuild the affected briefs on every saved change",
+        description="Build, then watch content/, templates/ and fonts/; each saved change "
+                    "rebuilds only the briefs it affects. Errors are printed and watching "
+                    "goes on. Stop with Ctrl-C.")
+    watch.add_argument("--lang", action="append", default=[], metavar="LANG",
+                       help="only this language (repeatable)")
+    watch.add_argument("--format", action="append", choices=sorted(pipeline.WRITERS),
+                       default=[], help="only this format (repeatable)")
+    watch.add_argument("--allow-fallback", action="store_true",
+                       help="build drafts despite missing translations")
+    watch.add_argument("-j", "--jobs", type=_positive, default=pipeline.default_jobs(),
+                       metavar="N", help="render in N processes (default: one per core)")
+    _verbosity(watch)
+
+    new = commands.add_parser(
+        "new", help="scaffold a new brief that builds at once",
+        description="Write content/briefs/SLUG.yaml: a commented brief, wired to the JSON "
+                    "Schema so editors complete and check keys while typing.")
+    new.add_argument("slug", metavar="SLUG", help="the new brief's name: a-z, 0-9 and -")
+
+    commands.add_parser(
+        "schema", help="write the JSON Schemas of the content format to schema/",
+        description="Generate schema/brief.schema.json, partner.schema.json and "
+                    "publisher.schema.json from the model, for YAML-aware editors.")
     return main
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not any(arg in ("build", "check", "-h", "--help", "--version") for arg in argv):
+    if not any(arg in (*COMMANDS, "-h", "--help", "--version") for arg in argv):
         argv = _with_default_command(argv)
     args = parser().parse_args(argv)
     root = args.project.resolve()
@@ -98,18 +126,48 @@ def command(name: str) -> Callable[[Callable[[argparse.Namespace, Path], int]],
 
 @command("check")
 def _check(args: argparse.Namespace, root: Path) -> int:
-    project = pipeline.check(root, allow_fallback=args.allow_fallback)
+    project = pipeline.check(root, args.slugs, allow_fallback=args.allow_fallback)
     print(f"ok: {len(project.briefs)} brief(s), {len(project.partners)} partner(s)")
     return EXIT_OK
 
 
 @command("build")
 def _build(args: argparse.Namespace, root: Path) -> int:
+    return _run_build(args, root, args.slugs, force=args.force)
+
+
+@command("watch")
+def _watch(args: argparse.Namespace, root: Path) -> int:
+    from briefing.watch import watch
+
+    watch(root, lambda slugs: _run_build(args, root, slugs or [], force=False))
+    return EXIT_OK
+
+
+@command("new")
+def _new(args: argparse.Namespace, root: Path) -> int:
+    from briefing.scaffold import new_brief
+
+    path = new_brief(root, args.slug)
+    print(f"wrote {path.relative_to(root)}; build it with: python build.py build {args.slug}")
+    return EXIT_OK
+
+
+@command("schema")
+def _schema(args: argparse.Namespace, root: Path) -> int:
+    from briefing.schema import write
+
+    for path in write(root):
+        print(f"wrote {path.relative_to(root)}")
+    return EXIT_OK
+
+
+def _run_build(args: argparse.Namespace, root: Path, slugs: list[str], *, force: bool) -> int:
     from briefing.progress import reporter
 
     with reporter(root, args.verbosity) as progress:
-        result = pipeline.build(root, args.slugs, args.lang, args.format or pipeline.FORMATS,
-                                allow_fallback=args.allow_fallback, force=args.force,
+        result = pipeline.build(root, slugs, args.lang, args.format or pipeline.FORMATS,
+                                allow_fallback=args.allow_fallback, force=force,
                                 jobs=args.jobs, progress=progress)
     problems = [p for slug in sorted(result.failed) for p in result.failed[slug]]
     _print_problems(problems + result.problems)

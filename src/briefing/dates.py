@@ -96,7 +96,8 @@ class PartialDate:
 
     @classmethod
     def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> Any:
-        return {"type": "string", "pattern": _ISO.pattern}
+        return {"anyOf": [{"type": "string", "pattern": _ISO.pattern},
+                          {"type": "integer", "minimum": 1000, "maximum": 9999}]}
 
 
 @dataclass(frozen=True)
@@ -153,4 +154,5 @@ class Period:
     @classmethod
     def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> Any:
         part = _ISO.pattern.strip("^$")
-        return {"type": "string", "pattern": f"^{part}(/{part})?$"}
+        return {"anyOf": [{"type": "string", "pattern": f"^{part}(/{part})?$"},
+                          {"type": "integer", "minimum": 1000, "maximum": 9999}]}

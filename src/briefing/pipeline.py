@@ -13,7 +13,7 @@ import importlib
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,16 +74,24 @@ class _Silent:
         pass
 
 
-def check(root: Path, *, allow_fallback: bool = False) -> Project:
-    """Validate content and compile every template; raise BuildFailed."""
+def check(root: Path, slugs: Sequence[str] = (), *, allow_fallback: bool = False) -> Project:
+    """Validate content (all of it, or what `slugs` use) and compile every
+    template, without rendering; raise BuildFailed with every problem."""
     from briefing.fonts import glyph_problems
-    from briefing.load import load_project
+    from briefing.load import gather
     from briefing.render.html import check_templates, environment
 
-    project = load_project(root, allow_fallback=allow_fallback)
-    every = {brief.slug: list(brief.languages) for brief in project.briefs}
-    problems = glyph_problems(project, root, every) + check_templates(environment(root))
-    if problems:
+    loaded = gather(root, allow_fallback=allow_fallback)
+    _known(slugs, loaded.brief_files)
+    problems = ([p for slug in slugs for p in loaded.blame(slug)] if slugs
+                else list(loaded.problems))
+    project = loaded.project
+    if project is not None:
+        every = {brief.slug: list(brief.languages) for brief in project.briefs
+                 if not slugs or brief.slug in slugs}
+        problems += glyph_problems(project, root, every)
+    problems += check_templates(environment(root))
+    if problems or project is None:
         raise BuildFailed(problems)
     return project
 
@@ -103,9 +111,7 @@ def build(
     progress = progress or _Silent()
     cache = Cache.open(root)
     every = sorted(path.stem for path in (root / "content" / "briefs").glob("*.yaml"))
-    for slug in slugs:
-        if slug not in every:
-            raise UsageError(f"no brief `{slug}` (briefs: {', '.join(every)})")
+    _known(slugs, every)
     chosen = list(slugs) or every
     if not force and (fresh := cache.up_to_date(chosen, languages, formats, allow_fallback)):
         return Result(fresh=fresh)
@@ -280,6 +286,12 @@ def _fallback(project: Project, brief: Brief, language: str) -> str | None:
 def _writer(fmt: str) -> Callable[[str, Edition, Path], bytes]:
     module, _, name = WRITERS[fmt].partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+def _known(slugs: Sequence[str], briefs: Collection[str]) -> None:
+    for slug in slugs:
+        if slug not in briefs:
+            raise UsageError(f"no brief `{slug}` (briefs: {', '.join(sorted(briefs))})")
 
 
 def default_jobs() -> int:

@@ -91,6 +91,7 @@ class Text:
         return {
             "anyOf": [
                 {"type": "string", "minLength": 1},
+                {"type": "number"},  # `1.10` unquoted: a YAML 1.2 editor sees a number
                 {
                     "type": "object",
                     "patternProperties": {"^[a-z]{2,3}$": {"type": "string", "minLength": 1}},
