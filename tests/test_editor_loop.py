@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import ROOTS, make_project, run_cli
+from conftest import REPO, ROOTS, make_project, run_cli
+from readers import pdf_text
 
 SAMPLE = "output/sample/2020-01-15_sample_en"
 OTHER = "output/other/2021-03-01_other_en"
@@ -100,3 +106,95 @@ def test_jobs_must_be_positive(project: Path) -> None:
     assert run_cli(project, "-j", "0").code == 2
     assert not (project / "output").exists()
     assert os.cpu_count()
+
+
+def test_check_does_not_import_the_renderers(project: Path) -> None:
+    code = ("import sys; sys.argv = ['build.py', '-C', sys.argv[1], 'check'];"
+            "from briefing.cli import main; code = main();"
+            "assert 'weasyprint' not in sys.modules and 'docx' not in sys.modules, 'imported';"
+            "sys.exit(code)")
+    done = subprocess.run([sys.executable, "-c", code, str(project)], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert done.returncode == 0, done.stderr
+
+
+def test_check_selected_briefs(two_briefs: Path) -> None:
+    brief = two_briefs / "content/briefs/sample.yaml"
+    brief.write_text(brief.read_text().replace("date: 2020-01-15", "date: 2020-13-15"))
+    assert run_cli(two_briefs, "check", "other").code == 0
+    assert run_cli(two_briefs, "check", "sample").code == 1
+    assert run_cli(two_briefs, "check").code == 1
+    assert run_cli(two_briefs, "check", "missing").code == 2
+
+
+def test_new_scaffolds_a_brief_that_builds_at_once(project: Path) -> None:
+    result = run_cli(project, "new", "fresh-brief")
+    assert result.code == 0, result.err
+    text = (project / "content/briefs/fresh-brief.yaml").read_text()
+    assert text.splitlines()[0] == \
+        "# yaml-language-server: $schema=../../schema/brief.schema.json"
+    result = run_cli(project, "build", "fresh-brief", "--format", "pdf")
+    assert result.code == 0, result.err
+    assert len(list((project / "output/fresh-brief").glob("*_fresh-brief_en.pdf"))) == 1
+    assert run_cli(project, "new", "fresh-brief").code == 2  # never overwritten
+    assert run_cli(project, "new", "Not A Slug").code == 2
+
+
+def test_committed_schemas_are_current_and_validate_content(tmp_path: Path) -> None:
+    import json
+
+    import jsonschema
+    import yaml
+
+    from briefing.schema import rendered
+
+    for name, text in rendered().items():
+        assert (REPO / "schema" / name).read_text(encoding="utf-8") == text, \
+            f"schema/{name} is stale: run python build.py schema"
+    brief_schema = json.loads((REPO / "schema/brief.schema.json").read_text())
+    partner_schema = json.loads((REPO / "schema/partner.schema.json").read_text())
+    for path in (REPO / "content/briefs").glob("*.yaml"):
+        jsonschema.validate(yaml.load(path.read_text(), Loader=yaml.BaseLoader), brief_schema)
+    for path in (REPO / "content/partners").glob("*.yaml"):
+        jsonschema.validate(yaml.load(path.read_text(), Loader=yaml.BaseLoader), partner_schema)
+    broken = yaml.load((ROOTS / "errors" / "unknown-key.yaml").read_text(),
+                       Loader=yaml.BaseLoader)
+    with pytest.raises(jsonschema.ValidationError, match="titel"):
+        jsonschema.validate(broken, brief_schema)
+
+
+def test_watch_rebuilds_on_save_and_survives_mistakes(two_briefs: Path) -> None:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "-C", str(two_briefs), "watch", "-j", "1",
+         "--format", "pdf"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")),
+                     daemon=True).start()
+    try:
+        wait_for(lambda: any("watching" in line for line in lines))
+        sample, other = two_briefs / f"{SAMPLE}.pdf", two_briefs / f"{OTHER}.pdf"
+        other_before = other.stat().st_mtime_ns
+        brief = two_briefs / "content/briefs/sample.yaml"
+        good = brief.read_text()
+        brief.write_text(good.replace("Sample brief", "Sample brief, revised"))
+        wait_for(lambda: "revised" in pdf_text(sample))
+        brief.write_text(good.replace("date: 2020-01-15", "date: [broken"))
+        wait_for(lambda: any(line.startswith("content/briefs/sample.yaml:4:10: YAML syntax")
+                             for line in lines))
+        assert process.poll() is None, "the watcher died on a broken file"
+        brief.write_text(good)
+        wait_for(lambda: "revised" not in pdf_text(sample))
+        assert other.stat().st_mtime_ns == other_before, "an unaffected brief was rebuilt"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting")

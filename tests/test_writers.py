@@ -186,3 +186,15 @@ def test_docx_fields_toc_and_furniture_by_xpath(sample_build: Path) -> None:
     assert external and all(target.startswith("https://") for target in external)
     anchors = body.xpath("//w:hyperlink/@w:anchor", namespaces=ns)
     assert "_source_page" in anchors
+
+
+def test_every_figure_needs_a_caption(tmp_path: Path) -> None:
+    template = Path(__file__).parent.parent / "templates" / "blocks" / "tables.html.j2"
+    text = template.read_text().replace("<caption>{{ labels.trainings_table }}</caption>", "")
+    project = make_project(tmp_path / "p", files={"templates/blocks/tables.html.j2": text})
+    result = run_cli(project)
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        'templates/report.html.j2:1:1: a <table class="data"> has no <caption> (while rendering '
+        "2020-01-15_sample_en) (expected a caption for every figure and table, alt text for "
+        "every image)")

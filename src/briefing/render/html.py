@@ -95,11 +95,36 @@ def render_html(env: jinja2.Environment, project: Project, edition: Edition) -> 
         "partners": project.partners,
     }
     try:
-        return env.get_template(edition.template).render(context)
+        html = env.get_template(edition.template).render(context)
     except jinja2.TemplateSyntaxError as err:
         raise BuildFailed([_syntax_problem(err)]) from None
     except jinja2.TemplateError as err:
         raise BuildFailed([_placed(err, edition)]) from None
+    problems = _unlabelled(html, edition)
+    if problems:
+        raise BuildFailed(problems)
+    return html
+
+
+def _unlabelled(html: str, edition: Edition) -> list[Problem]:
+    """Every figure and data table has a caption, every image a text alternative."""
+    import lxml.html
+
+    tree = lxml.html.document_fromstring(html)
+    found = []
+    for figure in tree.iter("figure"):
+        if figure.find("figcaption") is None:
+            found.append("a <figure> has no <figcaption>")
+    for table in tree.iter("table"):
+        if "data" in table.classes and table.find("caption") is None:
+            found.append('a <table class="data"> has no <caption>')
+    for img in tree.iter("img"):
+        if img.get("alt") is None:
+            found.append(f"<img src={img.get('src', '')[:40]!r}> has no alt text")
+    where = f"{TEMPLATES}/{edition.template}"
+    return [Problem(where, 1, 1, f"{message} (while rendering {edition.name})",
+                    expected="a caption for every figure and table, alt text for every image")
+            for message in dict.fromkeys(found)]
 
 
 def html_bytes(html: str, edition: Edition, root: Path) -> bytes:
