@@ -19,7 +19,7 @@ check: $(STAMP)
 	$(PY) build.py check
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests build.py tools/make-reference-docx
+	$(VENV)/bin/ruff check src tests build.py benchmarks tools/make-reference-docx
 
 system-build:
 	@tools/system-deps build

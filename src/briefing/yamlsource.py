@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.resolver import Resolver
 
 from briefing.errors import Problems
 
@@ -50,8 +52,22 @@ class _Refused(Exception):
         self.mark, self.message, self.expected = mark, message, expected
 
 
-class _StrictComposer(yaml.SafeLoader):
-    """SafeLoader's reader, scanner and parser, with anchors and aliases refused."""
+# LibYAML's parser (in PyYAML's wheels) is about ten times faster than the pure
+# Python one; composing stays in Python either way, so the checks below apply.
+if yaml.__with_libyaml__:
+    from yaml.cyaml import CParser
+
+    class _Events(Composer, CParser, Resolver):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            Resolver.__init__(self)
+else:  # pragma: no cover - PyYAML built without LibYAML
+    _Events = yaml.SafeLoader  # type: ignore[misc,assignment]
+
+
+class _StrictComposer(_Events):
+    """A YAML parser's events composed into nodes, with anchors and aliases refused."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         event = self.peek_event()
@@ -107,7 +123,7 @@ def read_yaml(file: Path, problems: Problems) -> tuple[Any, SourceMap] | None:
         return None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        message, expected = _describe(err)
+        message, expected = _describe(err, text)
         problems.add(file, mark.line + 1, mark.column + 1, message, expected=expected)
         return None
     except RecursionError:
@@ -150,9 +166,10 @@ def _plain(node: yaml.Node, path: Path_, source: SourceMap, problems: Problems) 
     return node.value
 
 
-def _describe(err: yaml.MarkedYAMLError) -> tuple[str, str]:
+def _describe(err: yaml.MarkedYAMLError, text: str) -> tuple[str, str]:
     problem = err.problem or err.context or "unreadable YAML"
-    if "'\\t'" in problem:
+    mark = err.problem_mark
+    if "'\\t'" in problem or (mark is not None and text[mark.index:mark.index + 1] == "\t"):
         return "a tab character is used for indentation", "spaces for indentation"
     message = f"YAML syntax: {problem}"
     if err.context and err.context_mark and err.problem_mark:

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""Benchmarks: every number a ratio against a baseline measured in the same run.
+
+    .venv/bin/python benchmarks/run.py            # the full set (a few minutes)
+    .venv/bin/python benchmarks/run.py --quick    # smaller corpus, fewer repeats
+
+Prints medians. docs/performance.md records a run and its targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "src"))
+
+AZ = ["miqrasiya", "xidmət", "əməkdaşlıq", "dövlət", "beynəlxalq", "təşkilat", "razılaşma",
+      "tədbir", "iclas", "qanunvericilik", "sərhəd", "təhlükəsizlik", "vətəndaş", "hüquq",
+      "qəbul", "layihə", "məlumat", "inkişaf", "regional", "mərkəz", "şöbə", "müqavilə"]
+RU = ["миграция", "служба", "сотрудничество", "государство", "международный", "организация",
+      "соглашение", "мероприятие", "заседание", "законодательство", "граница", "безопасность",
+      "гражданин", "право", "приём", "проект", "информация", "развитие", "региональный", "отчёт"]
+
+
+def sentence(rng: random.Random, vocabulary: list[str], count: int) -> str:
+    text = " ".join(rng.choice(vocabulary) for _ in range(count))
+    return text[0].upper() + text[1:] + "."
+
+
+def both(rng: random.Random, count: int, paragraphs: int = 1) -> dict[str, str]:
+    """One text field in Azerbaijani and Russian."""
+    return {language: "\n\n".join(sentence(rng, words, count) for _ in range(paragraphs))
+            for language, words in (("az", AZ), ("ru", RU))}
+
+
+def brief(index: int, rows: int) -> dict[str, object]:
+    """About ten pages in each language: six prose sections and a `rows`-row table."""
+    rng = random.Random(index)
+    sections: list[dict[str, object]] = [
+        {"id": f"s{number}", "title": both(rng, 3), "body": both(rng, 60, paragraphs=4)}
+        for number in range(6)]
+    sections.append({"id": "table", "title": both(rng, 2), "trainings": [
+        {"title": both(rng, 6), "where": both(rng, 1), "when": str(2000 + row % 20),
+         "organiser": "org"} for row in range(rows)]})
+    return {"title": both(rng, 4), "date": f"2024-{1 + index % 12:02d}-{1 + index % 28:02d}",
+            "reference": f"B-{index}",
+            "marking": {"az": "XİDMƏTİ İSTİFADƏ ÜÇÜN", "ru": "ДЛЯ СЛУЖЕБНОГО ПОЛЬЗОВАНИЯ"},
+            "languages": ["az", "ru"], "department": both(rng, 3), "sections": sections}
+
+
+def corpus(folder: Path, briefs: int, rows: int) -> Path:
+    shutil.copytree(REPO / "templates", folder / "templates")
+    shutil.copytree(REPO / "fonts", folder / "fonts")
+    (folder / "content" / "briefs").mkdir(parents=True)
+    (folder / "content" / "partners").mkdir()
+    (folder / "content" / "publisher.yaml").write_text(
+        "name:\n  az: Dövlət Miqrasiya Xidməti\n  ru: Государственная миграционная служба\n"
+        "short_name: DMX\n", encoding="utf-8")
+    (folder / "content" / "partners" / "org.yaml").write_text(
+        "name: IOM\nkind: international-organisation\n", encoding="utf-8")
+    for index in range(briefs):
+        (folder / "content" / "briefs" / f"brief-{index:03d}.yaml").write_text(
+            yaml.safe_dump(brief(index, rows), allow_unicode=True, sort_keys=False),
+            encoding="utf-8")
+    return folder
+
+
+def paired(ours: Callable[[], object], baseline: Callable[[], object], repeats: int
+           ) -> tuple[float, float]:
+    """Medians of both, run alternately so that neither gets the warmer machine."""
+    first, second = [], []
+    for _ in range(repeats):
+        first.append(median_time(ours, 1))
+        second.append(median_time(baseline, 1))
+    return statistics.median(first), statistics.median(second)
+
+
+def median_time(action: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def cli(project: Path, *args: str) -> None:
+    quiet = [] if "check" in args else ["-q"]
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), "-C", str(project), *args,
+                           *quiet], capture_output=True, text=True)
+    if done.returncode != 0 and "check" not in args:
+        raise SystemExit(f"build failed:\n{done.stderr}")
+
+
+def main() -> None:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--quick", action="store_true", help="a smaller, faster run")
+    args = options.parse_args()
+    repeats = 3 if args.quick else 5
+    rows, batch, many = (150, 6, 20) if args.quick else (150, 20, 100)
+    rows_out = []
+
+    def row(what: str, ours: float, baseline: float, target: str) -> None:
+        rows_out.append((what, ours, baseline, ours / baseline if baseline else float("nan"),
+                         target))
+        print(f"{what:<44} {ours:8.3f} s {baseline:8.3f} s  {ours / baseline:6.2f}x  {target}",
+              flush=True)
+
+    print(f"{'measure (median of ' + str(repeats) + ')':<44} {'ours':>10} {'baseline':>10}  "
+          f"{'ratio':>6}  target")
+    with tempfile.TemporaryDirectory() as temp:
+        project = corpus(Path(temp) / "corpus", many, rows)
+        from weasyprint import CSS, HTML
+        from weasyprint.text.fonts import FontConfiguration
+
+        from briefing.load import load_project
+        from briefing.render.docx import write_docx
+        from briefing.render.html import Edition, environment, render_html
+        from briefing.render.pdf import write_pdf
+
+        loaded = load_project(project)
+        edition = Edition(loaded.brief("brief-000"), "az")
+        html = render_html(environment(project), loaded, edition)
+        templates = (project / "templates").resolve()
+
+        def bare() -> bytes:
+            fonts = FontConfiguration()
+            css = CSS(filename=str(templates / "print.css"), font_config=fonts)
+            return HTML(string=html, base_url=templates.as_uri() + "/").write_pdf(
+                stylesheets=[css], font_config=fonts)
+
+        import io
+
+        import pikepdf
+
+        pages = len(pikepdf.open(io.BytesIO(bare())).pages)
+        print(f"(one edition: {pages} pages, {len(html) // 1024} KiB of HTML, {rows}-row table)",
+              flush=True)
+        row("PDF: our writer vs bare WeasyPrint, same HTML",
+            *paired(lambda: write_pdf(html, edition, project), bare, repeats), "<= 1.10x")
+        pandoc = shutil.which("pandoc")
+        docx_time = median_time(lambda: write_docx(html, edition, project), repeats)
+        if pandoc:
+            source = Path(temp) / "brief.html"
+            source.write_text(html, encoding="utf-8")
+            row("DOCX: our writer vs pandoc html->docx", docx_time, median_time(
+                lambda: subprocess.run([pandoc, str(source), "-o", str(Path(temp) / "p.docx")],
+                                       check=True), repeats), "< 1x")
+        else:
+            print(f"{'DOCX: our writer (pandoc not installed)':<44} {docx_time:8.3f} s")
+
+        first = [f"brief-{i:03d}" for i in range(batch)]
+        serial = median_time(lambda: cli(project, "build", *first, "-j", "1", "--force"), 1)
+        parallel = median_time(lambda: cli(project, "build", *first, "-j", "2", "--force"), 1)
+        row(f"{batch}-brief batch: -j 1 time / -j 2 time", serial, parallel, ">= 1.8x")
+
+        cli(project, "build", "-j", "2")  # everything, so the no-op below has nothing to do
+        noop = median_time(lambda: cli(project), repeats)
+        startup = median_time(lambda: subprocess.run([sys.executable, "-c", "pass"]), repeats)
+        row(f"no-op rebuild of {many} briefs vs bare python", noop, startup, "< 0.5 s")
+        check = median_time(lambda: cli(project, "check"), repeats)
+        row(f"check of {many} briefs, cold, vs bare python", check, startup, "< 1 s (sample)")
+        sample = Path(temp) / "sample"
+        shutil.copytree(REPO / "content", sample / "content")
+        shutil.copytree(REPO / "templates", sample / "templates")
+        shutil.copytree(REPO / "fonts", sample / "fonts")
+        row("check of the sample content, cold, vs python",
+            median_time(lambda: cli(sample, "check"), repeats), startup, "< 1 s")
+        memory(project, many)
+
+
+def memory(project: Path, briefs: int) -> None:
+    """Resident memory of one process rendering every brief in turn: flat, not growing."""
+    from briefing.load import load_project
+    from briefing.render.docx import write_docx
+    from briefing.render.html import Edition, environment, render_html
+    from briefing.render.pdf import write_pdf
+
+    loaded = load_project(project)
+    env = environment(project)
+    samples = []
+    for brief in loaded.briefs[:briefs]:
+        edition = Edition(brief, "ru")
+        html = render_html(env, loaded, edition)
+        write_pdf(html, edition, project)
+        write_docx(html, edition, project)
+        samples.append(_rss_mib())
+    tenth = max(1, len(samples) // 10)
+    early = statistics.median(samples[tenth:2 * tenth])
+    late = statistics.median(samples[-tenth:])
+    print(f"{'memory: RSS after last 10% vs after 10-20%':<44} {late:8.1f} M {early:8.1f} M  "
+          f"{late / early:6.2f}x  flat (<= 1.10x)")
+
+
+def _rss_mib() -> float:
+    with open("/proc/self/statm") as statm:
+        pages = int(statm.read().split()[1])
+    import os
+
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+if __name__ == "__main__":
+    main()
