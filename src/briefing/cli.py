@@ -15,6 +15,7 @@ from pathlib import Path
 
 from briefing import __version__, pipeline
 from briefing.errors import BuildFailed, Problem, UsageError
+from briefing.workers import WRITERS, Limits
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
 COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {}
@@ -38,19 +39,9 @@ def parser() -> argparse.ArgumentParser:
                     "for every brief that is not already up to date. A brief with mistakes "
                     "writes nothing; the others are still built.")
     build.add_argument("slugs", nargs="*", metavar="SLUG", help="only these briefs")
-    build.add_argument("--lang", action="append", default=[], metavar="LANG",
-                       help="only this language (repeatable)")
-    build.add_argument("--format", action="append", choices=sorted(pipeline.WRITERS), default=[],
-                       help="only this format (repeatable; html writes the HTML both "
-                            "writers read)")
-    build.add_argument("-j", "--jobs", type=_positive, default=pipeline.default_jobs(),
-                       metavar="N", help="render in N processes (default: one per core)")
+    _build_options(build)
     build.add_argument("--force", action="store_true",
                        help="rebuild even what is up to date")
-    build.add_argument("--allow-fallback", action="store_true",
-                       help="build drafts despite missing translations: the text of another "
-                            "language is shown, visibly marked, and the edition says DRAFT")
-    _verbosity(build)
 
     check = commands.add_parser(
         "check", help="validate content and templates without rendering",
@@ -66,15 +57,7 @@ def parser() -> argparse.ArgumentParser:
         description="Build, then watch content/, templates/ and fonts/; each saved change "
                     "rebuilds only the briefs it affects. Errors are printed and watching "
                     "goes on. Stop with Ctrl-C.")
-    watch.add_argument("--lang", action="append", default=[], metavar="LANG",
-                       help="only this language (repeatable)")
-    watch.add_argument("--format", action="append", choices=sorted(pipeline.WRITERS),
-                       default=[], help="only this format (repeatable)")
-    watch.add_argument("--allow-fallback", action="store_true",
-                       help="build drafts despite missing translations")
-    watch.add_argument("-j", "--jobs", type=_positive, default=pipeline.default_jobs(),
-                       metavar="N", help="render in N processes (default: one per core)")
-    _verbosity(watch)
+    _build_options(watch)
 
     new = commands.add_parser(
         "new", help="scaffold a new brief that builds at once",
@@ -168,7 +151,8 @@ def _run_build(args: argparse.Namespace, root: Path, slugs: list[str], *, force:
     with reporter(root, args.verbosity) as progress:
         result = pipeline.build(root, slugs, args.lang, args.format or pipeline.FORMATS,
                                 allow_fallback=args.allow_fallback, force=force,
-                                jobs=args.jobs, progress=progress)
+                                jobs=args.jobs, limits=Limits(args.timeout, args.memory),
+                                progress=progress)
     problems = [p for slug in sorted(result.failed) for p in result.failed[slug]]
     _print_problems(problems + result.problems)
     if args.verbosity >= 0:
@@ -188,6 +172,25 @@ def _run_build(args: argparse.Namespace, root: Path, slugs: list[str], *, force:
 def _print_problems(problems: list[Problem]) -> None:
     for problem in sorted(set(problems)):
         print(problem, file=sys.stderr)
+
+
+def _build_options(sub: argparse.ArgumentParser) -> None:
+    """What `build` and `watch` share: selection, processes, limits, verbosity."""
+    sub.add_argument("--lang", action="append", default=[], metavar="LANG",
+                     help="only this language (repeatable)")
+    sub.add_argument("--format", action="append", choices=sorted(WRITERS), default=[],
+                     help="only this format (repeatable; html writes the HTML both writers read)")
+    sub.add_argument("-j", "--jobs", type=_positive, default=pipeline.default_jobs(),
+                     metavar="N", help="render in N processes (default: one per core)")
+    sub.add_argument("--allow-fallback", action="store_true",
+                     help="build drafts despite missing translations: the text of another "
+                          "language is shown, visibly marked, and the edition says DRAFT")
+    sub.add_argument("--timeout", type=_positive, default=Limits.seconds, metavar="SECONDS",
+                     help=f"stop an edition that renders longer (default: {Limits.seconds})")
+    sub.add_argument("--memory", type=_positive, default=Limits.memory_mib, metavar="MIB",
+                     help="memory a rendering process may map, in MiB "
+                          f"(default: {Limits.memory_mib})")
+    _verbosity(sub)
 
 
 def _verbosity(sub: argparse.ArgumentParser) -> None:

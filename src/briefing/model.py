@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from briefing.dates import PartialDate, Period
-from briefing.text import Prose, Text
+from briefing.text import Prose, Text, printable
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 Slug = Annotated[str, StringConstraints(pattern=f"^{SLUG.pattern}$")]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
 HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[^\s<>\"']+$")]
+Plain = Annotated[str, AfterValidator(printable)]  # a string that is not a Text
 
 
 class Record(BaseModel):
@@ -153,8 +154,8 @@ class Contact(Record):
 
     name: Text
     role: Text | None = None
-    phone: str | None = None
-    email: str | None = None
+    phone: Plain | None = None
+    email: Plain | None = None
 
 
 DocumentKind = Literal["report", "note"]
@@ -175,7 +176,7 @@ class Brief(Record):
     title: Text
     subtitle: Text | None = None
     date: PartialDate
-    reference: str = Field(min_length=1, max_length=80)
+    reference: Plain = Field(min_length=1, max_length=80)
     marking: Text
     languages: tuple[Language, ...] = Field(min_length=1)
     department: Text

@@ -8,27 +8,44 @@ or the new one, never a truncated mix.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 TEMP_SUFFIX = ".partial"
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+    write_all({path: data})
+
+
+def write_all(files: dict[Path, bytes]) -> None:
+    """Write several files so that each is whole and none is replaced unless all
+    could be written: every temporary is written and flushed first, then all
+    are renamed into place. On any error the temporaries go and the old files stay."""
+    temps: dict[Path, str] = {}
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                        suffix=TEMP_SUFFIX)
+            temps[path] = temp
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
     except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
+        for temp in temps.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
         raise
-    _sync_folder(path.parent)
+    for path, temp in temps.items():
+        os.replace(temp, path)
+    for folder in {path.parent for path in files}:
+        _sync_folder(folder)
 
 
 def remove_stale_temporaries(folder: Path) -> None:
@@ -44,3 +61,20 @@ def _sync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextlib.contextmanager
+def exclusive(root: Path) -> Iterator[None]:
+    """One build (or publish) at a time per project: a lock on the project folder
+    itself, so no lock file is left behind; a second build waits its turn."""
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print("waiting for another build of this project to finish...", file=sys.stderr,
+                  flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

@@ -9,19 +9,16 @@ parallel processes.
 
 from __future__ import annotations
 
-import importlib
-import multiprocessing
 import os
-import time
-from collections.abc import Callable, Collection, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from briefing.cache import Cache, options_key
 from briefing.errors import BuildFailed, Problem, UsageError
-from briefing.output import remove_stale_temporaries, write_atomically
+from briefing.output import exclusive, remove_stale_temporaries, write_all
+from briefing.workers import Limits, render_all
 
 if TYPE_CHECKING:  # the model and renderers are imported only when there is work
     from briefing.model import Brief, Project
@@ -31,15 +28,6 @@ if TYPE_CHECKING:  # the model and renderers are imported only when there is wor
 
 OUTPUT = "output"
 FORMATS = ("pdf", "docx")
-# Writers are imported only when a build needs them: `check` stays fast. The
-# HTML itself is a format too, for template authors (`--format html`).
-WRITERS = {
-    "pdf": "briefing.render.pdf:write_pdf",
-    "docx": "briefing.render.docx:write_docx",
-    "html": "briefing.render.html:html_bytes",
-}
-# Worker processes are replaced after about this many editions each.
-TASKS_PER_WORKER = 20
 
 
 @dataclass(frozen=True)
@@ -105,10 +93,18 @@ def build(
     allow_fallback: bool = False,
     force: bool = False,
     jobs: int = 1,
+    limits: Limits | None = None,
     progress: Progress | None = None,
 ) -> Result:
     """Build what is asked, skipping what is up to date."""
-    progress = progress or _Silent()
+    with exclusive(root):
+        return _build(root, slugs, languages, formats, allow_fallback, force, jobs,
+                      limits or Limits(), progress or _Silent())
+
+
+def _build(root: Path, slugs: Sequence[str], languages: Sequence[str], formats: Sequence[str],
+           allow_fallback: bool, force: bool, jobs: int, limits: Limits,
+           progress: Progress) -> Result:
     cache = Cache.open(root)
     every = sorted(path.stem for path in (root / "content" / "briefs").glob("*.yaml"))
     _known(slugs, every)
@@ -116,7 +112,7 @@ def build(
     if not force and (fresh := cache.up_to_date(chosen, languages, formats, allow_fallback)):
         return Result(fresh=fresh)
     return _Build(root, cache, chosen, languages, formats, allow_fallback, force).run(
-        jobs, progress)
+        jobs, limits, progress)
 
 
 class _Build:
@@ -170,14 +166,15 @@ class _Build:
                 if todo:
                     self.tasks[slug].append((edition, todo))
 
-    def run(self, jobs: int, progress: Progress) -> Result:
+    def run(self, jobs: int, limits: Limits, progress: Progress) -> Result:
         work = [task for tasks in self.tasks.values() for task in tasks]
         progress.start(len(work))
         remove_stale_temporaries(self.root / OUTPUT)
         pending = {slug: len(tasks) for slug, tasks in self.tasks.items()}
         rendered: dict[str, list[Rendered]] = {slug: [] for slug in self.tasks}
         problems: dict[str, list[Problem]] = {slug: [] for slug in self.tasks}
-        for edition, outputs, trouble in _render_all(self.root, self.loaded.project, work, jobs):
+        for edition, outputs, trouble in render_all(self.root, self.loaded.project, work, jobs,
+                                                    limits):
             slug = edition.brief.slug
             rendered[slug] += [(edition, *output) for output in outputs]
             problems[slug] += trouble
@@ -197,10 +194,22 @@ class _Build:
             self.result.failed[slug] = problems
             return []
         files = self.loaded.dependencies(slug)
+        outputs = {self.root / _output(edition, fmt): data for edition, fmt, data, _ in rendered}
+        inside = (self.root / OUTPUT).resolve()
+        for path in outputs:  # slugs are validated; this is the last line of defence
+            if not path.resolve().is_relative_to(inside):
+                raise ValueError(f"refusing to write outside output/: {path}")
+        try:
+            write_all(outputs)
+        except OSError as err:
+            where = _output(rendered[0][0], rendered[0][1])
+            self.result.failed[slug] = [Problem(
+                where, 1, 1, f"could not write the outputs of `{slug}`: {err.strerror}",
+                expected="a writable output/ folder with free space")]
+            return []
         written = []
         for edition, fmt, data, seconds in rendered:
             output = _output(edition, fmt)
-            write_atomically(self.root / output, data)
             key = options_key(edition.language, edition.kind, fmt, self.allow_fallback)
             self.cache.record(output, self.cache.fingerprint(files, key))
             written.append(Written(self.root / output, len(data), seconds))
@@ -221,55 +230,6 @@ class _Build:
         self.cache.remember(slug, self.loaded.dependencies(slug), editions, outputs)
 
 
-# --- rendering, in this process or in a pool ------------------------------------
-
-_WORKER: dict[str, object] = {}
-
-
-def _render_all(root: Path, project: Project, work: list[tuple[Edition, list[str]]], jobs: int
-                ) -> Iterator[tuple[Edition, list[tuple[str, bytes, float]], list[Problem]]]:
-    """Render each (edition, formats); yield (edition, outputs, problems) as they finish."""
-    _WORKER.update(root=root, project=project)
-    if jobs <= 1 or len(work) <= 1:
-        for edition, formats in work:
-            yield _render(edition, formats)
-        return
-    # Forked workers inherit the loaded project instead of loading it again. A
-    # fresh pool for each batch keeps their memory from growing over long builds.
-    context = multiprocessing.get_context("fork")
-    batch = jobs * TASKS_PER_WORKER
-    for start in range(0, len(work), batch):
-        with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-            futures = [pool.submit(_render, edition, formats)
-                       for edition, formats in work[start:start + batch]]
-            for future in futures:
-                yield future.result()
-
-
-def _render(edition: Edition, formats: list[str]
-            ) -> tuple[Edition, list[tuple[str, bytes, float]], list[Problem]]:
-    """One edition in the asked formats: (edition, [(format, bytes, seconds)], problems)."""
-    from briefing.render.html import environment, render_html
-
-    root, project = _WORKER["root"], _WORKER["project"]
-    if "env" not in _WORKER:
-        _WORKER["env"] = environment(root)
-    try:
-        html = render_html(_WORKER["env"], project, edition)
-    except BuildFailed as failed:
-        return edition, [], failed.problems
-    outputs, problems = [], []
-    for fmt in formats:
-        started = time.perf_counter()
-        try:
-            data = _writer(fmt)(html, edition, root)
-        except BuildFailed as failed:
-            problems += failed.problems
-            continue
-        outputs.append((fmt, data, time.perf_counter() - started))
-    return edition, outputs, problems
-
-
 def _output(edition: Edition, fmt: str) -> str:
     return f"{OUTPUT}/{edition.brief.slug}/{edition.name}.{fmt}"
 
@@ -281,11 +241,6 @@ def _fallback(project: Project, brief: Brief, language: str) -> str | None:
     if not missing_translations(project, brief, language):
         return None
     return next(other for other in brief.languages if other != language)
-
-
-def _writer(fmt: str) -> Callable[[str, Edition, Path], bytes]:
-    module, _, name = WRITERS[fmt].partition(":")
-    return getattr(importlib.import_module(module), name)
 
 
 def _known(slugs: Sequence[str], briefs: Collection[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -108,4 +109,23 @@ class Prose(Text):
 def _non_empty(text: str) -> str:
     if not text.strip():
         raise PydanticCustomError("text_empty", "text is empty (expected some words)")
+    return printable(text)
+
+
+# Line breaks and tabs are text; other control characters, lone surrogates and
+# the invisible bidirectional overrides (which can disguise what text says) are not.
+_ALLOWED_CONTROLS = {"\n", "\t", "\r"}
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str) -> str:
+    """Refuse characters that are not text: controls (also when written as YAML
+    escapes such as "\\x07"), lone surrogates, bidirectional overrides."""
+    for char in text:
+        category = unicodedata.category(char)
+        if (category == "Cc" and char not in _ALLOWED_CONTROLS) or category == "Cs" \
+                or char in _BIDI_CONTROLS:
+            raise PydanticCustomError(
+                "text_control", "character U+{code} is not allowed (expected printable text)",
+                {"code": f"{ord(char):04X}"})
     return text
