@@ -68,6 +68,7 @@ def exclusive(root: Path) -> Iterator[None]:
     """One build (or publish) at a time per project: a lock on the project folder
     itself, so no lock file is left behind; a second build waits its turn."""
     fd = os.open(root, os.O_RDONLY)
+    _HELD.add(fd)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -77,4 +78,17 @@ def exclusive(root: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
+        _HELD.discard(fd)
         os.close(fd)  # closing releases the lock
+
+
+_HELD: set[int] = set()
+
+
+def forget_locks() -> None:
+    """In a forked worker: drop the inherited lock descriptors, so that the lock
+    is held by the build alone and goes when the build goes, however it ends."""
+    for fd in list(_HELD):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()

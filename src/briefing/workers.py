@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import os
 import resource
 import signal
 import time
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from briefing.errors import BuildFailed, Problem, Problems
+from briefing.output import forget_locks
 
 if TYPE_CHECKING:
     from briefing.model import Project
@@ -63,7 +65,7 @@ def render_all(root: Path, project: Project, work: list[tuple[Edition, list[str]
     for start in range(0, len(work), batch):
         chunk = work[start:start + batch]
         with ProcessPoolExecutor(min(jobs, len(chunk)), mp_context=context,
-                                 initializer=_limit_memory, initargs=(limits,)) as pool:
+                                 initializer=_start_worker, initargs=(limits,)) as pool:
             futures = [(edition, pool.submit(_render, edition, formats))
                        for edition, formats in chunk]
             for edition, future in futures:
@@ -75,7 +77,19 @@ def render_all(root: Path, project: Project, work: list[tuple[Edition, list[str]
                         f"memory (limit {limits.memory_mib} MiB)"))]
 
 
-def _limit_memory(limits: Limits) -> None:
+def _start_worker(limits: Limits) -> None:
+    """Die with the build (a killed build leaves no orphans), hold none of its
+    locks, and live within the memory limit."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the build already died before we got here
+        os._exit(1)
+    forget_locks()
+    for name in ("briefing.render.pdf", "briefing.render.docx", "PIL.Image", "PIL.PngImagePlugin",
+                 "cairosvg"):
+        importlib.import_module(name)  # map the libraries before the limit applies
     size = limits.memory_mib * 2**20
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(resource.RLIMIT_AS, (size, hard if hard != resource.RLIM_INFINITY
@@ -96,9 +110,14 @@ def _render(edition: Edition, formats: list[str]) -> Outcome:
     except _OutOfTime:
         return edition, [], [_problem(project, edition, (
             f"rendering {edition.name} took longer than {limits.seconds} s"))]
-    except MemoryError:
+    except (MemoryError, ImportError) as err:
+        if isinstance(err, ImportError) and "failed to map" not in str(err):
+            raise
         return edition, [], [_problem(project, edition, (
             f"rendering {edition.name} needed more than {limits.memory_mib} MiB"))]
+    except OSError as err:  # the machine, not the content: a full disk, say
+        return edition, [], [_problem(project, edition, (
+            f"could not render {edition.name}: {err.strerror or err}"))]
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
@@ -128,7 +147,8 @@ def _render_formats(root: Path, project: Project, edition: Edition, formats: lis
 
 def _problem(project: Project, edition: Edition, message: str) -> Problem:
     """A runaway render is blamed on the brief: its content is what grew."""
-    file, _, _ = project.where(edition.brief, ())
+    brief = project.brief(edition.brief.slug)  # the edition came pickled: find the original
+    file, _, _ = project.where(brief, ())
     problems = Problems(Path(_STATE["root"]))
     problems.add(file, 1, 1, message,
                  expected="a smaller document, or higher --timeout / --memory limits")
