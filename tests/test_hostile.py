@@ -241,3 +241,10 @@ def test_hostile_input_is_a_placed_error(tmp_path: Path, spy: Spy, secret: Path,
     assert all(re.match(r"(content|templates)/\S+:\d+:\d+: ", line) for line in lines[:-1])
     assert not list((project / "output").rglob("*.pdf")) if (project / "output").exists() \
         else True
+
+
+def test_templates_never_put_values_in_style_attributes() -> None:
+    templates = Path(__file__).resolve().parent.parent / "templates"
+    for template in templates.rglob("*.j2"):
+        text = template.read_text(encoding="utf-8")
+        assert not re.search(r"style\s*=", text), template.name
