@@ -65,6 +65,20 @@ def parser() -> argparse.ArgumentParser:
                     "Schema so editors complete and check keys while typing.")
     new.add_argument("slug", metavar="SLUG", help="the new brief's name: a-z, 0-9 and -")
 
+    publish = commands.add_parser(
+        "publish", help="freeze a brief into a new archive edition",
+        description="Write output/archive/<date>_<slug>_v<N>/: a BagIt bag with the PDF/A-3u "
+                    "and DOCX of every language, the exact source and a build manifest. "
+                    "Unchanged source publishes nothing; an edition is never rewritten.")
+    publish.add_argument("slug", metavar="SLUG", help="the brief to publish")
+
+    verify = commands.add_parser(
+        "verify", help="prove an edition (or an archived PDF) is the build of its source",
+        description="Check the bag's fixity, rebuild from the edition's own source and "
+                    "compare byte for byte. Exit 1 names every file that fails.")
+    verify.add_argument("target", type=Path, metavar="EDITION_OR_PDF",
+                        help="an edition folder under output/archive/, or an archived PDF")
+
     commands.add_parser(
         "schema", help="write the JSON Schemas of the content format to schema/",
         description="Generate schema/brief.schema.json, partner.schema.json and "
@@ -134,6 +148,31 @@ def _new(args: argparse.Namespace, root: Path) -> int:
     path = new_brief(root, args.slug)
     print(f"wrote {path.relative_to(root)}; build it with: python build.py build {args.slug}")
     return EXIT_OK
+
+
+@command("publish")
+def _publish(args: argparse.Namespace, root: Path) -> int:
+    from briefing.archive import publish
+
+    published = publish(root, args.slug)
+    where = published.path.relative_to(root)
+    if published.new:
+        print(f"published {where} (version {published.version})")
+    else:
+        print(f"unchanged since {where}; nothing published")
+    return EXIT_OK
+
+
+@command("verify")
+def _verify(args: argparse.Namespace, root: Path) -> int:
+    from briefing.archive import verify
+
+    verdicts = verify(root, args.target.resolve())
+    for verdict in verdicts:
+        print(verdict, file=sys.stdout if verdict.ok else sys.stderr)
+    failed = [v for v in verdicts if not v.ok]
+    print(f"{len(verdicts) - len(failed)} passed, {len(failed)} failed")
+    return EXIT_OK if verdicts and not failed else EXIT_CONTENT
 
 
 @command("schema")

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 TEMP_SUFFIX = ".partial"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -34,6 +36,7 @@ def write_all(files: dict[Path, bytes]) -> None:
                                         suffix=TEMP_SUFFIX)
             temps[path] = temp
             with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), 0o644 & ~_UMASK)  # mkstemp makes 0600
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())

@@ -153,7 +153,8 @@ class _Build:
         self.tasks[slug] = []
         for language in chosen:
             for kind in brief.documents:
-                edition = Edition(brief, language, _fallback(project, brief, language), kind)
+                fallback = fallback_language(project, brief, language)
+                edition = Edition(brief, language, fallback, kind)
                 todo = []
                 for fmt in self.formats:
                     key = options_key(language, kind, fmt, self.allow_fallback)
@@ -234,7 +235,7 @@ def _output(edition: Edition, fmt: str) -> str:
     return f"{OUTPUT}/{edition.brief.slug}/{edition.name}.{fmt}"
 
 
-def _fallback(project: Project, brief: Brief, language: str) -> str | None:
+def fallback_language(project: Project, brief: Brief, language: str) -> str | None:
     """The language shown where `language` lacks text (the loader allowed it)."""
     from briefing.load import missing_translations
 

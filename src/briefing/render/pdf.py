@@ -7,13 +7,17 @@ never a silently different PDF.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import io
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from weasyprint import CSS, HTML
+import pydyf
+from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
@@ -25,11 +29,42 @@ STYLESHEET = "print.css"
 ASSET_FOLDERS = (TEMPLATES, "fonts")
 
 
-def write_pdf(html: str, edition: Edition, root: Path) -> bytes:
-    """Lay out `html` and return the PDF bytes; same input, same bytes."""
+ARCHIVE_VARIANT = "pdf/a-3u"  # why: docs/archive.md
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """A file carried inside an archival PDF (PDF/A-3 allows any)."""
+
+    name: str
+    data: bytes
+    description: str
+    relationship: str = "Source"
+
+
+def write_pdf(html: str, edition: Edition, root: Path,
+              embedded: Sequence[Embedded] = ()) -> bytes:
+    """Lay out `html` and return the PDF bytes; same input, same bytes.
+
+    With files to embed, the PDF is the archival PDF/A-3u: the files are
+    attached, dated with the brief, and the XMP packet is left uncompressed
+    so that format identification (PRONOM, FIDO) can read it.
+    """
     fetcher = ProjectFetcher([root / folder for folder in ASSET_FOLDERS])
     fonts = FontConfiguration()
     templates = (root / TEMPLATES).resolve()
+    identifier = hashlib.sha256(html.encode() + b"".join(e.data for e in embedded))
+    options: dict[str, object] = {"custom_metadata": True}
+    if embedded:
+        day = dt.datetime.combine(edition.brief.date.first_day, dt.time(), dt.UTC)
+        options = {
+            "pdf_variant": ARCHIVE_VARIANT,
+            "attachments": [Attachment(file_obj=io.BytesIO(item.data), url_fetcher=fetcher,
+                                       name=item.name, description=item.description,
+                                       created=day, modified=day,
+                                       relationship=item.relationship) for item in embedded],
+            "finisher": _readable_xmp,
+        }
     with _weasyprint_messages() as messages:
         try:
             stylesheet = CSS(filename=str(templates / STYLESHEET), url_fetcher=fetcher,
@@ -38,8 +73,8 @@ def write_pdf(html: str, edition: Edition, root: Path) -> bytes:
             pdf = document.write_pdf(
                 stylesheets=[stylesheet],
                 font_config=fonts,
-                custom_metadata=True,
-                pdf_identifier=hashlib.sha256(html.encode()).hexdigest()[:32].encode(),
+                pdf_identifier=identifier.hexdigest()[:32].encode(),
+                **options,
             )
         except FatalURLFetchingError as err:
             messages.append(str(err.__cause__ or err))
@@ -49,7 +84,29 @@ def write_pdf(html: str, edition: Edition, root: Path) -> bytes:
                     f"(while rendering {edition.name}.pdf)")
             for message in messages
         ])
-    return pdf
+    return _xmp_near_the_start(pdf) if embedded else pdf
+
+
+def _readable_xmp(document: object, pdf: pydyf.PDF) -> None:
+    """WeasyPrint compresses the XMP packet of PDF/A-2 and later; format
+    identifiers (PRONOM signatures, FIDO) read `pdfaid` as plain bytes."""
+    reference = pdf.catalog["Metadata"]
+    number = int((reference.decode() if isinstance(reference, bytes) else reference).split()[0])
+    pdf.objects[number].compress = False
+
+
+def _xmp_near_the_start(data: bytes) -> bytes:
+    """FIDO reads only the first 128 KiB for `pdfaid`, and WeasyPrint writes the
+    XMP packet after every page. qpdf (through pikepdf) writes objects in the
+    order it meets them from the catalog, so the packet comes within the first
+    few KiB; `deterministic_id` keeps the bytes reproducible."""
+    import pikepdf
+
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.disable,
+                 stream_decode_level=pikepdf.StreamDecodeLevel.none, deterministic_id=True)
+    return out.getvalue()
 
 
 @contextmanager
