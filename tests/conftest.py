@@ -70,7 +70,9 @@ def make_project(target: Path, root: str | None = "sample",
     then `files` written over it (relative path -> text, bytes, or "" to delete)."""
     target.mkdir(parents=True, exist_ok=True)
     shutil.copytree(REPO / "templates", target / "templates")
+    shutil.copy(REPO / "requirements.lock", target / "requirements.lock")
     (target / "fonts").mkdir()
+    shutil.copy(REPO / "fonts" / "SHA256SUMS", target / "fonts" / "SHA256SUMS")
     for font in (REPO / "fonts").glob("*.ttf"):
         shutil.copy(font, target / "fonts" / font.name)
     source = REPO / "content" if root is None else ROOTS / root / "content"
