@@ -27,7 +27,7 @@ from pathlib import Path
 from briefing import __version__
 from briefing.errors import BuildFailed, UsageError
 from briefing.load import Loaded, gather
-from briefing.output import exclusive, write_atomically
+from briefing.output import exclusive, sync_folder, write_atomically
 
 ARCHIVE = "output/archive"
 REGISTER = "register.csv"
@@ -170,7 +170,7 @@ def publish(root: Path, slug: str) -> Published:
         _freeze(incoming)
         os.rename(incoming, archive / name)  # atomic; fails if the name were taken
         os.rmdir(incoming.parent)
-        _sync(archive)
+        sync_folder(archive)
         write_register(archive)
         return Published(archive / name, version, new=True)
 
@@ -385,10 +385,3 @@ def _remove_incoming(archive: Path) -> None:
         stale.chmod(0o700)
         shutil.rmtree(stale)
 
-
-def _sync(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

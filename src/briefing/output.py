@@ -48,7 +48,7 @@ def write_all(files: dict[Path, bytes]) -> None:
     for path, temp in temps.items():
         os.replace(temp, path)
     for folder in {path.parent for path in files}:
-        _sync_folder(folder)
+        sync_folder(folder)
 
 
 def remove_stale_temporaries(folder: Path) -> None:
@@ -58,7 +58,7 @@ def remove_stale_temporaries(folder: Path) -> None:
             stale.unlink(missing_ok=True)
 
 
-def _sync_folder(folder: Path) -> None:
+def sync_folder(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
