@@ -11,10 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
-import re
-import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import lxml.html
@@ -33,9 +30,20 @@ from lxml.html import HtmlElement
 
 from briefing.errors import BuildFailed, Problem
 from briefing.render.html import TEMPLATES, Edition
+from briefing.render.runs import Piece, RunStyle, Unsupported, collapse, collapsed, inline
+from briefing.render.wordml import (
+    bookmark_name,
+    clear_body,
+    column_widths,
+    field,
+    field_begin,
+    field_char,
+    remove_paragraphs,
+    reproducible,
+    set_language,
+)
 
 REFERENCE = "reference.docx"
-_SPACE = re.compile(r"[ \t\n\r\f]+")
 
 CONTAINERS = {"section", "article", "div", "figure", "blockquote", "main"}
 INLINE = {"strong", "b", "em", "i", "a", "span", "br", "img"}
@@ -47,40 +55,11 @@ SUPPORTED = sorted(CONTAINERS | INLINE | set(BLOCK_STYLES) | {
     "thead", "tbody", "tr", "th", "td"})
 
 
-class Unsupported(Exception):
-    def __init__(self, element: HtmlElement, why: str = "") -> None:
-        self.element = element
-        self.why = why
-
-
-@dataclass(frozen=True)
-class RunStyle:
-    bold: bool = False
-    italic: bool = False
-    link: str | None = None
-    fallback: str | None = None  # the language of untranslated text, shown highlighted
-
-
-@dataclass(frozen=True)
-class Piece:
-    """A stretch of inline content: text, a field (PAGE, NUMPAGES) or an image."""
-
-    text: str
-    style: RunStyle
-    field: str | None = None
-    image: HtmlElement | None = None
-
-    @property
-    def solid(self) -> bool:
-        """Fields and images are kept whole by whitespace collapsing."""
-        return self.field is not None or self.image is not None
-
-
 def write_docx(html: str, edition: Edition, root: Path) -> bytes:
     """Walk `html` into a DOCX built on reference.docx; same input, same bytes."""
     tree = lxml.html.document_fromstring(html)
     doc = Document(str(root / TEMPLATES / REFERENCE))
-    _clear_body(doc)
+    clear_body(doc)
     writer = _Writer(doc, _language_tag(tree), (root / TEMPLATES).resolve())
     try:
         writer.properties(tree, edition)
@@ -95,7 +74,7 @@ def write_docx(html: str, edition: Edition, root: Path) -> bytes:
             f"{what} (while rendering {edition.name}.docx)",
             expected="an image in templates/ or a data: URL" if err.why
             else "one of " + ", ".join(SUPPORTED))]) from None
-    return _reproducible(doc, edition.brief.date.first_day)
+    return reproducible(doc, edition.brief.date.first_day)
 
 
 class _Writer:
@@ -113,7 +92,7 @@ class _Writer:
     def properties(self, tree: HtmlElement, edition: Edition) -> None:
         meta = {m.get("name"): m.get("content", "") for m in tree.iter("meta") if m.get("name")}
         props = self.doc.core_properties
-        props.title = _collapse(tree.findtext(".//title") or "")
+        props.title = collapse(tree.findtext(".//title") or "")
         props.subject = meta.get("description", "")
         props.author = meta.get("author", "")
         props.keywords = meta.get("keywords", "")
@@ -132,7 +111,7 @@ class _Writer:
         targets += [style.element.get_or_add_rPr() for style in self.doc.styles
                     if style.type in (WD_STYLE_TYPE.PARAGRAPH, WD_STYLE_TYPE.CHARACTER)]
         for r_pr in targets:  # Word spell-checks in the edition's language
-            _set_language(r_pr, self.language)
+            set_language(r_pr, self.language)
 
     def page_furniture(self, tree: HtmlElement) -> None:
         """<header>/<footer> of the body -> every page's Word header and footer."""
@@ -143,8 +122,8 @@ class _Writer:
         for tag, part, first in (("header", section.header, section.first_page_header),
                                  ("footer", section.footer, section.first_page_footer)):
             element = tree.body.find(tag)
-            _remove_paragraphs(part)
-            _remove_paragraphs(first)
+            remove_paragraphs(part)
+            remove_paragraphs(first)
             if element is None:
                 continue
             default = tag.capitalize()
@@ -219,14 +198,14 @@ class _Writer:
         for fragment_id in self.pending_ids:
             self._bookmark(paragraph, fragment_id)
         self.pending_ids = []
-        for piece in _collapsed(list(_inline(element, self.base, skip))):
+        for piece in collapsed(list(inline(element, self.base, skip))):
             self.run(paragraph, piece)
         return paragraph
 
     def run(self, paragraph: Paragraph, piece: Piece) -> None:
         text, style = piece.text, piece.style
         if piece.field:
-            _field(paragraph, piece.field)
+            field(paragraph, piece.field)
             return
         if piece.image is not None:
             self.picture(paragraph, piece.image)
@@ -243,14 +222,14 @@ class _Writer:
                 run.italic = style.italic or None
                 if style.fallback is not None:
                     run.font.highlight_color = WD_COLOR_INDEX.YELLOW
-                    _set_language(run._r.get_or_add_rPr(), style.fallback)
+                    set_language(run._r.get_or_add_rPr(), style.fallback)
 
     def box(self, aside: HtmlElement, parent: object) -> None:
         """<aside> -> a one-cell table in the "Box" style: a framed, shaded panel."""
         table = parent.add_table(rows=1, cols=1)
         table.style = self.doc.styles[self._style(aside, "Box")]
         cell = table.cell(0, 0)
-        _remove_paragraphs(cell)
+        remove_paragraphs(cell)
         for child in aside:
             self.block(child, cell)
         if not cell.paragraphs and not cell.tables:
@@ -275,12 +254,12 @@ class _Writer:
             row = table.add_row()
             row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
             for cell, element in zip(row.cells, pair, strict=False):
-                _remove_paragraphs(cell)
+                remove_paragraphs(cell)
                 self.paragraph(element, cell, self._style(element, BLOCK_STYLES[element.tag]))
             for cell in row.cells[len(pair):]:
                 if not cell.paragraphs:
                     cell.add_paragraph()
-        _column_widths(table, [Mm(25), self._text_width() - Mm(35)])
+        column_widths(table, [Mm(25), self._text_width() - Mm(35)])
 
     def picture(self, paragraph: Paragraph, img: HtmlElement) -> None:
         """<img>: PNG as it is; SVG rasterised at twice its size (Word needs pixels)."""
@@ -320,7 +299,7 @@ class _Writer:
             for cell, cell_element in zip(row.cells, row_element, strict=False):
                 if cell_element.tag not in ("th", "td"):
                     raise Unsupported(cell_element)
-                _remove_paragraphs(cell)
+                remove_paragraphs(cell)
                 style = "Table Heading" if cell_element.tag == "th" else "Table Text"
                 self.paragraph(cell_element, cell, self._style(cell_element, style))
         if "cover-details" not in element.classes:
@@ -335,16 +314,16 @@ class _Writer:
         for i, li in enumerate(entries):
             paragraph = parent.add_paragraph(style="toc 1")
             if i == 0:
-                _field_begin(paragraph, 'TOC \\o "1-1" \\h \\z \\u')
+                field_begin(paragraph, 'TOC \\o "1-1" \\h \\z \\u')
             link = li.find("a")
-            target = _bookmark_name(link.get("href", "#")[1:]) if link is not None else ""
-            for piece in _collapsed(list(_inline(li, RunStyle(), ()))):
+            target = bookmark_name(link.get("href", "#")[1:]) if link is not None else ""
+            for piece in collapsed(list(inline(li, RunStyle(), ()))):
                 self.run(paragraph, piece)
             if target:  # the page number, which Word and LibreOffice compute on opening
                 paragraph.add_run().add_tab()
-                _field(paragraph, f"PAGEREF {target} \\h", cached="")
+                field(paragraph, f"PAGEREF {target} \\h", cached="")
             if i == len(entries) - 1:
-                _field_char(paragraph, "end")
+                field_char(paragraph, "end")
         parent.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
         settings = self.doc.settings.element
         if settings.find(qn("w:updateFields")) is None:
@@ -366,7 +345,7 @@ class _Writer:
         self.bookmarks += 1
         start = OxmlElement("w:bookmarkStart")
         start.set(qn("w:id"), str(self.bookmarks))
-        start.set(qn("w:name"), _bookmark_name(name))
+        start.set(qn("w:name"), bookmark_name(name))
         end = OxmlElement("w:bookmarkEnd")
         end.set(qn("w:id"), str(self.bookmarks))
         paragraph._p.append(start)
@@ -375,7 +354,7 @@ class _Writer:
     def _hyperlink(self, paragraph: Paragraph, text: str, style: RunStyle) -> None:
         link = OxmlElement("w:hyperlink")
         if style.link.startswith("#"):
-            link.set(qn("w:anchor"), _bookmark_name(style.link[1:]))
+            link.set(qn("w:anchor"), bookmark_name(style.link[1:]))
         else:
             rel = paragraph.part.relate_to(style.link, RELATIONSHIP_TYPE.HYPERLINK,
                                            is_external=True)
@@ -386,77 +365,6 @@ class _Writer:
         run.style = self.doc.styles["Hyperlink"] if "Hyperlink" in self.style_names else None
         link.append(run._r)
         paragraph._p.append(link)
-
-
-def _inline(element: HtmlElement, style: RunStyle, skip: tuple[str, ...]) -> Iterator[Piece]:
-    """The pieces of an element's inline content, in order."""
-    if element.text:
-        yield Piece(element.text, style)
-    for child in element:
-        if not isinstance(child.tag, str) or child.tag in skip:
-            pass
-        elif child.tag == "br":
-            yield Piece("\n", style)
-        elif child.tag == "img":
-            yield Piece("", style, image=child)
-        elif child.tag in ("strong", "b"):
-            yield from _inline(child, replace(style, bold=True), skip)
-        elif child.tag in ("em", "i"):
-            yield from _inline(child, replace(style, italic=True), skip)
-        elif child.tag == "a":
-            href = child.get("href", "")
-            link = href if href.startswith(("https://", "#")) else None
-            yield from _inline(child, replace(style, link=link), skip)
-        elif child.tag == "span" and "page-number" in child.classes:
-            yield Piece("", style, field="PAGE")
-        elif child.tag == "span" and "page-count" in child.classes:
-            yield Piece("", style, field="NUMPAGES")
-        elif child.tag == "span" and "fallback" in child.classes:
-            yield from _inline(child, replace(style, fallback=child.get("lang", "")), skip)
-        elif child.tag == "span":
-            yield from _inline(child, style, skip)
-        else:
-            raise Unsupported(child)
-        if child.tail:
-            yield Piece(child.tail, style)
-
-
-def _collapsed(pieces: list[Piece]) -> list[Piece]:
-    """Collapse whitespace as CSS `white-space: normal` does, across pieces."""
-    out: list[Piece] = []
-    at_space = True  # a paragraph starts as if after a space: leading spaces go
-    for piece in pieces:
-        if piece.solid:
-            out.append(piece)
-            at_space = False
-            continue
-        if piece.text == "\n":
-            _trim_end(out)
-            out.append(piece)
-            at_space = True
-            continue
-        text = _SPACE.sub(" ", piece.text)
-        if at_space:
-            text = text.lstrip(" ")
-        if text:
-            out.append(replace(piece, text=text))
-            at_space = text.endswith(" ")
-    _trim_end(out)
-    return [piece for piece in out if piece.text or piece.solid]
-
-
-def _trim_end(pieces: list[Piece]) -> None:
-    if pieces and not pieces[-1].solid:
-        pieces[-1] = replace(pieces[-1], text=pieces[-1].text.rstrip(" "))
-
-
-def _column_widths(table: Table, widths: list[int]) -> None:
-    """Fix column widths in the grid and every cell, as Word and LibreOffice both read."""
-    for column, width in zip(table._tbl.tblGrid.gridCol_lst, widths, strict=True):
-        column.w = width
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths, strict=True):
-            cell.width = width
 
 
 def _image_source(img: HtmlElement, templates: Path) -> tuple[bytes, bool]:
@@ -472,72 +380,5 @@ def _image_source(img: HtmlElement, templates: Path) -> tuple[bytes, bool]:
     return path.read_bytes(), path.suffix.lower() == ".svg"
 
 
-def _collapse(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
-
-
-def _field(paragraph: Paragraph, instruction: str, cached: str = "1") -> None:
-    _field_begin(paragraph, instruction)
-    if cached:
-        paragraph.add_run(cached)
-    _field_char(paragraph, "end")
-
-
-def _field_begin(paragraph: Paragraph, instruction: str) -> None:
-    _field_char(paragraph, "begin")
-    run = paragraph.add_run()
-    instr = OxmlElement("w:instrText")
-    instr.set(qn("xml:space"), "preserve")
-    instr.text = f" {instruction} "
-    run._r.append(instr)
-    _field_char(paragraph, "separate")
-
-
-def _field_char(paragraph: Paragraph, kind: str) -> None:
-    char = OxmlElement("w:fldChar")
-    char.set(qn("w:fldCharType"), kind)
-    paragraph.add_run()._r.append(char)
-
-
-def _set_language(r_pr: object, language: str) -> None:
-    lang = r_pr.find(qn("w:lang"))
-    if lang is None:
-        lang = OxmlElement("w:lang")
-        r_pr.append(lang)
-    lang.set(qn("w:val"), language)
-
-
 def _language_tag(tree: HtmlElement) -> str:
     return tree.get("lang") or "en"
-
-
-def _bookmark_name(fragment: str) -> str:
-    """Word bookmark names: letters, digits, underscores, at most 40 characters."""
-    return ("_" + re.sub(r"[^A-Za-z0-9_]", "_", fragment))[:40]
-
-
-def _remove_paragraphs(container: object) -> None:
-    for paragraph in list(container.paragraphs):
-        paragraph._p.getparent().remove(paragraph._p)
-
-
-def _clear_body(doc: DocxDocument) -> None:
-    body = doc.element.body
-    for child in list(body):
-        if not child.tag.endswith("}sectPr"):
-            body.remove(child)
-
-
-def _reproducible(doc: DocxDocument, day: dt.date) -> bytes:
-    """Save with every zip entry stamped with the brief's date, in a fixed order."""
-    buffer = io.BytesIO()
-    doc.save(buffer)
-    stamp = (max(day.year, 1980), day.month, day.day, 0, 0, 0)
-    out = io.BytesIO()
-    with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
-        for info in source.infolist():
-            entry = zipfile.ZipInfo(info.filename, date_time=stamp)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            zf.writestr(entry, source.read(info.filename))
-    return out.getvalue()
