@@ -1,4 +1,4 @@
-"""Archive editions: publish, never overwrite, prove by rebuilding, and PDF/A that tools recognise."""
+"""Archive editions: publish, never overwrite, prove by rebuilding; PDF/A tools recognise."""
 
 from __future__ import annotations
 
