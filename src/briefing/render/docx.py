@@ -302,6 +302,7 @@ class _Writer:
                 remove_paragraphs(cell)
                 style = "Table Heading" if cell_element.tag == "th" else "Table Text"
                 self.paragraph(cell_element, cell, self._style(cell_element, style))
+        column_widths(table, _share(self._text_width(), [row for row, _ in rows], width))
         if "cover-details" not in element.classes:
             parent.add_paragraph()  # Word needs a paragraph between adjacent tables
 
@@ -365,6 +366,21 @@ class _Writer:
         run.style = self.doc.styles["Hyperlink"] if "Hyperlink" in self.style_names else None
         link.append(run._r)
         paragraph._p.append(link)
+
+
+def _share(total: int, rows: list[HtmlElement], columns: int) -> list[int]:
+    """Column widths in proportion to how much each column says, as a browser's
+    automatic table layout would: long texts get room, dates stay narrow."""
+    weights = [0.0] * columns
+    for row in rows:
+        for i, cell in enumerate(row[:columns]):
+            weights[i] = max(weights[i], min(len(collapse(cell.text_content())), 60) + 6)
+    floor = total // (columns * 3)  # no column narrower than a third of an equal share
+    spare = total - floor * columns
+    weight = sum(weights) or 1
+    widths = [floor + int(spare * w / weight) for w in weights]
+    widths[0] += total - sum(widths)
+    return widths
 
 
 def _image_source(img: HtmlElement, templates: Path) -> tuple[bytes, bool]:
