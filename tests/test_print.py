@@ -124,3 +124,17 @@ def test_pages_look_as_reviewed(real_build: Path, tmp_path: Path,
             diff.point(lambda value: 255 if value > 64 else 0).save(
                 GOLDENS.parent / f"{stem}.diff.png")
             pytest.fail(f"{stem}: {changed:.2%} of pixels differ; see tests/{stem}.diff.png")
+
+
+@pytest.mark.parametrize("language", sorted(MARKINGS))
+def test_no_heading_is_left_at_the_foot_of_a_page(real_build: Path, tmp_path: Path,
+                                                  language: str) -> None:
+    project = make_project(tmp_path / "p", root=None)
+    assert run_cli(project, "--format", "html", "--lang", language).code == 0
+    html = (project / "output" / SLUG / f"2026-11-20_{SLUG}_{language}.html").read_text()
+    headings = {normalise(h.text_content()) for h in lxml.html.document_fromstring(html).iter(
+        "h1", "h2", "h3")}
+    for number, text in enumerate(pages(real_build / f"2026-11-20_{SLUG}_{language}.pdf"), 1):
+        lines = [normalise(line) for line in text.splitlines() if line.strip()]
+        body = lines[:-2]  # the footer's two lines
+        assert body and body[-1] not in headings, f"page {number} ends with a heading"
