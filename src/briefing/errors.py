@@ -40,7 +40,7 @@ class BuildFailed(Exception):
 
 
 class Problems:
-    """A collector: stages add problems as they find them, then `raise_if_any`."""
+    """A collector: stages add problems as they find them, and report them together."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -62,10 +62,6 @@ class Problems:
             return file.resolve().relative_to(self.root.resolve()).as_posix()
         except ValueError:
             return str(file)
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise BuildFailed(self.items)
 
 
 class UsageError(Exception):

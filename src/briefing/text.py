@@ -31,17 +31,10 @@ class Text:
             self._single = None
             self._by_language = dict(value)
 
-    @property
-    def is_translated(self) -> bool:
-        return self._single is None
-
     def in_language(self, language: str) -> str | None:
         if self._single is not None:
             return self._single
         return self._by_language.get(language)
-
-    def languages(self) -> tuple[str, ...]:
-        return tuple(self._by_language)
 
     def __eq__(self, other: object) -> bool:
         return (
