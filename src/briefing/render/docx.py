@@ -83,6 +83,7 @@ class _Writer:
         self.language = language
         self.templates = templates
         self.style_names = {s.name for s in doc.styles}
+        self.style_ids: dict[str, str] = {}
         self.bookmarks = 0
         self.pending_ids: list[str] = []
         self.base = RunStyle()
@@ -174,8 +175,8 @@ class _Writer:
         elif tag == "table":
             self.table(element, parent)
         elif tag == "img":
-            self.picture(parent.add_paragraph(style="Figure" if "Figure" in self.style_names
-                                              else "Normal"), element)
+            self.picture(self._add_paragraph(parent, "Figure" if "Figure" in self.style_names
+                                             else "Normal"), element)
         else:
             raise Unsupported(element)
 
@@ -194,7 +195,7 @@ class _Writer:
 
     def paragraph(self, element: HtmlElement, parent: object, style: str,
                   skip: tuple[str, ...] = ()) -> Paragraph:
-        paragraph = parent.add_paragraph(style=style)
+        paragraph = self._add_paragraph(parent, style)
         for fragment_id in self.pending_ids:
             self._bookmark(paragraph, fragment_id)
         self.pending_ids = []
@@ -313,7 +314,7 @@ class _Writer:
                 self.paragraph(child, parent, self._style(child, "TOC Heading"))
         entries = list(nav.iter("li"))
         for i, li in enumerate(entries):
-            paragraph = parent.add_paragraph(style="toc 1")
+            paragraph = self._add_paragraph(parent, "toc 1")
             if i == 0:
                 field_begin(paragraph, 'TOC \\o "1-1" \\h \\z \\u')
             link = li.find("a")
@@ -333,6 +334,15 @@ class _Writer:
             settings.append(update)
 
     # -- helpers ------------------------------------------------------------------
+
+    def _add_paragraph(self, parent: object, style: str) -> Paragraph:
+        """A paragraph in a named style. python-docx looks a name up among all
+        styles on every call, which dominated long tables; ids are looked up once."""
+        paragraph = parent.add_paragraph()
+        if style not in self.style_ids:
+            self.style_ids[style] = self.doc.styles[style].style_id
+        paragraph._p.style = self.style_ids[style]
+        return paragraph
 
     def _style(self, element: HtmlElement, default: str) -> str:
         """The first class that names a Word style (`quote-attribution`), else default."""
