@@ -83,7 +83,7 @@ class _Writer:
         self.language = language
         self.templates = templates
         self.style_names = {s.name for s in doc.styles}
-        self.style_ids: dict[str, str] = {}
+        self.style_ids: dict[str, str | None] = {}  # None: the default style
         self.bookmarks = 0
         self.pending_ids: list[str] = []
         self.base = RunStyle()
@@ -340,7 +340,9 @@ class _Writer:
         styles on every call, which dominated long tables; ids are looked up once."""
         paragraph = parent.add_paragraph()
         if style not in self.style_ids:
-            self.style_ids[style] = self.doc.styles[style].style_id
+            found = self.doc.styles[style]
+            default = self.doc.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+            self.style_ids[style] = None if found == default else found.style_id
         paragraph._p.style = self.style_ids[style]
         return paragraph
 
