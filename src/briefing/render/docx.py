@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import io
 from dataclasses import replace
 from pathlib import Path
@@ -267,9 +268,7 @@ class _Writer:
         data, is_svg = _image_source(img, self.templates)
         width_px = float(img.get("width") or 96)
         if is_svg:
-            import cairosvg  # only builds with figures need it
-
-            data = cairosvg.svg2png(bytestring=data, output_width=int(width_px * 2))
+            data = _rasterised(data, int(width_px * 2))
         width = min(Mm(width_px * 25.4 / 96), self._text_width())
         paragraph.add_run().add_picture(io.BytesIO(data), width=width)
 
@@ -378,6 +377,14 @@ class _Writer:
         run.style = self.doc.styles["Hyperlink"] if "Hyperlink" in self.style_names else None
         link.append(run._r)
         paragraph._p.append(link)
+
+
+@functools.lru_cache(maxsize=16)
+def _rasterised(svg: bytes, width: int) -> bytes:
+    """SVG to PNG, once per drawing and size: the emblem recurs in every edition."""
+    import cairosvg  # only builds with figures need it
+
+    return cairosvg.svg2png(bytestring=svg, output_width=width)
 
 
 def _share(total: int, rows: list[HtmlElement], columns: int) -> list[int]:
