@@ -85,6 +85,7 @@ class _Writer:
         self.templates = templates
         self.style_names = {s.name for s in doc.styles}
         self.style_ids: dict[str, str | None] = {}  # None: the default style
+        self.default_style = doc.styles.default(WD_STYLE_TYPE.PARAGRAPH).style_id
         self.bookmarks = 0
         self.pending_ids: list[str] = []
         self.base = RunStyle()
@@ -252,6 +253,7 @@ class _Writer:
                 raise Unsupported(child)
         table = parent.add_table(rows=0, cols=2)
         table.style = self.doc.styles[self._style(dl, "Definition Table")]
+        column_widths(table, [Mm(25), self._text_width() - Mm(35)])
         for pair in pairs:
             row = table.add_row()
             row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
@@ -261,7 +263,6 @@ class _Writer:
             for cell in row.cells[len(pair):]:
                 if not cell.paragraphs:
                     cell.add_paragraph()
-        column_widths(table, [Mm(25), self._text_width() - Mm(35)])
 
     def picture(self, paragraph: Paragraph, img: HtmlElement) -> None:
         """<img>: PNG as it is; SVG rasterised at twice its size (Word needs pixels)."""
@@ -290,6 +291,8 @@ class _Writer:
         width = max((len(row) for row, _ in rows), default=1)
         table: Table = parent.add_table(rows=0, cols=width)
         table.style = self.doc.styles[self._style(element, "Brief Table")]
+        # Set before adding rows: python-docx gives each new cell its column's width.
+        column_widths(table, _share(self._text_width(), [row for row, _ in rows], width))
         for row_element, is_header in rows:
             row = table.add_row()
             tr_pr = row._tr.get_or_add_trPr()
@@ -302,7 +305,6 @@ class _Writer:
                 remove_paragraphs(cell)
                 style = "Table Heading" if cell_element.tag == "th" else "Table Text"
                 self.paragraph(cell_element, cell, self._style(cell_element, style))
-        column_widths(table, _share(self._text_width(), [row for row, _ in rows], width))
         if "cover-details" not in element.classes:
             parent.add_paragraph()  # Word needs a paragraph between adjacent tables
 
@@ -339,10 +341,12 @@ class _Writer:
         styles on every call, which dominated long tables; ids are looked up once."""
         paragraph = parent.add_paragraph()
         if style not in self.style_ids:
-            found = self.doc.styles[style]
-            default = self.doc.styles.default(WD_STYLE_TYPE.PARAGRAPH)
-            self.style_ids[style] = None if found == default else found.style_id
-        paragraph._p.style = self.style_ids[style]
+            found = self.doc.styles[style].style_id
+            self.style_ids[style] = None if found == self.default_style else found
+        if self.style_ids[style] is not None:  # a new paragraph is empty: pPr goes first
+            properties = OxmlElement("w:pPr")
+            properties.append(OxmlElement("w:pStyle", {qn("w:val"): self.style_ids[style]}))
+            paragraph._p.insert(0, properties)
         return paragraph
 
     def _style(self, element: HtmlElement, default: str) -> str:

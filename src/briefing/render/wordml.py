@@ -27,11 +27,13 @@ def column_widths(table: Table, widths: list[int]) -> None:
         for cell, width in zip(row.cells, widths, strict=True):
             cell.width = width
 
+
 def field(paragraph: Paragraph, instruction: str, cached: str = "1") -> None:
     field_begin(paragraph, instruction)
     if cached:
         paragraph.add_run(cached)
     field_char(paragraph, "end")
+
 
 def field_begin(paragraph: Paragraph, instruction: str) -> None:
     field_char(paragraph, "begin")
@@ -42,10 +44,12 @@ def field_begin(paragraph: Paragraph, instruction: str) -> None:
     run._r.append(instr)
     field_char(paragraph, "separate")
 
+
 def field_char(paragraph: Paragraph, kind: str) -> None:
     char = OxmlElement("w:fldChar")
     char.set(qn("w:fldCharType"), kind)
     paragraph.add_run()._r.append(char)
+
 
 def set_language(r_pr: object, language: str) -> None:
     lang = r_pr.find(qn("w:lang"))
@@ -54,19 +58,23 @@ def set_language(r_pr: object, language: str) -> None:
         r_pr.append(lang)
     lang.set(qn("w:val"), language)
 
+
 def bookmark_name(fragment: str) -> str:
     """Word bookmark names: letters, digits, underscores, at most 40 characters."""
     return ("_" + re.sub(r"[^A-Za-z0-9_]", "_", fragment))[:40]
 
+
 def remove_paragraphs(container: object) -> None:
     for paragraph in list(container.paragraphs):
         paragraph._p.getparent().remove(paragraph._p)
+
 
 def clear_body(doc: DocxDocument) -> None:
     body = doc.element.body
     for child in list(body):
         if not child.tag.endswith("}sectPr"):
             body.remove(child)
+
 
 def reproducible(doc: DocxDocument, day: dt.date) -> bytes:
     """Save with every zip entry stamped with the brief's date, in a fixed order."""
