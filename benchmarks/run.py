@@ -10,6 +10,7 @@ Prints medians. docs/performance.md records a run and its targets.
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import shutil
 import statistics
@@ -87,11 +88,18 @@ def paired(ours: Callable[[], object], baseline: Callable[[], object], repeats: 
 
 
 def median_time(action: Callable[[], object], repeats: int) -> float:
+    """Median wall time; as timeit does, the garbage collector is paused while
+    timing, so that collections of the benchmark's own objects land on neither side."""
     times = []
     for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - started)
+        gc.collect()
+        gc.disable()
+        try:
+            started = time.perf_counter()
+            action()
+            times.append(time.perf_counter() - started)
+        finally:
+            gc.enable()
     return statistics.median(times)
 
 
