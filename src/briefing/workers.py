@@ -71,7 +71,7 @@ def render_all(root: Path, project: Project, work: list[tuple[Edition, list[str]
             for edition, future in futures:
                 try:
                     yield future.result()
-                except BrokenProcessPool:
+                except (BrokenProcessPool, MemoryError):  # died, or could not send its result
                     yield edition, [], [_problem(project, edition, (
                         f"the renderer of {edition.name} stopped abruptly, most likely out of "
                         f"memory (limit {limits.memory_mib} MiB)"))]
