@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefing import __version__
+from briefing.cache import code_digest
 from briefing.errors import BuildFailed, UsageError
 from briefing.load import Loaded, gather
 from briefing.output import exclusive, sync_folder, write_atomically
@@ -70,17 +71,11 @@ def source_tar(files: dict[str, bytes], day: int) -> bytes:
 
 def build_manifest(root: Path, slug: str, files: dict[str, bytes]) -> bytes:
     """What made the edition: tool, code and dependency versions, source digests."""
-    code = Path(__file__).resolve().parent
-    code_digest = hashlib.sha256()
-    for path in sorted(code.rglob("*.py")):
-        code_digest.update(path.relative_to(code).as_posix().encode() + path.read_bytes())
-    lock = files.get("requirements.lock", b"").decode()
-    packages = dict(re.findall(r"^([A-Za-z0-9_.-]+)==([^\s\\\\]+)", lock, flags=re.M))
     manifest = {
         "tool": f"Briefing {__version__}",
-        "code_sha256": code_digest.hexdigest(),
+        "code_sha256": code_digest(),
         "brief": slug,
-        "packages": packages,
+        "packages": _locked(files),
         "source_sha256": {name: hashlib.sha256(data).hexdigest()
                           for name, data in sorted(files.items())},
     }
@@ -345,10 +340,15 @@ def _version(edition: Path) -> int:
 
 
 def _dependencies(files: dict[str, bytes]) -> str:
-    lock = files.get("requirements.lock", b"").decode()
     wanted = ("weasyprint", "python-docx", "pydyf", "fonttools", "babel", "jinja2")
-    found = dict(re.findall(r"^([A-Za-z0-9_.-]+)==([^\s\\\\]+)", lock, flags=re.M))
+    found = _locked(files)
     return ", ".join(f"{name}=={found[name]}" for name in wanted if name in found)
+
+
+def _locked(files: dict[str, bytes]) -> dict[str, str]:
+    """Package versions pinned in the snapshot's lock file."""
+    lock = files.get("requirements.lock", b"").decode()
+    return dict(re.findall(r"^([A-Za-z0-9_.-]+)==([^\s\\]+)", lock, flags=re.M))
 
 
 def _epoch(day: object) -> float:

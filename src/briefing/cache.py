@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,9 +62,8 @@ class Cache:
 
     def _shared(self) -> str:
         if "\0shared" not in self._hashes:
-            digest = hashlib.sha256()
-            code = Path(__file__).resolve().parent
-            names = [str(path) for path in sorted(code.rglob("*.py"))]
+            digest = hashlib.sha256(code_digest().encode())
+            names = []
             for top in SHARED:
                 path = self.root / top
                 found = sorted(path.rglob("*")) if path.is_dir() else [path]
@@ -77,7 +75,7 @@ class Cache:
 
     def _hash(self, name: str) -> str:
         if name not in self._hashes:
-            path = Path(name) if os.path.isabs(name) else self.root / name
+            path = self.root / name
             try:
                 self._hashes[name] = hashlib.sha256(path.read_bytes()).hexdigest()
             except OSError:
@@ -131,6 +129,15 @@ class Cache:
                         return None
                     fresh.append(path)
         return fresh or None
+
+
+def code_digest() -> str:
+    """SHA-256 over Briefing's own source files: what a build was made by."""
+    code = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(code.rglob("*.py")):
+        digest.update(path.relative_to(code).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def options_key(language: str, kind: str, fmt: str, fallback: bool) -> str:
