@@ -63,7 +63,7 @@ def write_docx(html: str, edition: Edition, root: Path) -> bytes:
     clear_body(doc)
     writer = _Writer(doc, _language_tag(tree), (root / TEMPLATES).resolve())
     try:
-        writer.properties(tree, edition)
+        created = writer.properties(tree)
         writer.page_furniture(tree)
         for child in tree.body:
             if child.tag not in ("header", "footer"):
@@ -75,7 +75,7 @@ def write_docx(html: str, edition: Edition, root: Path) -> bytes:
             f"{what} (while rendering {edition.name}.docx)",
             expected="an image in templates/ or a data: URL" if err.why
             else "one of " + ", ".join(SUPPORTED))]) from None
-    return reproducible(doc, edition.brief.date.first_day)
+    return reproducible(doc, created)
 
 
 class _Writer:
@@ -92,7 +92,8 @@ class _Writer:
 
     # -- document level -----------------------------------------------------------
 
-    def properties(self, tree: HtmlElement, edition: Edition) -> None:
+    def properties(self, tree: HtmlElement) -> dt.date:
+        """Core properties and language from the HTML head; returns the creation date."""
         meta = {m.get("name"): m.get("content", "") for m in tree.iter("meta") if m.get("name")}
         props = self.doc.core_properties
         props.title = collapse(tree.findtext(".//title") or "")
@@ -106,15 +107,18 @@ class _Writer:
         props.comments = ""
         props.last_modified_by = meta.get("author", "")
         props.revision = 1
-        issued = dt.datetime.combine(edition.brief.date.first_day, dt.time(), dt.UTC)
-        props.created = props.modified = issued
-        props.last_printed = issued
+        # Dates come from the HTML's Dublin Core meta, as WeasyPrint takes them for the PDF.
+        created = dt.date.fromisoformat(meta["dcterms.created"])
+        modified = dt.date.fromisoformat(meta.get("dcterms.modified", meta["dcterms.created"]))
+        props.created = dt.datetime.combine(created, dt.time(), dt.UTC)
+        props.modified = props.last_printed = dt.datetime.combine(modified, dt.time(), dt.UTC)
         defaults = self.doc.styles.element.find(qn("w:docDefaults"))
         targets = [] if defaults is None else list(defaults.iter(qn("w:rPr")))
         targets += [style.element.get_or_add_rPr() for style in self.doc.styles
                     if style.type in (WD_STYLE_TYPE.PARAGRAPH, WD_STYLE_TYPE.CHARACTER)]
         for r_pr in targets:  # Word spell-checks in the edition's language
             set_language(r_pr, self.language)
+        return created
 
     def page_furniture(self, tree: HtmlElement) -> None:
         """<header>/<footer> of the body -> every page's Word header and footer."""
