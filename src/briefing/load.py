@@ -134,13 +134,12 @@ def gather(root: Path, *, allow_fallback: bool = False) -> Loaded:
         return Loaded(root, None, tuple(problems.items), brief_files)
     project = Project(publisher, partners, tuple(briefs), catalogs, sources)
     broken = {file.stem for file in (content / "partners").glob("*.yaml")} - set(partners)
-    check_references(project, sources, problems, allow_fallback=allow_fallback, broken=broken)
+    check_references(project, problems, allow_fallback=allow_fallback, broken=broken)
     return Loaded(root, project, tuple(problems.items), brief_files)
 
 
 def check_references(
     project: Project,
-    sources: dict[int, SourceMap],
     problems: Problems,
     *,
     allow_fallback: bool,
@@ -153,15 +152,15 @@ def check_references(
     second time as unknown ids.
     """
     for partner in project.partners.values():
-        source = sources[id(partner)]
+        source = project.sources[id(partner)]
         for i, agreement in enumerate(partner.agreements):
             if agreement.ratified and agreement.ratified < agreement.signed:
                 _add(problems, source, ("agreements", i, "ratified"),
                      f"ratified on {agreement.ratified} before it was signed on {agreement.signed}",
                      "a ratification date on or after the signing date")
-    _check_catalogs(project, sources, problems)
+    _check_catalogs(project, problems)
     for brief in project.briefs:
-        source = sources[id(brief)]
+        source = project.sources[id(brief)]
         if brief.date.precision != "day":
             _add(problems, source, ("date",), f"`{brief.date}` is not a full date",
                  "the issue date as YYYY-MM-DD")
@@ -196,15 +195,13 @@ def check_references(
                 _add(problems, source, ("languages", i), f"no catalog for language `{language}`",
                      f"a file {CATALOGS}/{language}.yaml")
         if not allow_fallback:
-            _check_translations(project, brief, sources, problems)
+            _check_translations(project, brief, problems)
 
 
-def _check_translations(
-    project: Project, brief: Brief, sources: dict[int, SourceMap], problems: Problems
-) -> None:
+def _check_translations(project: Project, brief: Brief, problems: Problems) -> None:
     for language in brief.languages:
         for record, path in missing_translations(project, brief, language):
-            _add(problems, sources[id(record)], path, f"no '{language}' text",
+            _add(problems, project.sources[id(record)], path, f"no '{language}' text",
                  f"a translation for every language of brief `{brief.slug}`")
 
 
@@ -216,11 +213,11 @@ def missing_translations(
             for path, text in texts(record) if text.in_language(language) is None]
 
 
-def _check_catalogs(project: Project, sources: dict[int, SourceMap], problems: Problems) -> None:
+def _check_catalogs(project: Project, problems: Problems) -> None:
     every: set[str] = set().union(*(catalog.labels for catalog in project.catalogs.values()))
     for catalog in project.catalogs.values():
         for name in sorted(every - set(catalog.labels)):
-            _add(problems, sources[id(catalog)], ("labels",), f"no label `{name}`",
+            _add(problems, project.sources[id(catalog)], ("labels",), f"no label `{name}`",
                  "the same labels in every catalog")
 
 
