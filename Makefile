@@ -1,24 +1,29 @@
 # Two commands do everything: `make build` and `make test` (see README.md).
 # Each one installs what it needs first: Debian packages (tools/system-deps),
-# the locked Python packages in .venv, and the pinned font files.
+# the locked Python packages in .venv with Briefing itself installed into it
+# (editable, so the console script `briefing` runs this checkout), and the
+# pinned font files.
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c1-12)
+# One stamp per lock file and pyproject.toml: a change to either reinstalls.
+digest  = $(shell cat $(1) pyproject.toml | sha256sum | cut -c1-12)
+RUNTIME := $(VENV)/.installed-runtime-$(call digest,requirements.lock)
+TESTING := $(VENV)/.installed-test-$(call digest,requirements-test.lock)
 
-.PHONY: build test check lint fonts system-build system-test clean
+.PHONY: build test check lint fonts system-build system-test clean venv
 
-build: system-build $(STAMP) fonts
+build: system-build $(RUNTIME) fonts
 	$(PY) build.py build
 
-test: system-test $(STAMP) fonts lint
+test: system-test $(TESTING) fonts lint
 	$(PY) -m pytest
 
-check: $(STAMP)
+check: $(RUNTIME) fonts
 	$(PY) build.py check
 
-lint: $(STAMP)
+lint: $(TESTING)
 	$(VENV)/bin/ruff check src tests build.py benchmarks tools/make-reference-docx
 
 system-build:
@@ -27,11 +32,20 @@ system-build:
 system-test:
 	@tools/system-deps test
 
-$(STAMP): requirements.lock
+# The test lock is the runtime lock plus the test tools, so either stamp
+# means a working Briefing; `make test` after `make build` adds the tools.
+$(RUNTIME): requirements.lock pyproject.toml
+	@$(MAKE) --no-print-directory venv LOCK=requirements.lock KIND=runtime STAMP=$@
+
+$(TESTING): requirements-test.lock pyproject.toml
+	@$(MAKE) --no-print-directory venv LOCK=requirements-test.lock KIND=test STAMP=$@
+
+venv:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements.lock
-	rm -f $(VENV)/.installed-*
-	touch $@
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
+	rm -f $(VENV)/.installed-$(KIND)-*
+	touch $(STAMP)
 
 # Font files come from the pinned Debian package and are checked against the
 # SHA-256 sums in fonts/SHA256SUMS, so a changed font is a reviewed event.

@@ -24,7 +24,6 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "src"))
 
 AZ = ["miqrasiya", "xidmət", "əməkdaşlıq", "dövlət", "beynəlxalq", "təşkilat", "razılaşma",
       "tədbir", "iclas", "qanunvericilik", "sərhəd", "təhlükəsizlik", "vətəndaş", "hüquq",
@@ -132,10 +131,10 @@ def main() -> None:
         from weasyprint import CSS, HTML
         from weasyprint.text.fonts import FontConfiguration
 
-        from briefing.load import load_project
-        from briefing.render.docx import write_docx
+        from briefing.content.load import load_project
         from briefing.render.html import Edition, environment, render_html
-        from briefing.render.pdf import write_pdf
+        from briefing.writers.docx import write_docx
+        from briefing.writers.pdf import write_pdf
 
         loaded = load_project(project)
         edition = Edition(loaded.brief("brief-000"), "az")
@@ -192,10 +191,10 @@ def main() -> None:
 
 def memory(project: Path, briefs: int) -> None:
     """Resident memory of one process rendering every brief in turn: flat, not growing."""
-    from briefing.load import load_project
-    from briefing.render.docx import write_docx
+    from briefing.content.load import load_project
     from briefing.render.html import Edition, environment, render_html
-    from briefing.render.pdf import write_pdf
+    from briefing.writers.docx import write_docx
+    from briefing.writers.pdf import write_pdf
 
     loaded = load_project(project)
     env = environment(project)

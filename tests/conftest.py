@@ -16,7 +16,6 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 ROOTS = Path(__file__).resolve().parent / "roots"
 GOLDENS = Path(__file__).resolve().parent / "goldens"
-sys.path.insert(0, str(REPO / "src"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

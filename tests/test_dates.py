@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic_core import PydanticCustomError
 
-from briefing.dates import PartialDate, Period
+from briefing.content.dates import PartialDate, Period
 
 CASES = [
     ("1996", "en_GB", "1996"),

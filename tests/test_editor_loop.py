@@ -22,7 +22,7 @@ OTHER = "output/other/2021-03-01_other_en"
 def two_briefs(tmp_path: Path) -> Path:
     project = make_project(tmp_path / "p", files={
         "content/briefs/other.yaml": (ROOTS / "sample" / "other-brief.yaml").read_text()})
-    result = run_cli(project, "-j", "2")
+    result = run_cli(project, "build", "-j", "2")
     assert result.code == 0, result.err
     return project
 
@@ -60,7 +60,7 @@ def test_a_template_change_rebuilds_everything(two_briefs: Path) -> None:
 
 
 def test_force_rebuilds_and_a_touched_output_is_remade(two_briefs: Path) -> None:
-    assert len(rebuilt(two_briefs, "--force")) == 4
+    assert len(rebuilt(two_briefs, "build", "--force")) == 4
     (two_briefs / f"{OTHER}.pdf").write_bytes(b"not a pdf")
     assert rebuilt(two_briefs) == {f"{OTHER}.pdf"}
     assert (two_briefs / f"{OTHER}.pdf").read_bytes().startswith(b"%PDF")
@@ -87,23 +87,23 @@ def test_one_failing_brief_does_not_stop_the_others(two_briefs: Path) -> None:
 def test_parallel_and_serial_builds_give_the_same_bytes(two_briefs: Path, tmp_path: Path) -> None:
     serial = make_project(tmp_path / "serial", files={
         "content/briefs/other.yaml": (ROOTS / "sample" / "other-brief.yaml").read_text()})
-    assert run_cli(serial, "-j", "1").code == 0
+    assert run_cli(serial, "build", "-j", "1").code == 0
     for name in (f"{SAMPLE}.pdf", f"{SAMPLE}.docx", f"{OTHER}.pdf", f"{OTHER}.docx"):
         assert (serial / name).read_bytes() == (two_briefs / name).read_bytes(), name
 
 
 def test_quiet_and_plain_logs(project: Path) -> None:
-    result = run_cli(project, "-q")
+    result = run_cli(project, "build", "-q")
     assert (result.code, result.out, result.err) == (0, "", "")
-    result = run_cli(project, "--force")
+    result = run_cli(project, "build", "--force")
     assert result.out.splitlines()[0].startswith(f"wrote {SAMPLE}.")
     assert result.out.splitlines()[-1] == "built 2 file(s)"
-    result = run_cli(project, "-v")
+    result = run_cli(project, "build", "-v")
     assert result.out == "built 0 file(s), 2 up to date\n"
 
 
 def test_jobs_must_be_positive(project: Path) -> None:
-    assert run_cli(project, "-j", "0").code == 2
+    assert run_cli(project, "build", "-j", "0").code == 2
     assert not (project / "output").exists()
     assert os.cpu_count()
 
@@ -146,7 +146,7 @@ def test_committed_schemas_are_current_and_validate_content(tmp_path: Path) -> N
     import jsonschema
     import yaml
 
-    from briefing.schema import rendered
+    from briefing.content.schema import rendered
 
     for name, text in rendered().items():
         assert (REPO / "schema" / name).read_text(encoding="utf-8") == text, \

@@ -212,7 +212,7 @@ ERRORS = [
     ("deep nesting", BRIEF, lambda spy, s: "a: " + "[" * 200 + "]" * 200 + "\n",
      "content/briefs/sample.yaml:1:"),
     ("huge file", BRIEF, lambda spy, s: "title: " + "x" * (3 * 2**20) + "\n",
-     "content/briefs/sample.yaml:1:1: file is"),
+     "content/briefs/sample.yaml:1:1: the file is"),
     ("utf-16", BRIEF, lambda spy, s: "title: x\n".encode("utf-16"),
      "content/briefs/sample.yaml:1:1: invalid UTF-8"),
     ("latin-1", BRIEF, lambda spy, s: "title: Bakı Xəzər".encode()[:-2] + b"\xe9\n",

@@ -48,7 +48,7 @@ def test_fixed_words_and_dates_come_from_the_editions_catalog(turkish: Path) -> 
 
 
 def test_language_is_declared_in_html_pdf_and_docx(turkish: Path) -> None:
-    assert run_cli(turkish, "--format", "html").code == 0
+    assert run_cli(turkish, "build", "--format", "html").code == 0
     assert '<html lang="tr-TR">' in (turkish / f"{OUT}_tr.html").read_text(encoding="utf-8")
     with pikepdf.open(turkish / f"{OUT}_tr.pdf") as pdf:
         assert str(pdf.Root.Lang) == "tr-TR"
@@ -75,7 +75,7 @@ def test_missing_translations_are_listed_then_a_draft_can_be_built(tmp_path: Pat
         "failed: sample (2 error(s); their previous outputs are untouched)",
     ]
 
-    result = run_cli(project, "--allow-fallback")
+    result = run_cli(project, "build", "--allow-fallback")
     assert result.code == 0, result.err
     pages = pdf_text(project / f"{OUT}_tr.pdf").split("\f")[:-1]
     assert pages and all("TASLAK" in page for page in pages)

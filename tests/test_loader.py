@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from conftest import ROOTS, make_project
 
-from briefing.dates import PartialDate
+from briefing.content.dates import PartialDate
+from briefing.content.load import load_project
+from briefing.content.text import Text
 from briefing.errors import BuildFailed
-from briefing.load import load_project
-from briefing.text import Text
 
 PARTNER = "content/partners/org.yaml"
 BRIEF = "content/briefs/sample.yaml"
@@ -65,7 +65,7 @@ def test_huge_files_are_refused(tmp_path: Path) -> None:
     brief = "title: " + "x" * (3 * 1024 * 1024) + "\n"
     project = make_project(tmp_path / "p", files={BRIEF: brief})
     assert first_problem(project).startswith(
-        "content/briefs/sample.yaml:1:1: file is 3145736 bytes (expected at most")
+        "content/briefs/sample.yaml:1:1: the file is 3145736 bytes (expected at most")
 
 
 def test_id_comes_from_the_file_name(tmp_path: Path) -> None:

@@ -16,9 +16,11 @@ from conftest import REPO, ROOTS, make_project, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from briefing.content.load import load_project
 from briefing.errors import BuildFailed
-from briefing.load import load_project
-from briefing.render.html import Edition, environment, render_html
+from briefing.render.edition import Edition
+from briefing.render.html import environment, render_html
+from briefing.render.view import build_view
 
 BRIEF = "content/briefs/sample.yaml"
 
@@ -40,7 +42,8 @@ def assert_all_outputs_open(project: Path) -> None:
 
 
 def build_command(project: Path, *args: str) -> list[str]:
-    return [sys.executable, str(REPO / "build.py"), "-C", str(project), "-q", *args]
+    command, *rest = args
+    return [sys.executable, str(REPO / "build.py"), "-C", str(project), command, "-q", *rest]
 
 
 def test_kill_at_twenty_moments_loses_nothing(tmp_path: Path) -> None:
@@ -51,14 +54,14 @@ def test_kill_at_twenty_moments_loses_nothing(tmp_path: Path) -> None:
     brief = project / BRIEF
     brief.write_text(brief.read_text().replace("Sample brief", "Sample brief, second edition"))
     started = time.monotonic()
-    assert run_cli(project, "--force").code == 0
+    assert run_cli(project, "build", "--force").code == 0
     duration = time.monotonic() - started
     new = digests(project)
     assert new != old
     brief.write_text(brief.read_text().replace("second edition", "third edition"))
     seen: list[dict[str, str]] = []
     for moment in range(20):
-        process = subprocess.Popen(build_command(project, "--force"),
+        process = subprocess.Popen(build_command(project, "build", "--force"),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(duration * (0.2 + moment / 16))  # from early on to past the end
         process.kill()  # SIGKILL: no cleanup handler runs
@@ -106,8 +109,9 @@ def test_a_full_disk_leaves_no_partial_file(tmp_path: Path) -> None:
 
 def test_two_builds_at_once_both_succeed(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p")
-    first = subprocess.Popen(build_command(project, "-j", "1"), stderr=subprocess.PIPE, text=True)
-    second = subprocess.Popen(build_command(project, "-j", "1"), stderr=subprocess.PIPE, text=True)
+    command = build_command(project, "build", "-j", "1")
+    first = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    second = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     assert first.wait(timeout=300) == 0
     assert second.wait(timeout=300) == 0
     assert_all_outputs_open(project)
@@ -119,7 +123,7 @@ def test_a_runaway_render_is_stopped(tmp_path: Path) -> None:
     brief["sections"][1]["trainings"] = [
         {"title": f"Course {i} " * 5, "where": "Exampleland"} for i in range(3000)]
     project = make_project(tmp_path / "p", files={BRIEF: yaml.safe_dump(brief)})
-    result = run_cli(project, "--timeout", "2", "--format", "pdf")
+    result = run_cli(project, "build", "--timeout", "2", "--format", "pdf")
     assert result.code == 1
     assert result.err.splitlines()[0] == (
         "content/briefs/sample.yaml:1:1: rendering 2020-01-15_sample_en took longer than 2 s "
@@ -129,7 +133,7 @@ def test_a_runaway_render_is_stopped(tmp_path: Path) -> None:
 
 def test_memory_limit_is_a_clear_error(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p")
-    result = run_cli(project, "--memory", "64", "--format", "pdf")
+    result = run_cli(project, "build", "--memory", "64", "--format", "pdf")
     assert result.code == 1
     assert "Traceback" not in result.err
     assert "needed more than 64 MiB" in result.err or "stopped abruptly" in result.err
@@ -172,7 +176,8 @@ def test_random_documents_load_or_fail_cleanly(property_project: Path, document:
         return
     for brief in project.briefs:
         try:
-            render_html(environment(property_project), project, Edition(brief, "en"))
+            edition = Edition(brief, "en")
+            render_html(environment(property_project), build_view(project, edition), edition)
         except BuildFailed as failed:
             assert failed.problems
 
@@ -196,7 +201,7 @@ def test_random_unicode_renders_or_is_refused(property_project: Path, text: str)
     base["title"] = text
     base["key_points"] = [text, text[::-1]]
     (property_project / BRIEF).write_text(yaml.safe_dump(base, allow_unicode=True))
-    result = run_cli(property_project, "--force", "-j", "1")
+    result = run_cli(property_project, "build", "--force", "-j", "1")
     if result.code == 0:
         assert_all_outputs_open(property_project)
     else:

@@ -1,4 +1,5 @@
-"""`python build.py`: parse the command line, run the pipeline, map exit codes.
+"""`briefing` and `python build.py`: parse the command line, run the pipeline,
+map exit codes.
 
 Exit codes: 0 done, 1 content or template mistakes (all listed, one per line),
 2 the command line itself is wrong. Anything else that escapes is a bug in
@@ -13,19 +14,21 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-from briefing import __version__, pipeline
+from briefing import __version__
+from briefing.build import pipeline
+from briefing.build.workers import Limits, RenderOptions
 from briefing.errors import BuildFailed, Problem, UsageError
-from briefing.workers import WRITERS, Limits
+from briefing.writers.registry import BUILD_FORMATS, DEFAULT_FORMATS, WRITERS
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
 COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {}
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(prog: str = "briefing") -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(
-        prog="build.py",
+        prog=prog,
         description="Turn the YAML content under content/ into PDF and DOCX briefs.",
-        epilog="Without a command, `build` runs. Exit codes: 0 done, "
+        epilog="Without a command, `build` runs with its defaults. Exit codes: 0 done, "
                "1 content or template errors, 2 usage error.",
     )
     main.add_argument("--version", action="version", version=f"Briefing {__version__}")
@@ -44,13 +47,16 @@ def parser() -> argparse.ArgumentParser:
                        help="rebuild even what is up to date")
 
     check = commands.add_parser(
-        "check", help="validate content and templates without rendering",
-        description="Report every content and template mistake as path:line:col, "
-                    "then exit 1; exit 0 when all is well. Writes nothing.")
+        "check", help="validate content and templates without writing anything",
+        description="Run the build's whole validation (content, references, fonts, "
+                    "templates, and every edition's HTML against what the writers "
+                    "support) and report every mistake as path:line:col, then exit 1; "
+                    "exit 0 exactly when `build` can render everything. Writes nothing.")
     check.add_argument("slugs", nargs="*", metavar="SLUG",
-                       help="only what these briefs use (default: all content)")
+                       help="only these briefs (default: all of them)")
     check.add_argument("--allow-fallback", action="store_true",
                        help="do not report missing translations")
+    _limits(check)
 
     watch = commands.add_parser(
         "watch", help="rebuild the affected briefs on every saved change",
@@ -71,6 +77,7 @@ def parser() -> argparse.ArgumentParser:
                     "and DOCX of every language, the exact source and a build manifest. "
                     "Unchanged source publishes nothing; an edition is never rewritten.")
     publish.add_argument("slug", metavar="SLUG", help="the brief to publish")
+    _limits(publish)
 
     verify = commands.add_parser(
         "verify", help="prove an edition (or an archived PDF) is the build of its source",
@@ -78,6 +85,7 @@ def parser() -> argparse.ArgumentParser:
                     "compare byte for byte. Exit 1 names every file that fails.")
     verify.add_argument("target", type=Path, metavar="EDITION_OR_PDF",
                         help="an edition folder under output/archive/, or an archived PDF")
+    _limits(verify)
 
     commands.add_parser(
         "schema", help="write the JSON Schemas of the content format to schema/",
@@ -86,12 +94,14 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not any(arg in (*COMMANDS, "-h", "--help", "--version") for arg in argv):
-        argv = _with_default_command(argv)
-    args = parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "briefing") -> int:
+    commands = parser(prog)
+    args = commands.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command is None:  # `briefing [-C DIR]`: build everything with the defaults
+        args = commands.parse_args([*(["-C", str(args.project)]), "build"])
     root = args.project.resolve()
+    if not root.is_dir():
+        commands.error(f"no project folder {args.project}")
     try:
         return COMMANDS[args.command](args, root)
     except BuildFailed as failed:
@@ -99,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(failed.problems)} error(s); nothing was written", file=sys.stderr)
         return EXIT_CONTENT
     except UsageError as err:
-        print(f"build.py: error: {err}", file=sys.stderr)
+        print(f"{prog}: error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted; finished outputs are complete, nothing is half-written",
@@ -123,8 +133,14 @@ def command(name: str) -> Callable[[Callable[[argparse.Namespace, Path], int]],
 
 @command("check")
 def _check(args: argparse.Namespace, root: Path) -> int:
-    project = pipeline.check(root, args.slugs, allow_fallback=args.allow_fallback)
-    print(f"ok: {len(project.briefs)} brief(s), {len(project.partners)} partner(s)")
+    from briefing.build.validate import validate
+
+    validation = validate(root, args.slugs, allow_fallback=args.allow_fallback,
+                          jobs=args.jobs, limits=Limits(args.timeout, args.memory))
+    if not validation.ok:
+        raise BuildFailed(validation.problems)
+    project = validation.project
+    print(f"ok: {len(validation.slugs)} brief(s), {len(project.partners)} partner(s)")
     return EXIT_OK
 
 
@@ -135,7 +151,7 @@ def _build(args: argparse.Namespace, root: Path) -> int:
 
 @command("watch")
 def _watch(args: argparse.Namespace, root: Path) -> int:
-    from briefing.watch import watch
+    from briefing.build.watch import watch
 
     watch(root, lambda slugs: _run_build(args, root, slugs or [], force=False))
     return EXIT_OK
@@ -143,7 +159,7 @@ def _watch(args: argparse.Namespace, root: Path) -> int:
 
 @command("new")
 def _new(args: argparse.Namespace, root: Path) -> int:
-    from briefing.scaffold import new_brief
+    from briefing.content.scaffold import new_brief
 
     path = new_brief(root, args.slug)
     print(f"wrote {path.relative_to(root)}; build it with: python build.py build {args.slug}")
@@ -152,9 +168,9 @@ def _new(args: argparse.Namespace, root: Path) -> int:
 
 @command("publish")
 def _publish(args: argparse.Namespace, root: Path) -> int:
-    from briefing.archive import publish
+    from briefing.archive.publish import publish
 
-    published = publish(root, args.slug)
+    published = publish(root, args.slug, _render_options(args))
     where = published.path.relative_to(root)
     if published.new:
         print(f"published {where} (version {published.version})")
@@ -165,9 +181,9 @@ def _publish(args: argparse.Namespace, root: Path) -> int:
 
 @command("verify")
 def _verify(args: argparse.Namespace, root: Path) -> int:
-    from briefing.archive import verify
+    from briefing.archive.verify import verify
 
-    verdicts = verify(root, args.target.resolve())
+    verdicts = verify(root, args.target.resolve(), _render_options(args))
     for verdict in verdicts:
         print(verdict, file=sys.stdout if verdict.ok else sys.stderr)
     failed = [v for v in verdicts if not v.ok]
@@ -177,7 +193,7 @@ def _verify(args: argparse.Namespace, root: Path) -> int:
 
 @command("schema")
 def _schema(args: argparse.Namespace, root: Path) -> int:
-    from briefing.schema import write
+    from briefing.content.schema import write
 
     for path in write(root):
         print(f"wrote {path.relative_to(root)}")
@@ -185,10 +201,10 @@ def _schema(args: argparse.Namespace, root: Path) -> int:
 
 
 def _run_build(args: argparse.Namespace, root: Path, slugs: list[str], *, force: bool) -> int:
-    from briefing.progress import reporter
+    from briefing.build.progress import reporter
 
     with reporter(root, args.verbosity) as progress:
-        result = pipeline.build(root, slugs, args.lang, args.format or pipeline.FORMATS,
+        result = pipeline.build(root, slugs, args.lang, args.format or DEFAULT_FORMATS,
                                 allow_fallback=args.allow_fallback, force=force,
                                 jobs=args.jobs, limits=Limits(args.timeout, args.memory),
                                 progress=progress)
@@ -208,6 +224,10 @@ def _run_build(args: argparse.Namespace, root: Path, slugs: list[str], *, force:
     return EXIT_OK if result.ok else EXIT_CONTENT
 
 
+def _render_options(args: argparse.Namespace) -> RenderOptions:
+    return RenderOptions(args.jobs, Limits(args.timeout, args.memory))
+
+
 def _print_problems(problems: list[Problem]) -> None:
     for problem in sorted(set(problems)):
         print(problem, file=sys.stderr)
@@ -217,19 +237,26 @@ def _build_options(sub: argparse.ArgumentParser) -> None:
     """What `build` and `watch` share: selection, processes, limits, verbosity."""
     sub.add_argument("--lang", action="append", default=[], metavar="LANG",
                      help="only this language (repeatable)")
-    sub.add_argument("--format", action="append", choices=sorted(WRITERS), default=[],
-                     help="only this format (repeatable; html writes the HTML both writers read)")
-    sub.add_argument("-j", "--jobs", type=_positive, default=pipeline.default_jobs(),
-                     metavar="N", help="render in N processes (default: one per core)")
+    sub.add_argument("--format", action="append", choices=BUILD_FORMATS, default=[],
+                     help="only this format (repeatable): " + "; ".join(
+                         f"{name}: {WRITERS[name].description}" for name in BUILD_FORMATS)
+                     + f" (default: {', '.join(DEFAULT_FORMATS)})")
     sub.add_argument("--allow-fallback", action="store_true",
                      help="build drafts despite missing translations: the text of another "
                           "language is shown, visibly marked, and the edition says DRAFT")
+    _limits(sub)
+    _verbosity(sub)
+
+
+def _limits(sub: argparse.ArgumentParser) -> None:
+    """How many processes render, and the limits of each: every rendering command."""
+    sub.add_argument("-j", "--jobs", type=_positive, default=pipeline.default_jobs(),
+                     metavar="N", help="render in N processes (default: one per core)")
     sub.add_argument("--timeout", type=_positive, default=Limits.seconds, metavar="SECONDS",
                      help=f"stop an edition that renders longer (default: {Limits.seconds})")
     sub.add_argument("--memory", type=_positive, default=Limits.memory_mib, metavar="MIB",
                      help="memory a rendering process may map, in MiB "
                           f"(default: {Limits.memory_mib})")
-    _verbosity(sub)
 
 
 def _verbosity(sub: argparse.ArgumentParser) -> None:
@@ -245,13 +272,3 @@ def _positive(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
-
-
-def _with_default_command(argv: list[str]) -> list[str]:
-    """`build.py [-C DIR] [SLUG...]` means `build.py [-C DIR] build [SLUG...]`."""
-    head: list[str] = []
-    rest = list(argv)
-    while rest and rest[0] in ("-C", "--project"):
-        head += rest[:2]
-        rest = rest[2:]
-    return head + ["build"] + rest

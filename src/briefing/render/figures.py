@@ -13,7 +13,7 @@ import textwrap
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from briefing.dates import PartialDate
+from briefing.content.dates import PartialDate
 
 WIDTH = 640
 ROW = 34  # vertical space per event, in SVG units (1 unit = 1 CSS px at 640 px wide)

@@ -15,8 +15,8 @@ from typing import Annotated, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from briefing.dates import PartialDate, Period
-from briefing.text import Prose, Text, printable
+from briefing.content.dates import PartialDate, Period
+from briefing.content.text import Prose, Text, printable
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 Slug = Annotated[str, StringConstraints(pattern=f"^{SLUG.pattern}$")]

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-MAX_ASSET_BYTES = 20 * 1024 * 1024
+from briefing.files import MAX_ASSET_BYTES, Unreadable, read_confined
 
 
 class Refused(ValueError):
@@ -33,15 +33,15 @@ class ProjectFetcher(URLFetcher):
         parts = urlsplit(url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
             raise Refused(f"refused to fetch {url!r}: only project files may be loaded")
-        path = Path(unquote(parts.path)).resolve()
-        if not any(path.is_relative_to(root) for root in self.roots):
+        path = Path(unquote(parts.path))
+        if not any(path.resolve().is_relative_to(root) for root in self.roots):
             raise Refused(f"refused to fetch {url!r}: outside the project's asset folders")
-        if not path.is_file():
-            raise Refused(f"no such asset: {path.name}")
-        if path.stat().st_size > MAX_ASSET_BYTES:
-            raise Refused(f"asset {path.name} is larger than {MAX_ASSET_BYTES} bytes")
+        try:
+            data = read_confined(path, self.roots, MAX_ASSET_BYTES)
+        except Unreadable as err:
+            raise Refused(f"asset {path.name} {err.why}") from None
         mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return URLFetcherResponse(path.as_uri(), path.read_bytes(), {"Content-Type": mime})
+        return URLFetcherResponse(path.resolve().as_uri(), data, {"Content-Type": mime})
 
 
 def _data(url: str) -> URLFetcherResponse:

@@ -6,9 +6,35 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
-from briefing.pipeline import Progress, Written
+
+@dataclass(frozen=True)
+class Written:
+    """One file a build wrote: what progress reports show."""
+
+    path: Path
+    size: int
+    seconds: float
+
+
+class Progress(Protocol):
+    """What a build reports while it runs."""
+
+    def start(self, total: int) -> None: ...
+    def done(self, name: str, written: list[Written]) -> None: ...
+
+
+class Silent:
+    """For builds nobody watches (tests, the archive)."""
+
+    def start(self, total: int) -> None:
+        pass
+
+    def done(self, name: str, written: list[Written]) -> None:
+        pass
 
 
 class Lines:

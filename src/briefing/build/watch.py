@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from briefing.cache import Cache
+from briefing.build.cache import Cache
 from briefing.errors import BuildFailed, UsageError
 
 WATCHED = ("content", "templates", "fonts")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from briefing.model import Brief, Partner, Publisher
+from briefing.content.model import Brief, Partner, Publisher
 
 SCHEMAS: dict[str, tuple[type[BaseModel], str]] = {
     "brief": (Brief, "slug"),
@@ -39,7 +39,7 @@ def rendered() -> dict[str, str]:
 
 
 def write(root: Path) -> list[Path]:
-    from briefing.output import write_atomically
+    from briefing.build.output import write_atomically
 
     paths = []
     for name, text in rendered().items():

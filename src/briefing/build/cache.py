@@ -17,12 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from briefing.output import write_atomically
+from briefing.build.output import write_atomically
+from briefing.files import CACHE, ProjectFiles, Unreadable
 
-MANIFEST = "output/.cache/manifest.json"
 VERSION = 1
-# Everything every output depends on, besides the brief's own content files.
-SHARED = ("templates", "fonts", "requirements.lock")
 
 
 @dataclass
@@ -36,7 +34,7 @@ class Cache:
     @classmethod
     def open(cls, root: Path) -> Cache:
         try:
-            data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+            data = json.loads((root / CACHE).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return cls(root)
         if data.get("version") != VERSION:
@@ -47,7 +45,7 @@ class Cache:
         if not self._dirty:
             return
         data = {"version": VERSION, "briefs": self.briefs, "outputs": self.entries}
-        write_atomically(self.root / MANIFEST,
+        write_atomically(self.root / CACHE,
                          json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
 
     # -- fingerprints ---------------------------------------------------------------
@@ -63,23 +61,19 @@ class Cache:
     def _shared(self) -> str:
         if "\0shared" not in self._hashes:
             digest = hashlib.sha256(code_digest().encode())
-            names = []
-            for top in SHARED:
-                path = self.root / top
-                found = sorted(path.rglob("*")) if path.is_dir() else [path]
-                names += [str(p.relative_to(self.root)) for p in found if p.is_file()]
-            for name in names:
+            for name in ProjectFiles(self.root).shared_inputs():
                 digest.update(f"\0{name}\0{self._hash(name)}".encode())
             self._hashes["\0shared"] = digest.hexdigest()
         return self._hashes["\0shared"]
 
     def _hash(self, name: str) -> str:
         if name not in self._hashes:
-            path = self.root / name
+            files = ProjectFiles(self.root)
             try:
-                self._hashes[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-            except OSError:
-                self._hashes[name] = "missing"
+                data = files.read(files.path(name), limit=1 << 30)
+                self._hashes[name] = hashlib.sha256(data).hexdigest()
+            except Unreadable:
+                self._hashes[name] = "unreadable"
         return self._hashes[name]
 
     # -- outputs --------------------------------------------------------------------
@@ -133,7 +127,7 @@ class Cache:
 
 def code_digest() -> str:
     """SHA-256 over Briefing's own source files: what a build was made by."""
-    code = Path(__file__).resolve().parent
+    code = Path(__file__).resolve().parent.parent  # the whole briefing package
     digest = hashlib.sha256()
     for path in sorted(code.rglob("*.py")):
         digest.update(path.relative_to(code).as_posix().encode() + b"\0" + path.read_bytes())

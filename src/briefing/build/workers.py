@@ -15,30 +15,37 @@ import os
 import resource
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from briefing.build.output import forget_locks
 from briefing.errors import BuildFailed, Problem, Problems
-from briefing.output import forget_locks
+from briefing.render.edition import Edition
+from briefing.writers.registry import WRITERS, Attachment, Request
 
 if TYPE_CHECKING:
-    from briefing.model import Project
-    from briefing.render.html import Edition
+    from briefing.content.model import Project
 
-    Outcome = tuple[Edition, list[tuple[str, bytes, float]], list[Problem]]
+    Outcome = tuple["Job", list[tuple[str, bytes, float]], list[Problem]]
 
-# Writers are imported only when a build needs them: `check` stays fast. The
-# HTML itself is a format too, for template authors (`--format html`).
-WRITERS = {
-    "pdf": "briefing.render.pdf:write_pdf",
-    "docx": "briefing.render.docx:write_docx",
-    "html": "briefing.render.html:html_bytes",
-}
 TASKS_PER_WORKER = 20  # then the pool is replaced
+# What every worker maps before its memory limit applies; writers add theirs.
+PRELOAD = ("briefing.render.html", "briefing.render.view", "briefing.writers.subset")
+EXTRA_PRELOAD = {"docx": ("PIL.Image", "PIL.PngImagePlugin", "cairosvg")}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One edition to render: its HTML, checked against what every writer
+    supports, then written in `formats` (none: validation only)."""
+
+    edition: Edition
+    formats: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,14 @@ class Limits:
     memory_mib: int = 4096
 
 
+@dataclass(frozen=True)
+class RenderOptions:
+    """How many worker processes, under which limits: every rendering command's."""
+
+    jobs: int = 1
+    limits: Limits = Limits()
+
+
 class _OutOfTime(BaseException):
     """Raised in a worker by SIGALRM; BaseException so no library swallows it."""
 
@@ -56,28 +71,32 @@ class _OutOfTime(BaseException):
 _STATE: dict[str, object] = {}
 
 
-def render_all(root: Path, project: Project, work: list[tuple[Edition, list[str]]], jobs: int,
+def render_all(root: Path, project: Project, work: list[Job], jobs: int,
                limits: Limits) -> Iterator[Outcome]:
-    """Render each (edition, formats); yield (edition, outputs, problems) in order."""
+    """Render each job; yield (job, outputs, problems) in order."""
     _STATE.update(root=root, project=project, limits=limits)
+    _STATE.pop("env", None)
     context = multiprocessing.get_context("fork")
+    formats = {fmt for job in work for fmt in job.formats}
+    preload = PRELOAD + tuple(dict.fromkeys(
+        name for fmt in sorted(formats)
+        for name in (WRITERS[fmt].module, *EXTRA_PRELOAD.get(fmt, ()))))
     batch = max(1, jobs) * TASKS_PER_WORKER
     for start in range(0, len(work), batch):
         chunk = work[start:start + batch]
         with ProcessPoolExecutor(min(jobs, len(chunk)), mp_context=context,
-                                 initializer=_start_worker, initargs=(limits,)) as pool:
-            futures = [(edition, pool.submit(_render, edition, formats))
-                       for edition, formats in chunk]
-            for edition, future in futures:
+                                 initializer=_start_worker, initargs=(limits, preload)) as pool:
+            futures = [(job, pool.submit(_render, job)) for job in chunk]
+            for job, future in futures:
                 try:
                     yield future.result()
                 except (BrokenProcessPool, MemoryError):  # died, or could not send its result
-                    yield edition, [], [_problem(project, edition, (
-                        f"the renderer of {edition.name} stopped abruptly, most likely out of "
-                        f"memory (limit {limits.memory_mib} MiB)"))]
+                    yield job, [], [_problem(project, job.edition, (
+                        f"the renderer of {job.edition.name} stopped abruptly, most likely out "
+                        f"of memory (limit {limits.memory_mib} MiB)"))]
 
 
-def _start_worker(limits: Limits) -> None:
+def _start_worker(limits: Limits, preload: tuple[str, ...]) -> None:
     """Die with the build (a killed build leaves no orphans), hold none of its
     locks, and live within the memory limit."""
     import ctypes
@@ -87,8 +106,7 @@ def _start_worker(limits: Limits) -> None:
     if os.getppid() == 1:  # the build already died before we got here
         os._exit(1)
     forget_locks()
-    for name in ("briefing.render.pdf", "briefing.render.docx", "PIL.Image", "PIL.PngImagePlugin",
-                 "cairosvg"):
+    for name in preload:
         importlib.import_module(name)  # map the libraries before the limit applies
     size = limits.memory_mib * 2**20
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -96,8 +114,9 @@ def _start_worker(limits: Limits) -> None:
                                             and hard < size else size))
 
 
-def _render(edition: Edition, formats: list[str]) -> Outcome:
+def _render(job: Job) -> Outcome:
     """One edition in the asked formats, within the time limit."""
+    edition = job.edition
     root, project, limits = _STATE["root"], _STATE["project"], _STATE["limits"]
 
     def out_of_time(signum: int, frame: object) -> None:
@@ -106,43 +125,51 @@ def _render(edition: Edition, formats: list[str]) -> Outcome:
     previous = signal.signal(signal.SIGALRM, out_of_time)
     signal.alarm(limits.seconds)
     try:
-        return _render_formats(root, project, edition, formats)
+        return _render_formats(root, project, job)
     except _OutOfTime:
-        return edition, [], [_problem(project, edition, (
+        return job, [], [_problem(project, edition, (
             f"rendering {edition.name} took longer than {limits.seconds} s"))]
     except (MemoryError, ImportError) as err:
         if isinstance(err, ImportError) and "failed to map" not in str(err):
             raise
-        return edition, [], [_problem(project, edition, (
+        return job, [], [_problem(project, edition, (
             f"rendering {edition.name} needed more than {limits.memory_mib} MiB"))]
     except OSError as err:  # the machine, not the content: a full disk, say
-        return edition, [], [_problem(project, edition, (
+        return job, [], [_problem(project, edition, (
             f"could not render {edition.name}: {err.strerror or err}"))]
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
 
 
-def _render_formats(root: Path, project: Project, edition: Edition, formats: list[str]
-                    ) -> Outcome:
+def _render_formats(root: Path, project: Project, job: Job) -> Outcome:
     from briefing.render.html import environment, render_html
+    from briefing.render.view import build_view
+    from briefing.writers.subset import subset_problems
 
+    edition = job.edition
     if "env" not in _STATE:
         _STATE["env"] = environment(root)
+    brief = project.brief(edition.brief.slug)
     try:
-        html = render_html(_STATE["env"], project, edition)
+        html = render_html(_STATE["env"], build_view(project, edition), edition)
     except BuildFailed as failed:
-        return edition, [], failed.problems
-    outputs, problems = [], []
-    for fmt in formats:
+        return job, [], failed.problems
+    brief_file, _, _ = project.where(brief, ())
+    problems = subset_problems(html, root, edition.template,
+                               Problems(root).relative(brief_file))
+    if problems:
+        return job, [], problems
+    outputs = []
+    for fmt in job.formats:
         started = time.perf_counter()
         try:
-            data = _writer(fmt)(html, edition, root)
+            data = WRITERS[fmt].load()(Request(html, edition, root, job.attachments))
         except BuildFailed as failed:
             problems += failed.problems
             continue
         outputs.append((fmt, data, time.perf_counter() - started))
-    return edition, outputs, problems
+    return job, outputs, problems
 
 
 def _problem(project: Project, edition: Edition, message: str) -> Problem:
@@ -153,8 +180,3 @@ def _problem(project: Project, edition: Edition, message: str) -> Problem:
     problems.add(file, 1, 1, message,
                  expected="a smaller document, or higher --timeout / --memory limits")
     return problems.items[0]
-
-
-def _writer(fmt: str) -> Callable[[str, Edition, Path], bytes]:
-    module, _, name = WRITERS[fmt].partition(":")
-    return getattr(importlib.import_module(module), name)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from briefing.content.model import SLUG
 from briefing.errors import UsageError
-from briefing.model import SLUG
 
 TEMPLATE = """\
 # yaml-language-server: $schema=../../schema/brief.schema.json

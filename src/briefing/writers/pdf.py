@@ -11,10 +11,8 @@ import datetime as dt
 import hashlib
 import io
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 import pydyf
 from weasyprint import CSS, HTML, Attachment
@@ -22,54 +20,49 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
 from briefing.errors import BuildFailed, Problem
-from briefing.render.fetcher import ProjectFetcher
-from briefing.render.html import TEMPLATES, Edition
-
-STYLESHEET = "print.css"
-ASSET_FOLDERS = (TEMPLATES, "fonts")
-
+from briefing.files import ASSET_FOLDERS, STYLESHEET, TEMPLATES
+from briefing.writers.fetcher import ProjectFetcher
+from briefing.writers.registry import Request
 
 ARCHIVE_VARIANT = "pdf/a-3u"  # why: docs/archive.md
 
 
-@dataclass(frozen=True)
-class Embedded:
-    """A file carried inside an archival PDF (PDF/A-3 allows any)."""
-
-    name: str
-    data: bytes
-    description: str
-    relationship: str = "Source"
+def write_pdf(request: Request) -> bytes:
+    """Lay out the HTML with print.css and return the PDF; same input, same bytes."""
+    return _write(request, {"custom_metadata": True})
 
 
-def write_pdf(html: str, edition: Edition, root: Path,
-              embedded: Sequence[Embedded] = ()) -> bytes:
-    """Lay out `html` and return the PDF bytes; same input, same bytes.
+def write_pdfa(request: Request) -> bytes:
+    """The archival PDF/A-3u: the request's attachments are embedded, dated with
+    the brief, and the XMP packet is left uncompressed near the start of the
+    file, so that format identification (PRONOM, FIDO) can read it."""
+    fetcher = ProjectFetcher([request.root / folder for folder in ASSET_FOLDERS])
+    day = dt.datetime.combine(request.edition.brief.date.first_day, dt.time(), dt.UTC)
+    options = {
+        "pdf_variant": ARCHIVE_VARIANT,
+        "attachments": [Attachment(file_obj=io.BytesIO(item.data), url_fetcher=fetcher,
+                                   name=item.name, description=item.description,
+                                   created=day, modified=day,
+                                   relationship=item.relationship)
+                        for item in request.attachments],
+        "finisher": _readable_xmp,
+    }
+    return _xmp_near_the_start(_write(request, options))
 
-    With files to embed, the PDF is the archival PDF/A-3u: the files are
-    attached, dated with the brief, and the XMP packet is left uncompressed
-    so that format identification (PRONOM, FIDO) can read it.
-    """
+
+def _write(request: Request, options: dict[str, object]) -> bytes:
+    root, edition = request.root, request.edition
     fetcher = ProjectFetcher([root / folder for folder in ASSET_FOLDERS])
     fonts = FontConfiguration()
     templates = (root / TEMPLATES).resolve()
-    identifier = hashlib.sha256(html.encode() + b"".join(e.data for e in embedded))
-    options: dict[str, object] = {"custom_metadata": True}
-    if embedded:
-        day = dt.datetime.combine(edition.brief.date.first_day, dt.time(), dt.UTC)
-        options = {
-            "pdf_variant": ARCHIVE_VARIANT,
-            "attachments": [Attachment(file_obj=io.BytesIO(item.data), url_fetcher=fetcher,
-                                       name=item.name, description=item.description,
-                                       created=day, modified=day,
-                                       relationship=item.relationship) for item in embedded],
-            "finisher": _readable_xmp,
-        }
+    identifier = hashlib.sha256(request.html.encode()
+                                + b"".join(item.data for item in request.attachments))
     with _weasyprint_messages() as messages:
         try:
-            stylesheet = CSS(filename=str(templates / STYLESHEET), url_fetcher=fetcher,
+            stylesheet = CSS(filename=str((root / STYLESHEET).resolve()), url_fetcher=fetcher,
                              font_config=fonts)
-            document = HTML(string=html, base_url=templates.as_uri() + "/", url_fetcher=fetcher)
+            document = HTML(string=request.html, base_url=templates.as_uri() + "/",
+                            url_fetcher=fetcher)
             pdf = document.write_pdf(
                 stylesheets=[stylesheet],
                 font_config=fonts,
@@ -80,11 +73,11 @@ def write_pdf(html: str, edition: Edition, root: Path,
             messages.append(str(err.__cause__ or err))
     if messages:
         raise BuildFailed([
-            Problem(f"{TEMPLATES}/{STYLESHEET}", 1, 1, f"WeasyPrint: {message} "
+            Problem(STYLESHEET, 1, 1, f"WeasyPrint: {message} "
                     f"(while rendering {edition.name}.pdf)")
             for message in messages
         ])
-    return _xmp_near_the_start(pdf) if embedded else pdf
+    return pdf
 
 
 def _readable_xmp(document: object, pdf: pydyf.PDF) -> None:

@@ -30,9 +30,11 @@ from docx.text.paragraph import Paragraph
 from lxml.html import HtmlElement
 
 from briefing.errors import BuildFailed, Problem
-from briefing.render.html import TEMPLATES, Edition
-from briefing.render.runs import Piece, RunStyle, Unsupported, collapse, collapsed, inline
-from briefing.render.wordml import (
+from briefing.files import REFERENCE_DOCX, TEMPLATES
+from briefing.writers.registry import Request
+from briefing.writers.runs import Piece, RunStyle, Unsupported, collapse, collapsed, inline
+from briefing.writers.subset import BLOCK_STYLES, CONTAINERS, SUPPORTED
+from briefing.writers.wordml import (
     bookmark_name,
     clear_body,
     column_widths,
@@ -44,22 +46,12 @@ from briefing.render.wordml import (
     set_language,
 )
 
-REFERENCE = "reference.docx"
 
-CONTAINERS = {"section", "article", "div", "figure", "blockquote", "main"}
-INLINE = {"strong", "b", "em", "i", "a", "span", "br", "img"}
-BLOCK_STYLES = {"h1": "Heading 1", "h2": "Heading 2", "h3": "Heading 3", "p": "Normal",
-                "figcaption": "Caption", "caption": "Caption", "dt": "Definition Term",
-                "dd": "Definition"}
-SUPPORTED = sorted(CONTAINERS | INLINE | set(BLOCK_STYLES) | {
-    "html", "head", "body", "header", "footer", "nav", "aside", "ul", "ol", "li", "dl", "table",
-    "thead", "tbody", "tr", "th", "td"})
-
-
-def write_docx(html: str, edition: Edition, root: Path) -> bytes:
-    """Walk `html` into a DOCX built on reference.docx; same input, same bytes."""
-    tree = lxml.html.document_fromstring(html)
-    doc = Document(str(root / TEMPLATES / REFERENCE))
+def write_docx(request: Request) -> bytes:
+    """Walk the HTML into a DOCX built on reference.docx; same input, same bytes."""
+    root, edition = request.root, request.edition
+    tree = lxml.html.document_fromstring(request.html)
+    doc = Document(str(root / REFERENCE_DOCX))
     clear_body(doc)
     writer = _Writer(doc, _language_tag(tree), (root / TEMPLATES).resolve())
     try:
@@ -74,7 +66,7 @@ def write_docx(html: str, edition: Edition, root: Path) -> bytes:
             f"{TEMPLATES}/{edition.template}", 1, 1,
             f"{what} (while rendering {edition.name}.docx)",
             expected="an image in templates/ or a data: URL" if err.why
-            else "one of " + ", ".join(SUPPORTED))]) from None
+            else "one of " + ", ".join(sorted(SUPPORTED)))]) from None
     return reproducible(doc, created)
 
 

@@ -18,8 +18,8 @@ from yaml.composer import Composer
 from yaml.resolver import Resolver
 
 from briefing.errors import Problems
+from briefing.files import MAX_CONTENT_BYTES, Unreadable, read_confined
 
-MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
 NULLS = {"", "~", "null", "Null", "NULL"}
 
@@ -93,10 +93,10 @@ def read_yaml(file: Path, problems: Problems) -> tuple[Any, SourceMap] | None:
     Returns None (after adding problems) when the file cannot be read at all.
     Duplicate keys are reported but do not stop the rest of the file.
     """
-    raw = file.read_bytes()
-    if len(raw) > MAX_FILE_BYTES:
-        problems.add(file, 1, 1, f"file is {len(raw)} bytes",
-                     expected=f"at most {MAX_FILE_BYTES} bytes")
+    try:
+        raw = read_confined(file, [problems.root], MAX_CONTENT_BYTES)
+    except Unreadable as err:
+        problems.add(file, 1, 1, f"the file {err.why}", expected=err.expected)
         return None
     try:
         text = raw.decode("utf-8-sig")
@@ -161,7 +161,7 @@ def _plain(node: yaml.Node, path: Path_, source: SourceMap, problems: Problems) 
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_plain(item, path + (i,), source, problems) for i, item in enumerate(node.value)]
-    if node.style is None and node.value in NULLS:
+    if not node.style and node.value in NULLS:  # plain: None in PyYAML, "" in LibYAML
         return None
     return node.value
 

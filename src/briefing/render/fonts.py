@@ -10,20 +10,25 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from briefing.content.checks import texts
+from briefing.content.model import Project
+from briefing.content.yamlsource import dotted
 from briefing.errors import Problem, Problems
-from briefing.load import texts
-from briefing.model import Project
-from briefing.yamlsource import dotted
+from briefing.files import FONTS, ProjectFiles
 
-FONTS = "fonts"
 # Characters that are layout, not glyphs: line breaks and the like.
 _INVISIBLE = {0x09, 0x0A, 0x0D, 0xAD, 0x200B, 0x200C, 0x200D}
 
 
 def glyph_problems(project: Project, root: Path, languages: dict[str, list[str]]) -> list[Problem]:
     """Characters of the chosen editions (slug -> languages) the fonts cannot show."""
-    covered = coverage(root / FONTS)
+    fonts = tuple(ProjectFiles(root).fonts())
     problems = Problems(root)
+    if not fonts:
+        problems.add(root / FONTS, 1, 1, "the project's fonts are not installed",
+                     expected="the font files in fonts/: run `make build` once")
+        return problems.items
+    covered = coverage(fonts)
     for brief in project.briefs:
         for language in languages.get(brief.slug, []):
             for record in project.records_of(brief):
@@ -41,12 +46,9 @@ def glyph_problems(project: Project, root: Path, languages: dict[str, list[str]]
 
 
 @cache
-def coverage(folder: Path) -> frozenset[int]:
-    """Code points that every font file in `folder` has a glyph for."""
+def coverage(fonts: tuple[Path, ...]) -> frozenset[int]:
+    """Code points that every one of the font files has a glyph for."""
     from fontTools.ttLib import TTFont  # WeasyPrint's own dependency; only needed here
 
-    maps = [frozenset(TTFont(str(path), lazy=True).getBestCmap())
-            for path in sorted(folder.glob("*.ttf"))]
-    if not maps:
-        return frozenset()
-    return frozenset.intersection(*maps)
+    return frozenset.intersection(*(frozenset(TTFont(str(path), lazy=True).getBestCmap())
+                                    for path in fonts))
