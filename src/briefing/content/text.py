@@ -10,6 +10,8 @@ from typing import Any
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
+from briefing.content.prose import prose_problem
+
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
@@ -97,6 +99,15 @@ class Text:
 
 class Prose(Text):
     """A text field written in CommonMark (raw HTML is not allowed)."""
+
+    @classmethod
+    def _validate(cls, value: Any) -> Text:
+        prose = super()._validate(value)
+        texts = [prose._single] if prose._single is not None else prose._by_language.values()
+        for text in texts:
+            if (why := prose_problem(text)) is not None:
+                raise PydanticCustomError("prose", why)
+        return prose
 
 
 def _non_empty(text: str) -> str:

@@ -86,6 +86,13 @@ def render_html(env: jinja2.Environment, view: dict[str, Any], edition: Edition)
             err.path), 1, 1, f"the template {err.why}", expected=err.expected)]) from None
     except jinja2.TemplateError as err:
         raise BuildFailed([_placed(err, err.message or type(err).__name__, edition)]) from None
+    except RecursionError as err:
+        raise BuildFailed([_placed(err, "the template calls itself without end", edition)]
+                          ) from None
+    except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as err:
+        # An expression in a template failed (`{{ 1 / 0 }}`, a filter given the
+        # wrong kind of value): the template's mistake, at its line.
+        raise BuildFailed([_placed(err, f"{type(err).__name__}: {err}", edition)]) from None
 
 
 def check_templates(env: jinja2.Environment) -> list[Problem]:

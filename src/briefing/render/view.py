@@ -20,7 +20,7 @@ from briefing.content.model import Brief, Partner, Project, Source
 from briefing.content.text import Prose, Text
 from briefing.render.edition import Edition
 from briefing.render.figures import WIDTH, Moment, data_url, timeline_svg
-from briefing.render.prose import render_prose
+from briefing.content.prose import render_prose
 
 # Anchors the templates use for parts of every brief; claimed before any
 # editor-chosen id, so a section called `summary` gets `summary-2`.

@@ -16,6 +16,7 @@ from pathlib import Path
 import lxml.html
 from lxml.html import HtmlElement
 
+from briefing.content.prose import MAX_LIST_DEPTH
 from briefing.errors import Problem
 from briefing.files import TEMPLATES, ProjectFiles
 
@@ -29,8 +30,6 @@ TABLE_PARTS = {"thead", "tbody", "tr", "th", "td"}
 SUPPORTED = frozenset(CONTAINERS | INLINE | set(BLOCK_STYLES) | LISTS | TABLE_PARTS | {
     "html", "head", "body", "header", "footer", "nav", "aside", "li", "dl", "table"})
 HEAD = frozenset({"head", "title", "meta", "link", "style"})
-# Word's reference styles have three list levels: List Bullet, List Bullet 2, 3.
-MAX_LIST_DEPTH = 3
 # Which children a structural element may have.
 CHILDREN = {
     "ul": {"li"}, "ol": {"li"}, "dl": {"dt", "dd"},

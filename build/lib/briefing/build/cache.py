@@ -1,0 +1,138 @@
+"""Knowing what need not be rebuilt, without reading any YAML.
+
+Each output is recorded in output/.cache/manifest.json with a fingerprint of
+everything it was made from: the brief's own files (its YAML, the partners it
+names, the publisher, the language catalogs), every template and font, the
+lock file and Briefing's own code, and the options that shape it. An output
+whose fingerprint and file (size and modification time) are unchanged is
+skipped. This module imports nothing heavy, so a build with nothing to do
+answers at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from briefing.build.output import write_atomically
+from briefing.files import CACHE, ProjectFiles, Unreadable
+
+VERSION = 1
+
+
+@dataclass
+class Cache:
+    root: Path
+    entries: dict[str, dict[str, object]] = field(default_factory=dict)
+    briefs: dict[str, list[str]] = field(default_factory=dict)
+    _hashes: dict[str, str] = field(default_factory=dict)
+    _dirty: bool = False
+
+    @classmethod
+    def open(cls, root: Path) -> Cache:
+        try:
+            data = json.loads((root / CACHE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls(root)
+        if data.get("version") != VERSION:
+            return cls(root)
+        return cls(root, data.get("outputs", {}), data.get("briefs", {}))
+
+    def save(self) -> None:
+        if not self._dirty:
+            return
+        data = {"version": VERSION, "briefs": self.briefs, "outputs": self.entries}
+        write_atomically(self.root / CACHE,
+                         json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
+
+    # -- fingerprints ---------------------------------------------------------------
+
+    def fingerprint(self, files: Iterable[str], options: str) -> str:
+        """What an output is made from: shared inputs, the brief's files, options."""
+        digest = hashlib.sha256(self._shared().encode())
+        for name in sorted(files):
+            digest.update(f"\0{name}\0{self._hash(name)}".encode())
+        digest.update(f"\0{options}".encode())
+        return digest.hexdigest()
+
+    def _shared(self) -> str:
+        if "\0shared" not in self._hashes:
+            digest = hashlib.sha256(code_digest().encode())
+            for name in ProjectFiles(self.root).shared_inputs():
+                digest.update(f"\0{name}\0{self._hash(name)}".encode())
+            self._hashes["\0shared"] = digest.hexdigest()
+        return self._hashes["\0shared"]
+
+    def _hash(self, name: str) -> str:
+        if name not in self._hashes:
+            files = ProjectFiles(self.root)
+            try:
+                data = files.read(files.path(name), limit=1 << 30)
+                self._hashes[name] = hashlib.sha256(data).hexdigest()
+            except Unreadable:
+                self._hashes[name] = "unreadable"
+        return self._hashes[name]
+
+    # -- outputs --------------------------------------------------------------------
+
+    def fresh(self, output: str, fingerprint: str) -> bool:
+        """The output exists, untouched since we wrote it, from the same inputs."""
+        entry = self.entries.get(output)
+        if not entry or entry.get("inputs") != fingerprint:
+            return False
+        try:
+            stat = (self.root / output).stat()
+        except OSError:
+            return False
+        return [stat.st_size, stat.st_mtime_ns] == entry.get("stat")
+
+    def record(self, output: str, fingerprint: str) -> None:
+        stat = (self.root / output).stat()
+        self.entries[output] = {"inputs": fingerprint, "stat": [stat.st_size, stat.st_mtime_ns]}
+        self._dirty = True
+
+    def remember(self, slug: str, files: Iterable[str], editions: Iterable[tuple[str, str]],
+                 outputs: dict[str, str]) -> None:
+        """A brief's input files, its editions (language, kind) and its outputs
+        by `options_key` without the fallback part."""
+        entry = {"files": sorted(files), "editions": sorted(list(e) for e in editions),
+                 "outputs": dict(sorted(outputs.items()))}
+        if self.briefs.get(slug) != entry:
+            self.briefs[slug] = entry
+            self._dirty = True
+
+    def up_to_date(self, slugs: Iterable[str], languages: Iterable[str],
+                   formats: Iterable[str], fallback: bool) -> list[str] | None:
+        """The outputs asked for, if every one of them is fresh; else None."""
+        languages = set(languages)
+        fresh = []
+        for slug in slugs:
+            known = self.briefs.get(slug)
+            if not known:
+                return None
+            for language, kind in known["editions"]:
+                if languages and language not in languages:
+                    continue
+                for fmt in formats:
+                    path = known["outputs"].get(f"{language}/{kind}/{fmt}")
+                    key = options_key(language, kind, fmt, fallback)
+                    if path is None or not self.fresh(path, self.fingerprint(known["files"], key)):
+                        return None
+                    fresh.append(path)
+        return fresh or None
+
+
+def code_digest() -> str:
+    """SHA-256 over Briefing's own source files: what a build was made by."""
+    code = Path(__file__).resolve().parent.parent  # the whole briefing package
+    digest = hashlib.sha256()
+    for path in sorted(code.rglob("*.py")):
+        digest.update(path.relative_to(code).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def options_key(language: str, kind: str, fmt: str, fallback: bool) -> str:
+    return f"{language}/{kind}/{fmt}/fallback={fallback}"

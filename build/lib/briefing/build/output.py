@@ -1,0 +1,97 @@
+"""Writing output files so that nothing is ever half-written.
+
+Each file goes to a temporary name in its own folder, is flushed to disk, and
+only then renamed over the final name: a reader (or a crash) sees the old file
+or the new one, never a truncated mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+TEMP_SUFFIX = ".partial"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    write_all({path: data})
+
+
+def write_all(files: dict[Path, bytes]) -> None:
+    """Write several files so that each is whole and none is replaced unless all
+    could be written: every temporary is written and flushed first, then all
+    are renamed into place. On any error the temporaries go and the old files stay."""
+    temps: dict[Path, str] = {}
+    try:
+        for path, data in files.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                        suffix=TEMP_SUFFIX)
+            temps[path] = temp
+            with os.fdopen(fd, "wb") as handle:
+                os.fchmod(handle.fileno(), 0o644 & ~_UMASK)  # mkstemp makes 0600
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+    except BaseException:
+        for temp in temps.values():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+        raise
+    for path, temp in temps.items():
+        os.replace(temp, path)
+    for folder in {path.parent for path in files}:
+        sync_folder(folder)
+
+
+def remove_stale_temporaries(folder: Path) -> None:
+    """Delete temporaries a killed build left behind (never a finished file)."""
+    if folder.is_dir():
+        for stale in folder.rglob(f".*{TEMP_SUFFIX}"):
+            stale.unlink(missing_ok=True)
+
+
+def sync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def exclusive(root: Path) -> Iterator[None]:
+    """One build (or publish) at a time per project: a lock on the project folder
+    itself, so no lock file is left behind; a second build waits its turn."""
+    fd = os.open(root, os.O_RDONLY)
+    _HELD.add(fd)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print("waiting for another build of this project to finish...", file=sys.stderr,
+                  flush=True)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        _HELD.discard(fd)
+        os.close(fd)  # closing releases the lock
+
+
+_HELD: set[int] = set()
+
+
+def forget_locks() -> None:
+    """In a forked worker: drop the inherited lock descriptors, so that the lock
+    is held by the build alone and goes when the build goes, however it ends."""
+    for fd in list(_HELD):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()

@@ -1,0 +1,169 @@
+"""The build, top to bottom: validate, plan what is stale, render, write, remember.
+
+A brief is the unit of success: its files are written only when every one of
+its editions has rendered in every format, so a mistake leaves its previous
+good outputs exactly as they were, and one broken brief does not stop the
+others. Unchanged outputs are not rebuilt (see cache.py); editions render in
+parallel worker processes (see workers.py).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from briefing.build.cache import Cache, options_key
+from briefing.build.output import exclusive, remove_stale_temporaries, write_all
+from briefing.build.progress import Progress, Silent, Written
+from briefing.build.validate import Validation, known, validate_content
+from briefing.build.workers import Job, Limits, render_all
+from briefing.errors import Problem, UsageError
+from briefing.files import OUTPUT, ProjectFiles
+from briefing.render.edition import Edition
+from briefing.writers.registry import DEFAULT_FORMATS, WRITERS
+
+
+@dataclass
+class Result:
+    written: list[Written] = field(default_factory=list)
+    fresh: list[str] = field(default_factory=list)  # outputs already up to date
+    failed: dict[str, list[Problem]] = field(default_factory=dict)  # slug -> problems
+    problems: list[Problem] = field(default_factory=list)  # in files no brief uses
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.problems
+
+
+def output_name(edition: Edition, fmt: str) -> str:
+    """output/<slug>/<edition name>.<suffix>: where a format of an edition goes."""
+    return ProjectFiles(Path()).output(edition.brief.slug, edition.name, WRITERS[fmt].suffix)
+
+
+def build(
+    root: Path,
+    slugs: Sequence[str] = (),
+    languages: Sequence[str] = (),
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    *,
+    allow_fallback: bool = False,
+    force: bool = False,
+    jobs: int = 1,
+    limits: Limits | None = None,
+    progress: Progress | None = None,
+) -> Result:
+    """Build what is asked, skipping what is up to date."""
+    with exclusive(root):
+        cache = Cache.open(root)
+        every = sorted(ProjectFiles(root).briefs())
+        known(slugs, every)
+        chosen = list(slugs) or every
+        if not force and (fresh := cache.up_to_date(chosen, languages, formats,
+                                                    allow_fallback)):
+            return Result(fresh=fresh)
+        validation = validate_content(root, chosen, languages, allow_fallback=allow_fallback)
+        run = _Build(root, cache, validation, languages, formats, allow_fallback, force)
+        return run.run(jobs, limits or Limits(), progress or Silent())
+
+
+class _Build:
+    """One run of the build, after the cache said there is work to do."""
+
+    def __init__(self, root: Path, cache: Cache, validation: Validation,
+                 languages: Sequence[str], formats: Sequence[str], allow_fallback: bool,
+                 force: bool) -> None:
+        self.root, self.cache, self.validation = root, cache, validation
+        self.formats, self.allow_fallback, self.force = tuple(formats), allow_fallback, force
+        self.result = Result(failed=validation.failed, problems=validation.unattributed)
+        self.jobs: dict[str, list[Job]] = {}
+        in_language = False  # whether any chosen brief is published in `languages`
+        for slug in validation.valid:
+            chosen = validation.editions(slug, languages)
+            in_language = in_language or bool(chosen)
+            self.jobs[slug] = [job for edition in chosen if (job := self._plan(slug, edition))]
+        if languages and not in_language and not self.result.failed:
+            raise UsageError(f"no brief is published in {', '.join(languages)}")
+
+    def _plan(self, slug: str, edition: Edition) -> Job | None:
+        """The job for the formats of `edition` that are not up to date, if any."""
+        files = self.validation.loaded.dependencies(slug)
+        todo = []
+        for fmt in self.formats:
+            output = output_name(edition, fmt)
+            key = options_key(edition.language, edition.kind, fmt, self.allow_fallback)
+            if not self.force and self.cache.fresh(output, self.cache.fingerprint(files, key)):
+                self.result.fresh.append(output)
+            else:
+                todo.append(fmt)
+        return Job(edition, tuple(todo)) if todo else None
+
+    def run(self, jobs: int, limits: Limits, progress: Progress) -> Result:
+        work = [job for planned in self.jobs.values() for job in planned]
+        progress.start(len(work))
+        remove_stale_temporaries(self.root / OUTPUT)
+        pending = {slug: len(planned) for slug, planned in self.jobs.items()}
+        rendered: dict[str, list[tuple[Edition, str, bytes, float]]] = {
+            slug: [] for slug in self.jobs}
+        problems: dict[str, list[Problem]] = {slug: [] for slug in self.jobs}
+        if work:
+            for job, outputs, trouble in render_all(self.root, self.validation.project, work,
+                                                    jobs, limits):
+                slug = job.edition.brief.slug
+                rendered[slug] += [(job.edition, *output) for output in outputs]
+                problems[slug] += trouble
+                pending[slug] -= 1
+                written = [] if pending[slug] else self._finish(slug, rendered[slug],
+                                                                problems[slug])
+                progress.done(job.edition.name, written)
+        for slug, planned in self.jobs.items():
+            if not planned:  # everything of this brief was already up to date
+                self._remember(slug)
+        self.cache.save()
+        return self.result
+
+    def _finish(self, slug: str, rendered: list[tuple[Edition, str, bytes, float]],
+                problems: list[Problem]) -> list[Written]:
+        """Write a brief's files once all of its editions rendered; else none of them."""
+        if problems:
+            self.result.failed[slug] = problems
+            return []
+        files = self.validation.loaded.dependencies(slug)
+        outputs = {self.root / output_name(edition, fmt): data
+                   for edition, fmt, data, _ in rendered}
+        inside = (self.root / OUTPUT).resolve()
+        for path in outputs:  # slugs are validated; this is the last line of defence
+            if not path.resolve().is_relative_to(inside):
+                raise ValueError(f"refusing to write outside output/: {path}")
+        try:
+            write_all(outputs)
+        except OSError as err:
+            where = output_name(rendered[0][0], rendered[0][1])
+            self.result.failed[slug] = [Problem(
+                where, 1, 1, f"could not write the outputs of `{slug}`: {err.strerror}",
+                expected="a writable output/ folder with free space")]
+            return []
+        written = []
+        for edition, fmt, data, seconds in rendered:
+            output = output_name(edition, fmt)
+            key = options_key(edition.language, edition.kind, fmt, self.allow_fallback)
+            self.cache.record(output, self.cache.fingerprint(files, key))
+            written.append(Written(self.root / output, len(data), seconds))
+        self._remember(slug)
+        self.result.written += written
+        return written
+
+    def _remember(self, slug: str) -> None:
+        brief = self.validation.brief(slug)
+        editions = [(language, kind) for language in brief.languages for kind in brief.documents]
+        outputs = dict(self.cache.briefs.get(slug, {}).get("outputs", {}))
+        for language, kind in editions:
+            for fmt in self.formats:
+                outputs[f"{language}/{kind}/{fmt}"] = output_name(
+                    Edition(brief, language, None, kind), fmt)
+        self.cache.remember(slug, self.validation.loaded.dependencies(slug), editions, outputs)
+
+
+def default_jobs() -> int:
+    return os.cpu_count() or 1

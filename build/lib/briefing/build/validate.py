@@ -1,0 +1,106 @@
+"""The one validation: what `check`, `build`, `publish` and `verify` all run.
+
+It has two halves, and every command runs both:
+
+1. `validate_content`, in the build's own process: every content file and
+   catalog on its own and against each other, every template's syntax, and
+   the glyph coverage of every edition asked for.
+2. Each edition's HTML, rendered in a limited worker (build/workers.py) and
+   checked against the HTML subset every writer supports, before any writer
+   runs. `check` renders the HTML and stops there; the build goes on to write.
+
+So `check` exits 0 exactly when `build` can render everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from briefing.build.workers import Job, Limits, render_all
+from briefing.content.load import Loaded, gather
+from briefing.content.model import Brief, Project
+from briefing.errors import Problem, UsageError
+from briefing.render.edition import Edition, editions
+
+
+@dataclass
+class Validation:
+    """What loaded, and every problem: per brief, and in files no brief uses."""
+
+    root: Path
+    loaded: Loaded
+    slugs: list[str]  # the briefs asked for
+    failed: dict[str, list[Problem]] = field(default_factory=dict)
+    unattributed: list[Problem] = field(default_factory=list)
+
+    @property
+    def project(self) -> Project:
+        assert self.loaded.project is not None, "only valid briefs are asked for"
+        return self.loaded.project
+
+    @property
+    def valid(self) -> list[str]:
+        """The briefs asked for that have no problem (so far)."""
+        return [slug for slug in self.slugs if slug not in self.failed]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.unattributed
+
+    @property
+    def problems(self) -> list[Problem]:
+        return sorted({p for slug in self.failed for p in self.failed[slug]}
+                      | set(self.unattributed))
+
+    def fail(self, slug: str, problems: Sequence[Problem]) -> None:
+        if problems:
+            self.failed.setdefault(slug, []).extend(problems)
+
+    def brief(self, slug: str) -> Brief:
+        return self.project.brief(slug)
+
+    def editions(self, slug: str, languages: Sequence[str] = ()) -> list[Edition]:
+        return editions(self.project, self.brief(slug), tuple(languages))
+
+
+def validate_content(root: Path, slugs: Sequence[str] = (), languages: Sequence[str] = (),
+                     *, allow_fallback: bool = False) -> Validation:
+    """Half one, for the briefs `slugs` (default: all) in `languages` (default: all)."""
+    from briefing.render.fonts import glyph_problems
+    from briefing.render.html import check_templates, environment
+
+    loaded = gather(root, allow_fallback=allow_fallback)
+    known(slugs, loaded.brief_files)
+    chosen = list(slugs) or sorted(loaded.brief_files)
+    validation = Validation(root, loaded, chosen)
+    validation.unattributed = loaded.unattributed() + check_templates(environment(root))
+    for slug in chosen:
+        validation.fail(slug, loaded.blame(slug))
+        if not loaded.has_brief(slug):
+            validation.failed.setdefault(slug, [])
+    for slug in validation.valid:
+        brief = validation.brief(slug)
+        shown = [lang for lang in brief.languages if not languages or lang in languages]
+        validation.fail(slug, glyph_problems(validation.project, root, {slug: shown}))
+    return validation
+
+
+def validate(root: Path, slugs: Sequence[str] = (), *, allow_fallback: bool = False,
+             jobs: int = 1, limits: Limits | None = None) -> Validation:
+    """Both halves, for `check`: every edition's HTML rendered and checked,
+    nothing written."""
+    validation = validate_content(root, slugs, allow_fallback=allow_fallback)
+    work = [Job(edition) for slug in validation.valid for edition in validation.editions(slug)]
+    if work:
+        for job, _, problems in render_all(root, validation.project, work, jobs,
+                                           limits or Limits()):
+            validation.fail(job.edition.brief.slug, problems)
+    return validation
+
+
+def known(slugs: Sequence[str], briefs: Collection[str]) -> None:
+    for slug in slugs:
+        if slug not in briefs:
+            raise UsageError(f"no brief `{slug}` (briefs: {', '.join(sorted(briefs))})")

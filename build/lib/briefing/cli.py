@@ -1,0 +1,274 @@
+"""`briefing` and `python build.py`: parse the command line, run the pipeline,
+map exit codes.
+
+Exit codes: 0 done, 1 content or template mistakes (all listed, one per line),
+2 the command line itself is wrong. Anything else that escapes is a bug in
+Briefing and is shown with its traceback, asking for a report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+from briefing import __version__
+from briefing.build import pipeline
+from briefing.build.workers import Limits, RenderOptions
+from briefing.errors import BuildFailed, Problem, UsageError
+from briefing.writers.registry import BUILD_FORMATS, DEFAULT_FORMATS, WRITERS
+
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
+COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {}
+
+
+def parser(prog: str = "briefing") -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(
+        prog=prog,
+        description="Turn the YAML content under content/ into PDF and DOCX briefs.",
+        epilog="Without a command, `build` runs with its defaults. Exit codes: 0 done, "
+               "1 content or template errors, 2 usage error.",
+    )
+    main.add_argument("--version", action="version", version=f"Briefing {__version__}")
+    main.add_argument("-C", "--project", type=Path, default=Path.cwd(), metavar="DIR",
+                      help="the project folder (default: the current folder)")
+    commands = main.add_subparsers(dest="command", metavar="COMMAND")
+
+    build = commands.add_parser(
+        "build", help="build briefs (every brief, language and format by default)",
+        description="Validate content, then write output/<slug>/<date>_<slug>_<lang>.<format> "
+                    "for every brief that is not already up to date. A brief with mistakes "
+                    "writes nothing; the others are still built.")
+    build.add_argument("slugs", nargs="*", metavar="SLUG", help="only these briefs")
+    _build_options(build)
+    build.add_argument("--force", action="store_true",
+                       help="rebuild even what is up to date")
+
+    check = commands.add_parser(
+        "check", help="validate content and templates without writing anything",
+        description="Run the build's whole validation (content, references, fonts, "
+                    "templates, and every edition's HTML against what the writers "
+                    "support) and report every mistake as path:line:col, then exit 1; "
+                    "exit 0 exactly when `build` can render everything. Writes nothing.")
+    check.add_argument("slugs", nargs="*", metavar="SLUG",
+                       help="only these briefs (default: all of them)")
+    check.add_argument("--allow-fallback", action="store_true",
+                       help="do not report missing translations")
+    _limits(check)
+
+    watch = commands.add_parser(
+        "watch", help="rebuild the affected briefs on every saved change",
+        description="Build, then watch content/, templates/ and fonts/; each saved change "
+                    "rebuilds only the briefs it affects. Errors are printed and watching "
+                    "goes on. Stop with Ctrl-C.")
+    _build_options(watch)
+
+    new = commands.add_parser(
+        "new", help="scaffold a new brief that builds at once",
+        description="Write content/briefs/SLUG.yaml: a commented brief, wired to the JSON "
+                    "Schema so editors complete and check keys while typing.")
+    new.add_argument("slug", metavar="SLUG", help="the new brief's name: a-z, 0-9 and -")
+
+    publish = commands.add_parser(
+        "publish", help="freeze a brief into a new archive edition",
+        description="Write output/archive/<date>_<slug>_v<N>/: a BagIt bag with the PDF/A-3u "
+                    "and DOCX of every language, the exact source and a build manifest. "
+                    "Unchanged source publishes nothing; an edition is never rewritten.")
+    publish.add_argument("slug", metavar="SLUG", help="the brief to publish")
+    _limits(publish)
+
+    verify = commands.add_parser(
+        "verify", help="prove an edition (or an archived PDF) is the build of its source",
+        description="Check the bag's fixity, rebuild from the edition's own source and "
+                    "compare byte for byte. Exit 1 names every file that fails.")
+    verify.add_argument("target", type=Path, metavar="EDITION_OR_PDF",
+                        help="an edition folder under output/archive/, or an archived PDF")
+    _limits(verify)
+
+    commands.add_parser(
+        "schema", help="write the JSON Schemas of the content format to schema/",
+        description="Generate schema/brief.schema.json, partner.schema.json and "
+                    "publisher.schema.json from the model, for YAML-aware editors.")
+    return main
+
+
+def main(argv: list[str] | None = None, prog: str = "briefing") -> int:
+    commands = parser(prog)
+    args = commands.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command is None:  # `briefing [-C DIR]`: build everything with the defaults
+        args = commands.parse_args([*(["-C", str(args.project)]), "build"])
+    root = args.project.resolve()
+    if not root.is_dir():
+        commands.error(f"no project folder {args.project}")
+    try:
+        return COMMANDS[args.command](args, root)
+    except BuildFailed as failed:
+        _print_problems(failed.problems)
+        print(f"{len(failed.problems)} error(s); nothing was written", file=sys.stderr)
+        return EXIT_CONTENT
+    except UsageError as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted; finished outputs are complete, nothing is half-written",
+              file=sys.stderr)
+        return 130
+    except Exception:
+        traceback.print_exc()
+        print("This is a bug in Briefing, not in your content: please report it "
+              "with the traceback above.", file=sys.stderr)
+        return EXIT_BUG
+
+
+def command(name: str) -> Callable[[Callable[[argparse.Namespace, Path], int]],
+                                   Callable[[argparse.Namespace, Path], int]]:
+    def register(function: Callable[[argparse.Namespace, Path], int]
+                 ) -> Callable[[argparse.Namespace, Path], int]:
+        COMMANDS[name] = function
+        return function
+    return register
+
+
+@command("check")
+def _check(args: argparse.Namespace, root: Path) -> int:
+    from briefing.build.validate import validate
+
+    validation = validate(root, args.slugs, allow_fallback=args.allow_fallback,
+                          jobs=args.jobs, limits=Limits(args.timeout, args.memory))
+    if not validation.ok:
+        raise BuildFailed(validation.problems)
+    project = validation.project
+    print(f"ok: {len(validation.slugs)} brief(s), {len(project.partners)} partner(s)")
+    return EXIT_OK
+
+
+@command("build")
+def _build(args: argparse.Namespace, root: Path) -> int:
+    return _run_build(args, root, args.slugs, force=args.force)
+
+
+@command("watch")
+def _watch(args: argparse.Namespace, root: Path) -> int:
+    from briefing.build.watch import watch
+
+    watch(root, lambda slugs: _run_build(args, root, slugs or [], force=False))
+    return EXIT_OK
+
+
+@command("new")
+def _new(args: argparse.Namespace, root: Path) -> int:
+    from briefing.content.scaffold import new_brief
+
+    path = new_brief(root, args.slug)
+    print(f"wrote {path.relative_to(root)}; build it with: python build.py build {args.slug}")
+    return EXIT_OK
+
+
+@command("publish")
+def _publish(args: argparse.Namespace, root: Path) -> int:
+    from briefing.archive.publish import publish
+
+    published = publish(root, args.slug, _render_options(args))
+    where = published.path.relative_to(root)
+    if published.new:
+        print(f"published {where} (version {published.version})")
+    else:
+        print(f"unchanged since {where}; nothing published")
+    return EXIT_OK
+
+
+@command("verify")
+def _verify(args: argparse.Namespace, root: Path) -> int:
+    from briefing.archive.verify import verify
+
+    verdicts = verify(root, args.target.resolve(), _render_options(args))
+    for verdict in verdicts:
+        print(verdict, file=sys.stdout if verdict.ok else sys.stderr)
+    failed = [v for v in verdicts if not v.ok]
+    print(f"{len(verdicts) - len(failed)} passed, {len(failed)} failed")
+    return EXIT_OK if verdicts and not failed else EXIT_CONTENT
+
+
+@command("schema")
+def _schema(args: argparse.Namespace, root: Path) -> int:
+    from briefing.content.schema import write
+
+    for path in write(root):
+        print(f"wrote {path.relative_to(root)}")
+    return EXIT_OK
+
+
+def _run_build(args: argparse.Namespace, root: Path, slugs: list[str], *, force: bool) -> int:
+    from briefing.build.progress import reporter
+
+    with reporter(root, args.verbosity) as progress:
+        result = pipeline.build(root, slugs, args.lang, args.format or DEFAULT_FORMATS,
+                                allow_fallback=args.allow_fallback, force=force,
+                                jobs=args.jobs, limits=Limits(args.timeout, args.memory),
+                                progress=progress)
+    problems = [p for slug in sorted(result.failed) for p in result.failed[slug]]
+    _print_problems(problems + result.problems)
+    if args.verbosity >= 0:
+        summary = f"built {len(result.written)} file(s)"
+        if result.fresh:
+            summary += f", {len(result.fresh)} up to date"
+        print(summary)
+    if result.failed:
+        print(f"failed: {', '.join(sorted(result.failed))} "
+              f"({len(problems)} error(s); their previous outputs are untouched)",
+              file=sys.stderr)
+    elif result.problems:
+        print(f"{len(result.problems)} error(s) in content no brief uses", file=sys.stderr)
+    return EXIT_OK if result.ok else EXIT_CONTENT
+
+
+def _render_options(args: argparse.Namespace) -> RenderOptions:
+    return RenderOptions(args.jobs, Limits(args.timeout, args.memory))
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    for problem in sorted(set(problems)):
+        print(problem, file=sys.stderr)
+
+
+def _build_options(sub: argparse.ArgumentParser) -> None:
+    """What `build` and `watch` share: selection, processes, limits, verbosity."""
+    sub.add_argument("--lang", action="append", default=[], metavar="LANG",
+                     help="only this language (repeatable)")
+    sub.add_argument("--format", action="append", choices=BUILD_FORMATS, default=[],
+                     help="only this format (repeatable): " + "; ".join(
+                         f"{name}: {WRITERS[name].description}" for name in BUILD_FORMATS)
+                     + f" (default: {', '.join(DEFAULT_FORMATS)})")
+    sub.add_argument("--allow-fallback", action="store_true",
+                     help="build drafts despite missing translations: the text of another "
+                          "language is shown, visibly marked, and the edition says DRAFT")
+    _limits(sub)
+    _verbosity(sub)
+
+
+def _limits(sub: argparse.ArgumentParser) -> None:
+    """How many processes render, and the limits of each: every rendering command."""
+    sub.add_argument("-j", "--jobs", type=_positive, default=pipeline.default_jobs(),
+                     metavar="N", help="render in N processes (default: one per core)")
+    sub.add_argument("--timeout", type=_positive, default=Limits.seconds, metavar="SECONDS",
+                     help=f"stop an edition that renders longer (default: {Limits.seconds})")
+    sub.add_argument("--memory", type=_positive, default=Limits.memory_mib, metavar="MIB",
+                     help="memory a rendering process may map, in MiB "
+                          f"(default: {Limits.memory_mib})")
+
+
+def _verbosity(sub: argparse.ArgumentParser) -> None:
+    group = sub.add_mutually_exclusive_group()
+    group.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=-1,
+                       default=0, help="print only errors")
+    group.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=1,
+                       help="also list what was up to date")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value

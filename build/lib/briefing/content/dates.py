@@ -1,0 +1,158 @@
+"""Dates at the precision the source gives: a year, a month, a day, or a range.
+
+Editors write ISO 8601 forms (`1996`, `2006-08`, `1999-11-08`) and ranges as
+two of them joined by a slash (`2007/2008`), as ISO 8601 and EDTF do. Each is
+formatted with CLDR data (Babel) for the edition's locale, so the Russian
+genitive ("8 ноября 1999 г.") and the Azerbaijani forms come from CLDR, not
+from us.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from babel.dates import format_date, format_interval, format_skeleton
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic_core import PydanticCustomError, core_schema
+
+_ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_EXPECTED = "YYYY, YYYY-MM or YYYY-MM-DD"
+
+# CLDR skeletons by precision: year, month and year, day month and year.
+_SKELETON = {"year": "y", "month": "yMMMM", "day": "yMMMMd"}
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A calendar date known to the year, the month or the day."""
+
+    year: int
+    month: int = 0
+    day: int = 0
+
+    @property
+    def precision(self) -> str:
+        return "day" if self.day else "month" if self.month else "year"
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month or 1, self.day or 1)
+
+    def iso(self) -> str:
+        parts = [f"{self.year:04d}"]
+        if self.month:
+            parts.append(f"{self.month:02d}")
+        if self.day:
+            parts.append(f"{self.day:02d}")
+        return "-".join(parts)
+
+    def format(self, locale: str) -> str:
+        if self.precision == "day":
+            return format_date(self.first_day, "long", locale=locale)
+        return format_skeleton(_SKELETON[self.precision], self.first_day, locale=locale)
+
+    def __str__(self) -> str:
+        return self.iso()
+
+    @classmethod
+    def parse(cls, text: str) -> PartialDate:
+        match = _ISO.match(text.strip())
+        if not match:
+            raise PydanticCustomError(
+                "date_format", "`{text}` is not a date (expected {expected})",
+                {"text": text, "expected": _EXPECTED},
+            )
+        year, month, day = (int(part) if part else 0 for part in match.groups())
+        try:
+            dt.date(year, month or 1, day or 1)
+        except ValueError:
+            raise PydanticCustomError(
+                "date_value", "`{text}` is not a real date (expected a day that exists)",
+                {"text": text},
+            ) from None
+        return cls(year, month, day)
+
+    @classmethod
+    def _validate(cls, value: Any) -> PartialDate:
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, str):
+            raise PydanticCustomError("date_type", "expected a date ({expected})",
+                                      {"expected": _EXPECTED})
+        if "/" in value:
+            raise PydanticCustomError(
+                "date_range",
+                "`{text}` is a range, but this field takes one date (expected {expected})",
+                {"text": value, "expected": _EXPECTED},
+            )
+        return cls.parse(value)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        return core_schema.no_info_plain_validator_function(cls._validate)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> Any:
+        return {"anyOf": [{"type": "string", "pattern": _ISO.pattern},
+                          {"type": "integer", "minimum": 1000, "maximum": 9999}]}
+
+
+@dataclass(frozen=True)
+class Period:
+    """One partial date, or a range of two at the same precision (`2007/2008`)."""
+
+    start: PartialDate
+    end: PartialDate | None = None
+
+    def format(self, locale: str) -> str:
+        if self.end is None:
+            return self.start.format(locale)
+        skeleton = _SKELETON[self.start.precision]
+        return format_interval(self.start.first_day, self.end.first_day, skeleton, locale=locale)
+
+    def iso(self) -> str:
+        return self.start.iso() + (f"/{self.end.iso()}" if self.end else "")
+
+    def __str__(self) -> str:
+        return self.iso()
+
+    @classmethod
+    def _validate(cls, value: Any) -> Period:
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, PartialDate):
+            return cls(value)
+        if not isinstance(value, str):
+            raise PydanticCustomError(
+                "period_type", "expected a date or a range ({expected}, or two joined by /)",
+                {"expected": _EXPECTED},
+            )
+        if "/" not in value:
+            return cls(PartialDate.parse(value))
+        first, _, last = value.partition("/")
+        start, end = PartialDate.parse(first), PartialDate.parse(last)
+        if start.precision != end.precision:
+            raise PydanticCustomError(
+                "period_precision",
+                "`{text}` mixes precisions (expected both ends as years, months or days)",
+                {"text": value},
+            )
+        if end <= start:
+            raise PydanticCustomError(
+                "period_order", "`{text}` ends before it starts (expected start/end)",
+                {"text": value},
+            )
+        return cls(start, end)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        return core_schema.no_info_plain_validator_function(cls._validate)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> Any:
+        part = _ISO.pattern.strip("^$")
+        return {"anyOf": [{"type": "string", "pattern": f"^{part}(/{part})?$"},
+                          {"type": "integer", "minimum": 1000, "maximum": 9999}]}

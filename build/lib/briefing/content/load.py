@@ -1,0 +1,147 @@
+"""Gather and validate all content into one `Project`, or report every mistake.
+
+Reads in the order a reader would check: each file on its own (YAML, then the
+schema), then the references between files. Nothing is raised until all files
+have been looked at, so the editor gets the whole list at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from briefing.content.checks import check_references
+from briefing.content.diagnostics import report_validation
+from briefing.content.model import (
+    SLUG,
+    Brief,
+    Catalog,
+    Partner,
+    Project,
+    Publisher,
+    brief_references,
+)
+from briefing.content.yamlsource import SourceMap, read_yaml
+from briefing.errors import BuildFailed, Problem, Problems
+from briefing.files import BRIEFS, PUBLISHER, ProjectFiles
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Everything that loaded, and every problem found, so that one broken
+    brief need not stop the others: `blame` says which problems concern a brief."""
+
+    root: Path
+    project: Project | None  # None when a file every brief needs is broken
+    problems: tuple[Problem, ...]
+    brief_files: Mapping[str, str]  # slug -> content/briefs/<slug>.yaml, valid or not
+
+    def dependencies(self, slug: str) -> set[str]:
+        """The files a brief's outputs are made from (besides templates and fonts)."""
+        layout = ProjectFiles(self.root)
+        files = {self.brief_files[slug], PUBLISHER}
+        files |= {layout.relative(path) for path in layout.catalogs().values()}
+        brief = self.project.brief(slug) if self.project and self.has_brief(slug) else None
+        if brief is not None:
+            partners = layout.partners()
+            files |= {layout.relative(partners[ref]) for path, ref in brief_references(brief)
+                      if path[-1] != "source" and ref in partners}
+        return files
+
+    def has_brief(self, slug: str) -> bool:
+        return self.project is not None and any(b.slug == slug for b in self.project.briefs)
+
+    def blame(self, slug: str) -> list[Problem]:
+        files = self.dependencies(slug)
+        return [problem for problem in self.problems if problem.path in files]
+
+    def unattributed(self) -> list[Problem]:
+        """Problems in files no brief depends on (an unused partner, say)."""
+        used = set().union(*(self.dependencies(slug) for slug in self.brief_files))
+        return [problem for problem in self.problems if problem.path not in used]
+
+
+def load_project(root: Path, *, allow_fallback: bool = False) -> Project:
+    """Load content/ and the language catalogs under `root`; raise BuildFailed."""
+    loaded = gather(root, allow_fallback=allow_fallback)
+    if loaded.problems or loaded.project is None:
+        raise BuildFailed(list(loaded.problems))
+    return loaded.project
+
+
+def gather(root: Path, *, allow_fallback: bool = False) -> Loaded:
+    """Load and check everything, collecting problems instead of stopping at them."""
+    problems = Problems(root)
+    layout = ProjectFiles(root)
+    sources: dict[int, SourceMap] = {}
+
+    def read(file: Path, model: type[BaseModel], **injected: str) -> Any:
+        found = read_yaml(file, problems)
+        if found is None:
+            return None
+        data, source = found
+        if not isinstance(data, dict):
+            problems.add(file, 1, 1, "the file is not a mapping", expected="`key: value` lines")
+            return None
+        for key, value in injected.items():
+            if key in data:
+                line, col = source.locate((key,), key=True)
+                problems.add(file, line, col, f"`{key}` comes from the file name",
+                             field=key, expected="no such key")
+                return None
+            if not SLUG.fullmatch(value):
+                problems.add(file, 1, 1, f"file name `{value}` is not a valid {key}",
+                             expected="lowercase letters, digits and hyphens, like `iom`")
+                return None
+            data = {key: value, **data}
+        try:
+            record = model.model_validate(data)
+        except ValidationError as err:
+            report_validation(err, model, source, problems)
+            return None
+        sources[id(record)] = source
+        return record
+
+    publisher_file = layout.path(PUBLISHER)
+    publisher = read(publisher_file, Publisher) if publisher_file.exists() or \
+        publisher_file.is_symlink() else _missing(problems, publisher_file)
+    partners = {}
+    for file in layout.partners().values():
+        partner = read(file, Partner, id=file.stem)
+        if partner is not None:
+            partners[partner.id] = partner
+    briefs = []
+    brief_files = {}
+    for slug, file in layout.briefs().items():
+        brief_files[slug] = problems.relative(file)
+        brief = read(file, Brief, slug=slug)
+        if brief is not None:
+            briefs.append(brief)
+    catalogs = {}
+    for file in layout.catalogs().values():
+        catalog = read(file, Catalog)
+        if catalog is not None:
+            catalogs[catalog.language] = catalog
+    for file in layout.misspelt():
+        problems.add(file, 1, 1, f"`{file.name}` is not read: content files end in .yaml",
+                     expected=f"the file renamed to {file.stem}.yaml")
+    if not brief_files:
+        problems.add(layout.path(BRIEFS), 1, 1, "there are no briefs",
+                     expected="at least one content/briefs/<slug>.yaml")
+    if publisher is None:
+        return Loaded(root, None, tuple(problems.items), brief_files)
+    project = Project(publisher, partners, tuple(briefs), catalogs, sources)
+    broken = set(layout.partners()) - set(partners)
+    check_references(project, problems, allow_fallback=allow_fallback, broken=broken)
+    return Loaded(root, project, tuple(problems.items), brief_files)
+
+
+def _missing(problems: Problems, file: Path) -> None:
+    problems.add(file, 1, 1, "file is missing", expected="the publisher's name and short name")
+    return None
+
+

@@ -1,0 +1,135 @@
+"""Text fields: one string for every language, or one string per language."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic_core import PydanticCustomError, core_schema
+
+from briefing.content.prose import prose_problem
+
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+class Text:
+    """A text field as the editor wrote it.
+
+    `Text("Baku")` reads the same in every language; `Text({"en": ..., "az":
+    ...})` has one string per language. `in_language` never guesses: a missing
+    translation is None, and the loader reports it.
+    """
+
+    __slots__ = ("_by_language", "_single")
+
+    def __init__(self, value: str | Mapping[str, str]) -> None:
+        if isinstance(value, str):
+            self._single: str | None = value
+            self._by_language: dict[str, str] = {}
+        else:
+            self._single = None
+            self._by_language = dict(value)
+
+    def in_language(self, language: str) -> str | None:
+        if self._single is not None:
+            return self._single
+        return self._by_language.get(language)
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Text)
+            and type(other) is type(self)
+            and (self._single, self._by_language) == (other._single, other._by_language)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self._single, tuple(sorted(self._by_language.items()))))
+
+    def __repr__(self) -> str:
+        shown = self._single if self._single is not None else self._by_language
+        return f"{type(self).__name__}({shown!r})"
+
+    @classmethod
+    def _validate(cls, value: Any) -> Text:
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            return cls(_non_empty(value))
+        if isinstance(value, Mapping) and value:
+            for language, text in value.items():
+                if not isinstance(language, str) or not LANGUAGE_CODE.match(language):
+                    raise PydanticCustomError(
+                        "text_language",
+                        "`{language}` is not a language code (expected a code such as en, az, ru)",
+                        {"language": language},
+                    )
+                if not isinstance(text, str):
+                    raise PydanticCustomError(
+                        "text_type", "the `{language}` text is not text (expected a string)",
+                        {"language": language},
+                    )
+                _non_empty(text)
+            return cls(value)
+        raise PydanticCustomError(
+            "text_type",
+            "this is not text (expected a string, or a mapping of language code to string)",
+        )
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        return core_schema.no_info_plain_validator_function(cls._validate)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> Any:
+        return {
+            "anyOf": [
+                {"type": "string", "minLength": 1},
+                {"type": "number"},  # `1.10` unquoted: a YAML 1.2 editor sees a number
+                {
+                    "type": "object",
+                    "patternProperties": {"^[a-z]{2,3}$": {"type": "string", "minLength": 1}},
+                    "additionalProperties": False,
+                },
+            ]
+        }
+
+
+class Prose(Text):
+    """A text field written in CommonMark (raw HTML is not allowed)."""
+
+    @classmethod
+    def _validate(cls, value: Any) -> Text:
+        prose = super()._validate(value)
+        texts = [prose._single] if prose._single is not None else prose._by_language.values()
+        for text in texts:
+            if (why := prose_problem(text)) is not None:
+                raise PydanticCustomError("prose", why)
+        return prose
+
+
+def _non_empty(text: str) -> str:
+    if not text.strip():
+        raise PydanticCustomError("text_empty", "text is empty (expected some words)")
+    return printable(text)
+
+
+# Line breaks and tabs are text; other control characters, lone surrogates and
+# the invisible bidirectional overrides (which can disguise what text says) are not.
+_ALLOWED_CONTROLS = {"\n", "\t", "\r"}
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: str) -> str:
+    """Refuse characters that are not text: controls (also when written as YAML
+    escapes such as "\\x07"), lone surrogates, bidirectional overrides."""
+    for char in text:
+        category = unicodedata.category(char)
+        if (category == "Cc" and char not in _ALLOWED_CONTROLS) or category == "Cs" \
+                or char in _BIDI_CONTROLS:
+            raise PydanticCustomError(
+                "text_control", "character U+{code} is not allowed (expected printable text)",
+                {"code": f"{ord(char):04X}"})
+    return text

@@ -1,0 +1,1 @@
+"""Rendering: one semantic HTML per brief and language, then two writers."""

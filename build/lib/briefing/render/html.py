@@ -1,0 +1,149 @@
+"""An edition's view -> one semantic HTML document, through Jinja.
+
+One sandboxed Jinja environment renders every template with autoescape on and
+StrictUndefined, from templates read only inside the project. Templates get
+the view (render/view.py): plain strings, formatted dates, anchors handed out
+once; printing a whole record or a list is a placed template error, never a
+Python repr in a document.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
+
+from briefing.errors import BuildFailed, Problem
+from briefing.files import MAX_ASSET_BYTES, TEMPLATES, ProjectFiles, Unreadable, read_confined
+from briefing.render.edition import Edition
+from briefing.render.view import Fallback, Node, plain
+
+
+class ProjectLoader(jinja2.BaseLoader):
+    """Templates from templates/ only: no symlink out of the project, no device."""
+
+    def __init__(self, root: Path) -> None:
+        self.files = ProjectFiles(root)
+        self.folder = root / TEMPLATES
+
+    def get_source(self, environment: jinja2.Environment, template: str
+                   ) -> tuple[str, str, Callable[[], bool]]:
+        path = self.folder.joinpath(*jinja2.loaders.split_template_path(template))
+        if not path.exists() and not path.is_symlink():
+            raise jinja2.TemplateNotFound(template)
+        data = read_confined(path, [self.folder], MAX_ASSET_BYTES)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Unreadable(path, "is not UTF-8 text", "a UTF-8 encoded template") from None
+        return text, str(path), lambda: True
+
+    def list_templates(self) -> list[str]:
+        prefix = f"{TEMPLATES}/"
+        return [name.removeprefix(prefix) for name in self.files.templates()
+                if name.endswith(".j2")]
+
+
+class _Undefined(jinja2.StrictUndefined):
+    """StrictUndefined that names the fields a record does have."""
+
+    @property
+    def _undefined_message(self) -> str:
+        owner = self._undefined_obj
+        if isinstance(owner, Node) and isinstance(self._undefined_name, str):
+            return (f"{owner!r} has no field `{self._undefined_name}` (it has: "
+                    f"{', '.join(owner.fields())})")
+        return super()._undefined_message
+
+
+def environment(root: Path) -> jinja2.Environment:
+    env = ImmutableSandboxedEnvironment(
+        loader=ProjectLoader(root),
+        autoescape=True,
+        undefined=_Undefined,
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["plain"] = plain
+    return env
+
+
+def render_html(env: jinja2.Environment, view: dict[str, Any], edition: Edition) -> str:
+    """Render the edition's HTML; template mistakes become placed Problems."""
+    try:
+        return env.get_template(edition.template).render(view)
+    except jinja2.TemplateSyntaxError as err:
+        raise BuildFailed([syntax_problem(err)]) from None
+    except Unreadable as err:
+        raise BuildFailed([Problem(ProjectFiles(Path(env.loader.folder).parent).relative(
+            err.path), 1, 1, f"the template {err.why}", expected=err.expected)]) from None
+    except jinja2.TemplateError as err:
+        raise BuildFailed([_placed(err, err.message or type(err).__name__, edition)]) from None
+    except RecursionError as err:
+        raise BuildFailed([_placed(err, "the template calls itself without end", edition)]
+                          ) from None
+    except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as err:
+        # An expression in a template failed (`{{ 1 / 0 }}`, a filter given the
+        # wrong kind of value): the template's mistake, at its line.
+        raise BuildFailed([_placed(err, f"{type(err).__name__}: {err}", edition)]) from None
+
+
+def check_templates(env: jinja2.Environment) -> list[Problem]:
+    """Compile every template without rendering: syntax errors in templates
+    no document uses yet are found too."""
+    problems = []
+    for name in env.list_templates():
+        try:
+            env.get_template(name)
+        except jinja2.TemplateSyntaxError as err:
+            problems.append(syntax_problem(err))
+        except Unreadable as err:
+            problems.append(Problem(f"{TEMPLATES}/{name}", 1, 1, f"the template {err.why}",
+                                    expected=err.expected))
+    return problems
+
+
+def syntax_problem(err: jinja2.TemplateSyntaxError) -> Problem:
+    return Problem(_template_path(err.filename or err.name or "?"), err.lineno, 1,
+                   err.message or "syntax error", expected="valid Jinja")
+
+
+def _finalize(value: Any) -> Any:
+    """How a value prints in `{{ ... }}`: text as it is, records and lists refused."""
+    if isinstance(value, Fallback):
+        return Markup('<span class="fallback" lang="{}">{}</span>').format(value.lang, value)
+    if isinstance(value, (str, int, float, jinja2.Undefined)) and not isinstance(value, bool):
+        return value  # printing an Undefined raises StrictUndefined's own error
+    if value is None:
+        raise jinja2.UndefinedError("a template printed an empty value; guard it with {% if %}")
+    if isinstance(value, Node):
+        raise jinja2.UndefinedError(
+            f"a template printed a whole {value!r} record; print one of its fields "
+            f"({', '.join(value.fields())})")
+    raise jinja2.UndefinedError(
+        f"a template printed a {type(value).__name__}; loop over it or join it "
+        "(`|join(\", \")`) instead")
+
+
+def _placed(err: BaseException, message: str, edition: Edition) -> Problem:
+    """Find the template line from Jinja's rewritten traceback frames."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if f.filename.endswith(".j2")]
+    where = frames[-1] if frames else None
+    message = f"{message} (while rendering {edition.name})"
+    if where is None:
+        return Problem(f"{TEMPLATES}/{edition.template}", 1, 1, message)
+    return Problem(_template_path(where.filename), where.lineno or 1, 1, message)
+
+
+def _template_path(filename: str) -> str:
+    parts = Path(filename).parts
+    if TEMPLATES in parts:
+        return "/".join(parts[len(parts) - parts[::-1].index(TEMPLATES) - 1:])
+    return filename

@@ -1,0 +1,251 @@
+"""What templates receive: an edition's content, resolved for its language.
+
+Templates never see the model. Every text field arrives as a plain string in
+the edition's language, every prose field as HTML, every date as its CLDR
+form (with `.iso` beside it), every reference as the record it names, and
+every `id` attribute the document needs as an anchor handed out here, once,
+so that two ids can never collide. Any Jinja filter works on any value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from markupsafe import Markup
+from pydantic import BaseModel
+
+from briefing.content.dates import PartialDate, Period
+from briefing.content.model import Brief, Partner, Project, Source
+from briefing.content.text import Prose, Text
+from briefing.render.edition import Edition
+from briefing.render.figures import WIDTH, Moment, data_url, timeline_svg
+from briefing.content.prose import render_prose
+
+# Anchors the templates use for parts of every brief; claimed before any
+# editor-chosen id, so a section called `summary` gets `summary-2`.
+FIXED_ANCHORS = ("contents", "summary", "sources")
+
+
+class Node:
+    """A record as templates see it: its fields as attributes, already resolved.
+
+    Printing a whole record is a template mistake (it has no one text), so
+    `str()` refuses; `{{ brief.title }}` is what a template means.
+    """
+
+    __slots__ = ("_fields", "_kind")
+
+    def __init__(self, kind: str, fields: Mapping[str, Any]) -> None:
+        object.__setattr__(self, "_kind", kind)
+        object.__setattr__(self, "_fields", dict(fields))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._fields[name]
+        except KeyError:
+            raise AttributeError(f"{self._kind} has no field `{name}` (it has: "
+                                 f"{', '.join(sorted(self._fields))})") from None
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self._fields[name]
+        except KeyError:
+            raise KeyError(name) from None
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._fields
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("the view is read-only")
+
+    def __repr__(self) -> str:
+        return f"<{self._kind}>"
+
+    def fields(self) -> list[str]:
+        return sorted(self._fields)
+
+
+class Dated(str):
+    """A date or period as printed in the edition's language; `.iso` is its ISO form."""
+
+    __slots__ = ("iso",)
+    iso: str
+
+    def __new__(cls, shown: str, iso: str) -> Dated:
+        value = super().__new__(cls, shown)
+        value.iso = iso
+        return value
+
+
+class Fallback(str):
+    """Text shown in another language because its translation is missing (drafts)."""
+
+    __slots__ = ("lang",)
+    lang: str
+
+    def __new__(cls, text: str, lang: str) -> Fallback:
+        value = super().__new__(cls, text)
+        value.lang = lang
+        return value
+
+
+class Anchors:
+    """Hands out `id`s, each once: a wanted id already taken gets `-2`, `-3`..."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+
+    def claim(self, wanted: str) -> str:
+        anchor, n = wanted, 1
+        while anchor in self.taken:
+            n += 1
+            anchor = f"{wanted}-{n}"
+        self.taken.add(anchor)
+        return anchor
+
+
+def build_view(project: Project, edition: Edition) -> dict[str, Any]:
+    """The template context of one edition."""
+    return _Viewer(project, edition).context()
+
+
+class _Viewer:
+    def __init__(self, project: Project, edition: Edition) -> None:
+        self.project, self.edition = project, edition
+        self.catalog = project.catalogs[edition.language]
+        self.locale = self.catalog.locale
+        self.labels = dict(self.catalog.labels)
+        self.anchors = Anchors()
+        self.partners = {pid: self.partner(partner) for pid, partner in project.partners.items()}
+
+    def context(self) -> dict[str, Any]:
+        edition = self.edition
+        anchors = {name: self.anchors.claim(name) for name in FIXED_ANCHORS}
+        return {
+            "brief": self.brief(edition.brief),
+            "publisher": self.resolve(self.project.publisher),
+            "partners": self.partners,
+            "anchors": anchors,
+            "labels": self.labels,
+            "lang": edition.language,
+            "lang_tag": self.catalog.tag,
+            "locale": self.locale,
+            "kind": edition.kind,
+            "draft": edition.draft,
+            "fallback": edition.fallback,
+            "edition": edition.name,
+        }
+
+    # -- values ----------------------------------------------------------------------
+
+    def text(self, value: Text) -> str:
+        """A text field in the edition's language, or marked fallback text."""
+        shown = value.in_language(self.edition.language)
+        if shown is None and self.edition.fallback is not None:
+            other = value.in_language(self.edition.fallback)
+            if other is not None:
+                return Fallback(other, self.edition.fallback)
+        if shown is None:  # the loader reports missing translations before any rendering
+            raise ValueError(f"no '{self.edition.language}' text for {value!r}")
+        return shown
+
+    def resolve(self, value: Any, kind: str = "") -> Any:
+        """Any model value as templates see it (records become `Node`s)."""
+        if isinstance(value, Prose):
+            shown = self.text(value)
+            html = Markup(render_prose(shown))
+            if isinstance(shown, Fallback):
+                return Markup('<div class="fallback" lang="{}">{}</div>').format(shown.lang, html)
+            return html
+        if isinstance(value, Text):
+            return self.text(value)
+        if isinstance(value, (PartialDate, Period)):
+            return Dated(value.format(self.locale), value.iso())
+        if isinstance(value, BaseModel):
+            return Node(kind or type(value).__name__.lower(), {
+                name: self.resolve(getattr(value, name)) for name in type(value).model_fields})
+        if isinstance(value, tuple):
+            return tuple(self.resolve(item) for item in value)
+        return value
+
+    def record(self, value: BaseModel, **overrides: Any) -> Node:
+        """A record resolved field by field, with some fields given their view."""
+        fields = {name: self.resolve(getattr(value, name)) for name in type(value).model_fields}
+        fields.update(overrides)
+        return Node(type(value).__name__.lower(), fields)
+
+    # -- records ---------------------------------------------------------------------
+
+    def partner(self, partner: Partner) -> Node:
+        return self.record(partner, label=self.text(partner.label),
+                           kind_label=self.labels.get(f"kind_{partner.kind}", partner.kind))
+
+    def brief(self, brief: Brief) -> Node:
+        sources = self.sources(brief.sources)
+        sections = []
+        for section in brief.sections:
+            sections.append(self.record(
+                section,
+                anchor=self.anchors.claim(section.id),
+                partners=tuple(self.profile(pid) for pid in section.partners),
+                timeline=self.timeline(section.timeline) if section.timeline else None,
+                agreements=tuple(self.record(agreement, partner=self.partners[pid])
+                                 for pid in section.agreements
+                                 for agreement in self.project.partners[pid].agreements),
+                trainings=tuple(self.record(item, organiser=self.partners.get(item.organiser))
+                                for item in section.trainings),
+                meetings=tuple(self.record(item, partner=self.partners[item.partner])
+                               for item in section.meetings),
+                quotes=tuple(self.record(item, source=sources.get(item.source))
+                             for item in section.quotes),
+            ))
+        return self.record(brief, partners=tuple(self.partners[pid] for pid in brief.partners),
+                           sections=tuple(sections), sources=tuple(sources.values()))
+
+    def profile(self, pid: str) -> Node:
+        """A partner as profiled in a section: the partner, with an anchor of its own."""
+        partner = self.partners[pid]
+        return Node("partner", {**partner._fields,
+                                "anchor": self.anchors.claim(f"partner-{pid}")})
+
+    def sources(self, sources: tuple[Source, ...]) -> dict[str, Node]:
+        return {source.id: self.record(source, number=number,
+                                       anchor=self.anchors.claim(f"source-{source.id}"))
+                for number, source in enumerate(sources, start=1)}
+
+    def timeline(self, ids: tuple[str, ...]) -> Node:
+        """The partners' offices, agreements and milestones as one SVG figure."""
+        moments = sorted(self.moments(ids))
+        return Node("timeline", {
+            "src": data_url(timeline_svg(moments)),
+            "width": WIDTH,
+            "partners": tuple(self.partners[pid] for pid in ids),
+            "moments": tuple(Node("moment", {"date": moment.shown, "text": moment.label})
+                             for moment in moments),
+        })
+
+    def moments(self, ids: tuple[str, ...]) -> Iterator[Moment]:
+        labels, locale, say = self.labels, self.locale, self.text
+        for partner in (self.project.partners[pid] for pid in ids):
+            for office in partner.offices:
+                place = say(office.place) + (f" ({say(office.region)})" if office.region else "")
+                yield Moment(office.opened, office.opened.format(locale),
+                             f"{say(partner.label)}: {labels['timeline_office']} {place}")
+            for agreement in partner.agreements:
+                title = say(agreement.title)
+                yield Moment(agreement.signed, agreement.signed.format(locale),
+                             f"{title}: {labels['timeline_signed']}")
+                if agreement.ratified:
+                    how = (f"{labels['timeline_ratified_by']} {say(agreement.ratified_by)}"
+                           if agreement.ratified_by else labels["timeline_ratified"])
+                    yield Moment(agreement.ratified, agreement.ratified.format(locale),
+                                 f"{title}: {how}")
+            for milestone in partner.milestones:
+                yield Moment(milestone.date, milestone.date.format(locale), say(milestone.text))
+
+
+def plain(value: Any) -> str:
+    """A value as plain text (for attributes and metadata), fallback marks dropped."""
+    return str.__str__(value) if isinstance(value, str) else str(value)
+

@@ -1,0 +1,419 @@
+"""The same HTML -> DOCX, walked element by element into Word constructs.
+
+The writer knows a documented subset of HTML (docs/templates.md). Each block
+element becomes one Word paragraph (or table), so the DOCX says exactly what
+the PDF says; an element outside the subset is an error naming it, never
+silently dropped. Styles come by name from templates/reference.docx.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import io
+from dataclasses import replace
+from pathlib import Path
+
+import lxml.html
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.enum.section import WD_SECTION
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.text import WD_BREAK, WD_COLOR_INDEX
+from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from lxml.html import HtmlElement
+
+from briefing.errors import BuildFailed, Problem
+from briefing.files import REFERENCE_DOCX, TEMPLATES
+from briefing.writers.registry import Request
+from briefing.writers.runs import Piece, RunStyle, Unsupported, collapse, collapsed, inline
+from briefing.writers.subset import BLOCK_STYLES, CONTAINERS, SUPPORTED
+from briefing.writers.wordml import (
+    bookmark_name,
+    clear_body,
+    column_widths,
+    field,
+    field_begin,
+    field_char,
+    remove_paragraphs,
+    reproducible,
+    set_language,
+)
+
+
+def write_docx(request: Request) -> bytes:
+    """Walk the HTML into a DOCX built on reference.docx; same input, same bytes."""
+    root, edition = request.root, request.edition
+    tree = lxml.html.document_fromstring(request.html)
+    doc = Document(str(root / REFERENCE_DOCX))
+    clear_body(doc)
+    writer = _Writer(doc, _language_tag(tree), (root / TEMPLATES).resolve())
+    try:
+        created = writer.properties(tree)
+        writer.page_furniture(tree)
+        for child in tree.body:
+            if child.tag not in ("header", "footer"):
+                writer.block(child, doc)
+    except Unsupported as err:
+        what = err.why or f"<{err.element.tag}> is not supported by the DOCX writer"
+        raise BuildFailed([Problem(
+            f"{TEMPLATES}/{edition.template}", 1, 1,
+            f"{what} (while rendering {edition.name}.docx)",
+            expected="an image in templates/ or a data: URL" if err.why
+            else "one of " + ", ".join(sorted(SUPPORTED)))]) from None
+    return reproducible(doc, created)
+
+
+class _Writer:
+    def __init__(self, doc: DocxDocument, language: str, templates: Path) -> None:
+        self.doc = doc
+        self.language = language
+        self.templates = templates
+        self.style_names = {s.name for s in doc.styles}
+        self.style_ids: dict[str, str | None] = {}  # None: the default style
+        self.default_style = doc.styles.default(WD_STYLE_TYPE.PARAGRAPH).style_id
+        self.bookmarks = 0
+        self.pending_ids: list[str] = []
+        self.base = RunStyle()
+
+    # -- document level -----------------------------------------------------------
+
+    def properties(self, tree: HtmlElement) -> dt.date:
+        """Core properties and language from the HTML head; returns the creation date."""
+        meta = {m.get("name"): m.get("content", "") for m in tree.iter("meta") if m.get("name")}
+        props = self.doc.core_properties
+        props.title = collapse(tree.findtext(".//title") or "")
+        props.subject = meta.get("description", "")
+        props.author = meta.get("author", "")
+        props.keywords = meta.get("keywords", "")
+        props.language = self.language
+        props.category = meta.get("marking", "")
+        props.identifier = meta.get("reference", "")
+        props.content_status = meta.get("status", "")
+        props.comments = ""
+        props.last_modified_by = meta.get("author", "")
+        props.revision = 1
+        # Dates come from the HTML's Dublin Core meta, as WeasyPrint takes them for the PDF.
+        created = dt.date.fromisoformat(meta["dcterms.created"])
+        modified = dt.date.fromisoformat(meta.get("dcterms.modified", meta["dcterms.created"]))
+        props.created = dt.datetime.combine(created, dt.time(), dt.UTC)
+        props.modified = props.last_printed = dt.datetime.combine(modified, dt.time(), dt.UTC)
+        defaults = self.doc.styles.element.find(qn("w:docDefaults"))
+        targets = [] if defaults is None else list(defaults.iter(qn("w:rPr")))
+        targets += [style.element.get_or_add_rPr() for style in self.doc.styles
+                    if style.type in (WD_STYLE_TYPE.PARAGRAPH, WD_STYLE_TYPE.CHARACTER)]
+        for r_pr in targets:  # Word spell-checks in the edition's language
+            set_language(r_pr, self.language)
+        return created
+
+    def page_furniture(self, tree: HtmlElement) -> None:
+        """<header>/<footer> of the body -> every page's Word header and footer."""
+        section = self.doc.sections[0]
+        # A cover page shows the marking only; documents without one need no first page.
+        section.different_first_page_header_footer = tree.body.find(
+            ".//section[@class='cover']") is not None
+        for tag, part, first in (("header", section.header, section.first_page_header),
+                                 ("footer", section.footer, section.first_page_footer)):
+            element = tree.body.find(tag)
+            remove_paragraphs(part)
+            remove_paragraphs(first)
+            if element is None:
+                continue
+            default = tag.capitalize()
+            for child in element:
+                if child.tag != "p":
+                    raise Unsupported(child)
+                self.paragraph(child, part, self._style(child, default))
+            if len(element):  # the cover page shows the marking only
+                self.paragraph(element[0], first, self._style(element[0], default))
+
+    # -- blocks -------------------------------------------------------------------
+
+    def block(self, element: HtmlElement, parent: object, list_level: int = 0) -> None:
+        tag = element.tag
+        if not isinstance(tag, str):  # comments
+            return
+        if element.get("id"):
+            self.pending_ids.append(element.get("id"))
+        if tag in BLOCK_STYLES:
+            self.paragraph(element, parent, self._style(element, BLOCK_STYLES[tag]))
+        elif tag == "nav":
+            self.contents(element, parent)
+        elif tag in CONTAINERS:
+            quote = tag == "blockquote"
+            outer = self.base
+            if "fallback" in element.classes:
+                self.base = replace(outer, fallback=element.get("lang", ""))
+            for child in element:
+                if quote and child.tag == "p":
+                    self.paragraph(child, parent, self._style(child, "Quote"))
+                else:
+                    self.block(child, parent, list_level)
+            self.base = outer
+            if "cover" in element.classes:  # the cover is a section of its own
+                self.doc.add_section(WD_SECTION.NEW_PAGE).different_first_page_header_footer = False
+        elif tag in ("ul", "ol"):
+            style = "List Bullet" if tag == "ul" else "List Number"
+            if list_level:
+                style += f" {list_level + 1}"
+            for item in element:
+                if item.tag != "li":
+                    raise Unsupported(item)
+                self.list_item(item, parent, style, list_level)
+        elif tag == "aside":
+            self.box(element, parent)
+        elif tag == "dl":
+            self.definitions(element, parent)
+        elif tag == "table":
+            self.table(element, parent)
+        elif tag == "img":
+            self.picture(self._add_paragraph(parent, "Figure" if "Figure" in self.style_names
+                                             else "Normal"), element)
+        else:
+            raise Unsupported(element)
+
+    def list_item(self, item: HtmlElement, parent: object, style: str, level: int) -> None:
+        if item.get("id"):
+            self.pending_ids.append(item.get("id"))
+        nested = [child for child in item if child.tag in ("ul", "ol")]
+        paragraphs = [child for child in item if child.tag == "p"]
+        if paragraphs:  # a loose list: <li><p>..</p></li>
+            for p in paragraphs:
+                self.paragraph(p, parent, style)
+        else:
+            self.paragraph(item, parent, style, skip=("ul", "ol"))
+        for child in nested:
+            self.block(child, parent, level + 1)
+
+    def paragraph(self, element: HtmlElement, parent: object, style: str,
+                  skip: tuple[str, ...] = ()) -> Paragraph:
+        paragraph = self._add_paragraph(parent, style)
+        for fragment_id in self.pending_ids:
+            self._bookmark(paragraph, fragment_id)
+        self.pending_ids = []
+        for piece in collapsed(list(inline(element, self.base, skip))):
+            self.run(paragraph, piece)
+        return paragraph
+
+    def run(self, paragraph: Paragraph, piece: Piece) -> None:
+        text, style = piece.text, piece.style
+        if piece.field:
+            field(paragraph, piece.field)
+            return
+        if piece.image is not None:
+            self.picture(paragraph, piece.image)
+            return
+        if style.link:
+            self._hyperlink(paragraph, text, style)
+            return
+        for i, line in enumerate(text.split("\n")):
+            if i:
+                paragraph.add_run().add_break()
+            if line:
+                run = paragraph.add_run(line)
+                run.bold = style.bold or None
+                run.italic = style.italic or None
+                if style.fallback is not None:
+                    run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+                    set_language(run._r.get_or_add_rPr(), style.fallback)
+
+    def box(self, aside: HtmlElement, parent: object) -> None:
+        """<aside> -> a one-cell table in the "Box" style: a framed, shaded panel."""
+        table = parent.add_table(rows=1, cols=1)
+        table.style = self.doc.styles[self._style(aside, "Box")]
+        cell = table.cell(0, 0)
+        remove_paragraphs(cell)
+        for child in aside:
+            self.block(child, cell)
+        if not cell.paragraphs and not cell.tables:
+            cell.add_paragraph()
+        if not cell._tc.getchildren()[-1].tag.endswith("}p"):
+            cell.add_paragraph()  # Word wants a cell to end with a paragraph
+        parent.add_paragraph()
+
+    def definitions(self, dl: HtmlElement, parent: object) -> None:
+        """<dl> -> a borderless two-column table: each term beside its definition."""
+        pairs: list[list[HtmlElement]] = []
+        for child in dl:
+            if child.tag == "dt":
+                pairs.append([child])
+            elif child.tag == "dd" and pairs and len(pairs[-1]) == 1:
+                pairs[-1].append(child)
+            else:
+                raise Unsupported(child)
+        table = parent.add_table(rows=0, cols=2)
+        table.style = self.doc.styles[self._style(dl, "Definition Table")]
+        column_widths(table, [Mm(25), self._text_width() - Mm(35)])
+        for pair in pairs:
+            row = table.add_row()
+            row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+            for cell, element in zip(row.cells, pair, strict=False):
+                remove_paragraphs(cell)
+                self.paragraph(element, cell, self._style(element, BLOCK_STYLES[element.tag]))
+            for cell in row.cells[len(pair):]:
+                if not cell.paragraphs:
+                    cell.add_paragraph()
+
+    def picture(self, paragraph: Paragraph, img: HtmlElement) -> None:
+        """<img>: PNG as it is; SVG rasterised at twice its size (Word needs pixels)."""
+        data, is_svg = _image_source(img, self.templates)
+        width_px = float(img.get("width") or 96)
+        if is_svg:
+            data = _rasterised(data, int(width_px * 2))
+        width = min(Mm(width_px * 25.4 / 96), self._text_width())
+        paragraph.add_run().add_picture(io.BytesIO(data), width=width)
+
+    def _text_width(self) -> int:
+        section = self.doc.sections[-1]
+        return section.page_width - section.left_margin - section.right_margin
+
+    def table(self, element: HtmlElement, parent: object) -> None:
+        caption = element.find("caption")
+        if caption is not None:
+            self.paragraph(caption, parent, self._style(caption, "Caption"))
+        rows: list[tuple[HtmlElement, bool]] = []
+        for group in element:
+            if group.tag == "caption":
+                continue
+            if group.tag not in ("thead", "tbody"):
+                raise Unsupported(group)
+            rows += [(row, group.tag == "thead") for row in group]
+        width = max((len(row) for row, _ in rows), default=1)
+        table: Table = parent.add_table(rows=0, cols=width)
+        table.style = self.doc.styles[self._style(element, "Brief Table")]
+        # Set before adding rows: python-docx gives each new cell its column's width.
+        column_widths(table, _share(self._text_width(), [row for row, _ in rows], width))
+        for row_element, is_header in rows:
+            row = table.add_row()
+            tr_pr = row._tr.get_or_add_trPr()
+            tr_pr.append(OxmlElement("w:cantSplit"))
+            if is_header:
+                tr_pr.append(OxmlElement("w:tblHeader"))
+            for cell, cell_element in zip(row.cells, row_element, strict=False):
+                if cell_element.tag not in ("th", "td"):
+                    raise Unsupported(cell_element)
+                remove_paragraphs(cell)
+                style = "Table Heading" if cell_element.tag == "th" else "Table Text"
+                self.paragraph(cell_element, cell, self._style(cell_element, style))
+        if "cover-details" not in element.classes:
+            parent.add_paragraph()  # Word needs a paragraph between adjacent tables
+
+    def contents(self, nav: HtmlElement, parent: object) -> None:
+        """<nav> -> a Word TOC field whose entries are already filled in."""
+        for child in nav:
+            if child.tag == "p":
+                self.paragraph(child, parent, self._style(child, "TOC Heading"))
+        entries = list(nav.iter("li"))
+        for i, li in enumerate(entries):
+            paragraph = self._add_paragraph(parent, "toc 1")
+            if i == 0:
+                field_begin(paragraph, 'TOC \\o "1-1" \\h \\z \\u')
+            link = li.find("a")
+            target = bookmark_name(link.get("href", "#")[1:]) if link is not None else ""
+            for piece in collapsed(list(inline(li, RunStyle(), ()))):
+                self.run(paragraph, piece)
+            if target:  # the page number, which Word and LibreOffice compute on opening
+                paragraph.add_run().add_tab()
+                field(paragraph, f"PAGEREF {target} \\h", cached="")
+            if i == len(entries) - 1:
+                field_char(paragraph, "end")
+        parent.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        settings = self.doc.settings.element
+        if settings.find(qn("w:updateFields")) is None:
+            update = OxmlElement("w:updateFields")
+            update.set(qn("w:val"), "true")
+            settings.append(update)
+
+    # -- helpers ------------------------------------------------------------------
+
+    def _add_paragraph(self, parent: object, style: str) -> Paragraph:
+        """A paragraph in a named style. python-docx looks a name up among all
+        styles on every call, which dominated long tables; ids are looked up once."""
+        paragraph = parent.add_paragraph()
+        if style not in self.style_ids:
+            found = self.doc.styles[style].style_id
+            self.style_ids[style] = None if found == self.default_style else found
+        if self.style_ids[style] is not None:  # a new paragraph is empty: pPr goes first
+            properties = OxmlElement("w:pPr")
+            properties.append(OxmlElement("w:pStyle", {qn("w:val"): self.style_ids[style]}))
+            paragraph._p.insert(0, properties)
+        return paragraph
+
+    def _style(self, element: HtmlElement, default: str) -> str:
+        """The first class that names a Word style (`quote-attribution`), else default."""
+        for name in element.classes:
+            style = " ".join(word.capitalize() for word in name.split("-"))
+            if style in self.style_names:
+                return style
+        return default
+
+    def _bookmark(self, paragraph: Paragraph, name: str) -> None:
+        self.bookmarks += 1
+        start = OxmlElement("w:bookmarkStart")
+        start.set(qn("w:id"), str(self.bookmarks))
+        start.set(qn("w:name"), bookmark_name(name))
+        end = OxmlElement("w:bookmarkEnd")
+        end.set(qn("w:id"), str(self.bookmarks))
+        paragraph._p.append(start)
+        paragraph._p.append(end)
+
+    def _hyperlink(self, paragraph: Paragraph, text: str, style: RunStyle) -> None:
+        link = OxmlElement("w:hyperlink")
+        if style.link.startswith("#"):
+            link.set(qn("w:anchor"), bookmark_name(style.link[1:]))
+        else:
+            rel = paragraph.part.relate_to(style.link, RELATIONSHIP_TYPE.HYPERLINK,
+                                           is_external=True)
+            link.set(qn("r:id"), rel)
+        run = paragraph.add_run(text)
+        run.bold = style.bold or None
+        run.italic = style.italic or None
+        run.style = self.doc.styles["Hyperlink"] if "Hyperlink" in self.style_names else None
+        link.append(run._r)
+        paragraph._p.append(link)
+
+
+@functools.lru_cache(maxsize=16)
+def _rasterised(svg: bytes, width: int) -> bytes:
+    """SVG to PNG, once per drawing and size: the emblem recurs in every edition."""
+    import cairosvg  # only builds with figures need it
+
+    return cairosvg.svg2png(bytestring=svg, output_width=width)
+
+
+def _share(total: int, rows: list[HtmlElement], columns: int) -> list[int]:
+    """Column widths in proportion to how much each column says, as a browser's
+    automatic table layout would: long texts get room, dates stay narrow."""
+    weights = [0.0] * columns
+    for row in rows:
+        for i, cell in enumerate(row[:columns]):
+            weights[i] = max(weights[i], min(len(collapse(cell.text_content())), 60) + 6)
+    floor = total // (columns * 3)  # no column narrower than a third of an equal share
+    spare = total - floor * columns
+    weight = sum(weights) or 1
+    widths = [floor + int(spare * w / weight) for w in weights]
+    widths[0] += total - sum(widths)
+    return widths
+
+
+def _image_source(img: HtmlElement, templates: Path) -> tuple[bytes, bool]:
+    """The bytes of an image: a data: URL, or a file inside templates/ only."""
+    src = img.get("src", "")
+    if src.startswith("data:"):
+        header, _, payload = src[5:].partition(",")
+        data = base64.b64decode(payload) if header.endswith(";base64") else payload.encode()
+        return data, header.startswith("image/svg+xml")
+    path = (templates / src).resolve()
+    if "://" in src or not path.is_relative_to(templates) or not path.is_file():
+        raise Unsupported(img, f"image `{src}` is not a file inside templates/")
+    return path.read_bytes(), path.suffix.lower() == ".svg"
+
+
+def _language_tag(tree: HtmlElement) -> str:
+    return tree.get("lang") or "en"

@@ -1,0 +1,65 @@
+"""Every output format, and the function that writes it from an edition's HTML.
+
+The command line's `--format` choices, the build and the archive all read
+this one table. Writers are imported only when a build needs them, so that
+`check` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from briefing.render.edition import Edition
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file carried inside an archival PDF (PDF/A-3 allows any)."""
+
+    name: str
+    data: bytes
+    description: str
+    relationship: str = "Source"
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a writer is given: the edition's HTML and where its project is."""
+
+    html: str
+    edition: Edition
+    root: Path
+    attachments: tuple[Attachment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Writer:
+    name: str  # the format's name on the command line
+    suffix: str  # of the output file
+    target: str  # module:function that writes it
+    description: str
+    built: bool = True  # offered by `build --format`; False: the archive's own
+
+    def load(self) -> Callable[[Request], bytes]:
+        module, _, function = self.target.partition(":")
+        return getattr(importlib.import_module(module), function)
+
+    @property
+    def module(self) -> str:
+        return self.target.partition(":")[0]
+
+
+WRITERS: dict[str, Writer] = {writer.name: writer for writer in (
+    Writer("pdf", "pdf", "briefing.writers.pdf:write_pdf", "the print PDF (WeasyPrint)"),
+    Writer("docx", "docx", "briefing.writers.docx:write_docx",
+           "the editable Word file (python-docx)"),
+    Writer("html", "html", "briefing.writers.html:write_html",
+           "the semantic HTML both writers read, for template authors"),
+    Writer("pdfa", "pdf", "briefing.writers.pdf:write_pdfa",
+           "the archival PDF/A-3u with its source embedded", built=False),
+)}
+DEFAULT_FORMATS = ("pdf", "docx")
+BUILD_FORMATS = tuple(name for name, writer in WRITERS.items() if writer.built)

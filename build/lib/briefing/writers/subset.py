@@ -1,0 +1,117 @@
+"""The HTML every writer understands, checked before anything is written.
+
+WeasyPrint lays out any HTML; the DOCX writer maps a documented subset of it
+to Word constructs (docs/templates.md). Validation checks every edition's
+HTML against that subset for every format, so `check` fails exactly when
+`build` would, whichever formats are asked for. A problem is placed at the
+template line that writes the element when one does, else at the brief.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import lxml.html
+from lxml.html import HtmlElement
+
+from briefing.content.prose import MAX_LIST_DEPTH
+from briefing.errors import Problem
+from briefing.files import TEMPLATES, ProjectFiles
+
+CONTAINERS = {"section", "article", "div", "figure", "blockquote", "main"}
+INLINE = {"strong", "b", "em", "i", "a", "span", "br", "img"}
+BLOCK_STYLES = {"h1": "Heading 1", "h2": "Heading 2", "h3": "Heading 3", "p": "Normal",
+                "figcaption": "Caption", "caption": "Caption", "dt": "Definition Term",
+                "dd": "Definition"}
+LISTS = {"ul", "ol"}
+TABLE_PARTS = {"thead", "tbody", "tr", "th", "td"}
+SUPPORTED = frozenset(CONTAINERS | INLINE | set(BLOCK_STYLES) | LISTS | TABLE_PARTS | {
+    "html", "head", "body", "header", "footer", "nav", "aside", "li", "dl", "table"})
+HEAD = frozenset({"head", "title", "meta", "link", "style"})
+# Which children a structural element may have.
+CHILDREN = {
+    "ul": {"li"}, "ol": {"li"}, "dl": {"dt", "dd"},
+    "table": {"caption", "thead", "tbody"}, "thead": {"tr"}, "tbody": {"tr"},
+    "tr": {"th", "td"},
+}
+
+
+def subset_problems(html: str, root: Path, template: str, brief_file: str) -> list[Problem]:
+    """Every way `html` steps outside what the writers support, placed."""
+    tree = lxml.html.document_fromstring(html)
+    found = list(dict.fromkeys(_outside(tree)))
+    if not found:
+        return []
+    sources = _template_sources(root)
+    problems = []
+    for element, message, expected in found:
+        where = _written_at(sources, element, template) or (brief_file, 1, 1)
+        problems.append(Problem(*where, message, expected=expected))
+    return problems
+
+
+def _outside(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str, str]]:
+    """(the element at fault, message, expected) for each problem."""
+    for element in tree.iter():
+        tag = element.tag
+        if not isinstance(tag, str):
+            continue
+        if element.getparent() is not None and element.getparent().tag == "head":
+            continue
+        if tag not in SUPPORTED and tag not in HEAD:
+            yield element, f"<{tag}> is not supported by the DOCX writer", \
+                "one of " + ", ".join(sorted(SUPPORTED))
+            continue
+        allowed = CHILDREN.get(tag)
+        if allowed:
+            for child in element:
+                if isinstance(child.tag, str) and child.tag not in allowed:
+                    yield child, f"<{child.tag}> inside <{tag}> is not supported", \
+                        f"only {', '.join(sorted(allowed))} inside <{tag}>"
+        if tag in LISTS and _list_depth(element) > MAX_LIST_DEPTH:
+            yield element, f"a list nested {_list_depth(element)} deep", \
+                f"lists nested at most {MAX_LIST_DEPTH} deep"
+        if tag == "figure" and element.find("figcaption") is None:
+            yield element, "a <figure> has no <figcaption>", "a caption for every figure"
+        if tag == "table" and "data" in element.classes and element.find("caption") is None:
+            yield element, 'a <table class="data"> has no <caption>', \
+                "a caption for every data table"
+        if tag == "img" and element.get("alt") is None:
+            yield element, f"<img src={element.get('src', '')[:40]!r}> has no alt text", \
+                "alt text for every image"
+
+
+def _list_depth(element: HtmlElement) -> int:
+    return sum(1 for ancestor in element.iterancestors() if ancestor.tag in LISTS) + 1
+
+
+def _template_sources(root: Path) -> dict[str, list[str]]:
+    files = ProjectFiles(root)
+    sources = {}
+    for name in files.templates():
+        if name.endswith(".j2"):
+            try:
+                sources[name] = files.read(files.path(name)).decode("utf-8").splitlines()
+            except (OSError, ValueError):
+                continue  # unreadable templates are reported where they are loaded
+    return sources
+
+
+def _written_at(sources: dict[str, list[str]], element: HtmlElement, template: str
+                ) -> tuple[str, int, int] | None:
+    """The template line that writes `element`: the first line with its tag and
+    all of its classes, else the first with its tag; the edition's own template
+    is searched first. None: no template writes it (it came from content)."""
+    pattern = re.compile(rf"<{re.escape(element.tag)}[\s>/]", re.IGNORECASE)
+    first = f"{TEMPLATES}/{template}"
+    order = sorted(sources, key=lambda name: name != first)
+    classes = list(element.classes)
+    for wanted in ([classes] if classes else []) + [[]]:
+        for name in order:
+            for number, line in enumerate(sources[name], start=1):
+                match = pattern.search(line)
+                if match and all(word in line[match.start():] for word in wanted):
+                    return name, number, match.start() + 1
+    return None
