@@ -23,6 +23,8 @@ from pathlib import Path
 
 import yaml
 
+from briefing.writers.registry import Request
+
 REPO = Path(__file__).resolve().parent.parent
 
 AZ = ["miqrasiya", "xidmət", "əməkdaşlıq", "dövlət", "beynəlxalq", "təşkilat", "razılaşma",
@@ -78,12 +80,17 @@ def corpus(folder: Path, briefs: int, rows: int) -> Path:
 
 def paired(ours: Callable[[], object], baseline: Callable[[], object], repeats: int
            ) -> tuple[float, float]:
-    """Medians of both, run alternately so that neither gets the warmer machine."""
-    first, second = [], []
+    """Medians of both, run in pairs whose order is drawn at random for each pair,
+    so that neither side always gets the warmer caches or the cooler machine."""
+    order = random.Random(repeats)
+    times: dict[int, list[float]] = {0: [], 1: []}
+    actions = {0: ours, 1: baseline}
+    for side in order.sample((0, 1), 2):  # untimed: the first call of either loads fonts
+        actions[side]()
     for _ in range(repeats):
-        first.append(median_time(ours, 1))
-        second.append(median_time(baseline, 1))
-    return statistics.median(first), statistics.median(second)
+        for side in order.sample((0, 1), 2):
+            times[side].append(median_time(actions[side], 1))
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def median_time(action: Callable[[], object], repeats: int) -> float:
@@ -128,45 +135,49 @@ def main() -> None:
           f"{'ratio':>6}  target")
     with tempfile.TemporaryDirectory() as temp:
         project = corpus(Path(temp) / "corpus", many, rows)
-        from weasyprint import CSS, HTML
-        from weasyprint.text.fonts import FontConfiguration
-
-        from briefing.content.load import load_project
-        from briefing.render.html import Edition, environment, render_html
-        from briefing.writers.docx import write_docx
-        from briefing.writers.pdf import write_pdf
-
-        loaded = load_project(project)
-        edition = Edition(loaded.brief("brief-000"), "az")
-        html = render_html(environment(project), loaded, edition)
-        templates = (project / "templates").resolve()
-
-        def bare() -> bytes:
-            fonts = FontConfiguration()
-            css = CSS(filename=str(templates / "print.css"), font_config=fonts)
-            return HTML(string=html, base_url=templates.as_uri() + "/").write_pdf(
-                stylesheets=[css], font_config=fonts)
-
         import io
 
         import pikepdf
+        from weasyprint import CSS, HTML
+        from weasyprint.text.fonts import FontConfiguration
 
-        pages = len(pikepdf.open(io.BytesIO(bare())).pages)
-        print(f"(one edition: {pages} pages, {len(html) // 1024} KiB of HTML, {rows}-row table)",
-              flush=True)
-        # This machine's timings wander by 10-20 % between calls; more pairs steady the median.
-        row("PDF: our writer vs bare WeasyPrint, same HTML",
-            *paired(lambda: write_pdf(html, edition, project), bare, repeats * 2 + 1), "<= 1.10x")
+        from briefing.writers.docx import write_docx
+        from briefing.writers.pdf import write_pdf
+
+        sample = Path(temp) / "sample"
+        shutil.copytree(REPO / "content", sample / "content")
+        shutil.copytree(REPO / "templates", sample / "templates")
+        shutil.copytree(REPO / "fonts", sample / "fonts")
+        for where, slug, language in ((project, "brief-000", "az"),
+                                      (sample, "international-cooperation", "en")):
+            request = edition_request(where, slug, language)
+            templates = (where / "templates").resolve()
+
+            def bare(html: str = request.html, templates: Path = templates) -> bytes:
+                fonts = FontConfiguration()
+                css = CSS(filename=str(templates / "print.css"), font_config=fonts)
+                return HTML(string=html, base_url=templates.as_uri() + "/").write_pdf(
+                    stylesheets=[css], font_config=fonts)
+
+            pages = len(pikepdf.open(io.BytesIO(bare())).pages)
+            print(f"({slug} {language}: {pages} pages, {len(request.html) // 1024} KiB of HTML)",
+                  flush=True)
+            # Timings here wander by 10-20 % between calls; more pairs steady the median.
+            row(f"PDF of {slug}: ours vs bare WeasyPrint",
+                *paired(lambda request=request: write_pdf(request), bare, repeats * 2 + 1),
+                "<= 1.10x")
+        request = edition_request(project, "brief-000", "az")
+        html = request.html
         pandoc = shutil.which("pandoc")
         if pandoc:
             source = Path(temp) / "brief.html"
             source.write_text(html, encoding="utf-8")
             row("DOCX: our writer vs pandoc html->docx", *paired(
-                lambda: write_docx(html, edition, project),
+                lambda: write_docx(request),
                 lambda: subprocess.run([pandoc, str(source), "-o", str(Path(temp) / "p.docx")],
                                        check=True, capture_output=True), repeats * 2 + 1), "< 1x")
         else:
-            docx_time = median_time(lambda: write_docx(html, edition, project), repeats)
+            docx_time = median_time(lambda: write_docx(request), repeats)
             print(f"{'DOCX: our writer (pandoc not installed)':<44} {docx_time:8.3f} s")
 
         first = [f"brief-{i:03d}" for i in range(batch)]
@@ -175,35 +186,39 @@ def main() -> None:
         row(f"{batch}-brief batch: -j 1 time / -j 2 time", serial, parallel, ">= 1.8x")
 
         cli(project, "build", "-j", "2")  # everything, so the no-op below has nothing to do
-        noop = median_time(lambda: cli(project), repeats)
+        noop = median_time(lambda: cli(project, "build"), repeats)
         startup = median_time(lambda: subprocess.run([sys.executable, "-c", "pass"]), repeats)
         row(f"no-op rebuild of {many} briefs vs bare python", noop, startup, "< 0.5 s")
         check = median_time(lambda: cli(project, "check"), repeats)
         row(f"check of {many} briefs, cold, vs bare python", check, startup, "< 1 s (sample)")
-        sample = Path(temp) / "sample"
-        shutil.copytree(REPO / "content", sample / "content")
-        shutil.copytree(REPO / "templates", sample / "templates")
-        shutil.copytree(REPO / "fonts", sample / "fonts")
         row("check of the sample content, cold, vs python",
             median_time(lambda: cli(sample, "check"), repeats), startup, "< 1 s")
         memory(project, many)
 
 
+def edition_request(project: Path, slug: str, language: str) -> Request:
+    """One edition's HTML, as the build's workers render it, ready for a writer."""
+    from briefing.content.load import load_project
+    from briefing.render.edition import editions
+    from briefing.render.html import environment, render_html
+    from briefing.render.view import build_view
+
+    loaded = load_project(project)
+    edition = editions(loaded, loaded.brief(slug), [language])[0]
+    html = render_html(environment(project), build_view(loaded, edition), edition)
+    return Request(html, edition, project)
+
+
 def memory(project: Path, briefs: int) -> None:
     """Resident memory of one process rendering every brief in turn: flat, not growing."""
-    from briefing.content.load import load_project
-    from briefing.render.html import Edition, environment, render_html
     from briefing.writers.docx import write_docx
     from briefing.writers.pdf import write_pdf
 
-    loaded = load_project(project)
-    env = environment(project)
     samples = []
-    for brief in loaded.briefs[:briefs]:
-        edition = Edition(brief, "ru")
-        html = render_html(env, loaded, edition)
-        write_pdf(html, edition, project)
-        write_docx(html, edition, project)
+    for index in range(briefs):
+        request = edition_request(project, f"brief-{index:03d}", "ru")
+        write_pdf(request)
+        write_docx(request)
         samples.append(_rss_mib())
     tenth = max(1, len(samples) // 10)
     early = statistics.median(samples[tenth:2 * tenth])
