@@ -10,7 +10,8 @@ from conftest import ROOTS, make_project
 from briefing.content.dates import PartialDate
 from briefing.content.load import load_project
 from briefing.content.text import Text
-from briefing.errors import BuildFailed
+from briefing.content.yamlsource import PARSERS, read_yaml
+from briefing.errors import BuildFailed, Problems
 
 PARTNER = "content/partners/org.yaml"
 BRIEF = "content/briefs/sample.yaml"
@@ -109,3 +110,33 @@ def test_per_language_text_and_missing_translations(tmp_path: Path) -> None:
     loaded = load_project(project, allow_fallback=True)
     assert loaded.briefs[0].title.in_language("az") == "Nümunə"
     assert loaded.partners["org"].name.in_language("ru") == "Example Organisation"
+
+
+@pytest.mark.parametrize("parser", sorted(PARSERS))
+def test_both_parsers_read_the_same_values(tmp_path: Path, parser: str) -> None:
+    """Null means null with LibYAML and with the pure-Python parser alike;
+    quoted nulls and everything else stay the text typed."""
+    text = ("a: ~\nb: null\nc:\nd: '~'\ne: \"null\"\nf: NO\ng: 1.10\nh: 2006-08\n"
+            "i: [~, x]\nj: Null\nk: NULL\n")
+    file = tmp_path / "f.yaml"
+    file.write_text(text)
+    problems = Problems(tmp_path)
+    data, source = read_yaml(file, problems, parser=parser)
+    assert problems.items == []
+    assert data == {"a": None, "b": None, "c": None, "d": "~", "e": "null", "f": "NO",
+                    "g": "1.10", "h": "2006-08", "i": [None, "x"], "j": None, "k": None}
+    assert source.locate(("h",)) == (8, 4)
+
+
+def test_libyaml_is_the_parser_in_use() -> None:
+    assert "libyaml" in PARSERS
+
+
+def test_a_null_subtitle_is_no_subtitle(tmp_path: Path) -> None:
+    brief = (ROOTS / "sample" / BRIEF).read_text().replace(
+        "subtitle: Every block the templates know", "subtitle: ~")
+    partner = (ROOTS / "sample" / PARTNER).read_text() + "\n"
+    partner = partner.replace("    ratified_by: Parliament", "    ratified_by: null")
+    project = load_project(make_project(tmp_path / "p", files={BRIEF: brief, PARTNER: partner}))
+    assert project.briefs[0].subtitle is None
+    assert project.partners["org"].agreements[0].ratified_by is None

@@ -52,21 +52,7 @@ class _Refused(Exception):
         self.mark, self.message, self.expected = mark, message, expected
 
 
-# LibYAML's parser (in PyYAML's wheels) is about ten times faster than the pure
-# Python one; composing stays in Python either way, so the checks below apply.
-if yaml.__with_libyaml__:
-    from yaml.cyaml import CParser
-
-    class _Events(Composer, CParser, Resolver):
-        def __init__(self, stream: str) -> None:
-            CParser.__init__(self, stream)
-            Composer.__init__(self)
-            Resolver.__init__(self)
-else:  # pragma: no cover - PyYAML built without LibYAML
-    _Events = yaml.SafeLoader  # type: ignore[misc,assignment]
-
-
-class _StrictComposer(_Events):
+class _Strict(Composer):
     """A YAML parser's events composed into nodes, with anchors and aliases refused."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
@@ -87,7 +73,37 @@ class _StrictComposer(_Events):
             self._depth.pop()
 
 
-def read_yaml(file: Path, problems: Problems) -> tuple[Any, SourceMap] | None:
+class _PythonEvents(_Strict, yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
+                    Resolver):
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        Composer.__init__(self)
+        Resolver.__init__(self)
+        self._depth: list[Any] = []
+
+
+PARSERS: dict[str, type[Composer]] = {"python": _PythonEvents}
+# LibYAML's parser (in PyYAML's wheels) is about ten times faster than the pure
+# Python one; composing stays in Python either way, so the checks above apply,
+# and a test reads the same files with both.
+if yaml.__with_libyaml__:
+    from yaml.cyaml import CParser
+
+    class _LibYAMLEvents(_Strict, CParser, Resolver):
+        def __init__(self, stream: str) -> None:
+            CParser.__init__(self, stream)
+            Composer.__init__(self)
+            Resolver.__init__(self)
+            self._depth: list[Any] = []
+
+    PARSERS["libyaml"] = _LibYAMLEvents
+DEFAULT_PARSER = "libyaml" if "libyaml" in PARSERS else "python"
+
+
+def read_yaml(file: Path, problems: Problems, parser: str = DEFAULT_PARSER
+              ) -> tuple[Any, SourceMap] | None:
     """Read one YAML file into plain dicts, lists and strings plus its SourceMap.
 
     Returns None (after adding problems) when the file cannot be read at all.
@@ -109,8 +125,7 @@ def read_yaml(file: Path, problems: Problems) -> tuple[Any, SourceMap] | None:
 
     loader = None
     try:
-        loader = _StrictComposer(text)
-        loader._depth = []
+        loader = PARSERS[parser](text)
         node = loader.get_single_node()
     except _Refused as err:
         problems.add(file, err.mark.line + 1, err.mark.column + 1, err.message,

@@ -1,0 +1,228 @@
+"""Nothing is lost: every field an editor can write reaches the reader.
+
+The content is generated from the model itself, so a field added later is
+covered without touching this test: every text, prose, plain string, URL and
+date field gets a marker of its own, and each marker must appear in the
+HTML, in the PDF's text and in the DOCX's text (of the report or the note of
+the same edition), or the field must be declared as metadata, which then
+appears in the PDF and DOCX properties.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+import docx
+import pikepdf
+import pytest
+import yaml
+from conftest import make_project, run_cli
+from pydantic import BaseModel
+from readers import normalise, pdf_text
+
+from briefing.content.dates import PartialDate, Period
+from briefing.content.model import Brief, Partner, Publisher
+from briefing.content.text import Text
+
+# Fields that say how a brief is made rather than what it says.
+STRUCTURAL = {"languages", "documents", "kind", "id", "slug"}
+# Fields that name another record: they are shown through the record they name.
+REFERENCES = {"partners", "timeline", "agreements", "organiser", "partner", "source"}
+# Fields that go into document properties, not the page.
+METADATA = {("brief", "reference"): "reference"}
+
+
+class Markers:
+    """Unique, searchable values, remembered with the path of their field."""
+
+    def __init__(self) -> None:
+        self.counter = itertools.count(1)
+        self.days = itertools.count(0)
+        self.seen: dict[str, tuple[str, str]] = {}  # path -> (kind, what to look for)
+
+    def text(self, path: str) -> str:
+        marker = f"Mk{next(self.counter):03d}x"
+        self.seen[path] = ("text", marker)
+        return marker
+
+    def date(self, path: str, precision: str) -> str:
+        day = dt.date(1950, 1, 1) + dt.timedelta(days=37 * next(self.days))
+        shown = {"day": f"{day.day} {day:%B} {day.year}", "month": f"{day:%B} {day.year}",
+                 "year": str(day.year)}[precision]
+        iso = {"day": day.isoformat(), "month": day.isoformat()[:7],
+               "year": str(day.year)}[precision]
+        self.seen[path] = ("date", shown)
+        return iso
+
+
+def example(model: type[BaseModel], markers: Markers, where: str,
+            refs: dict[str, str]) -> dict[str, Any]:
+    """One record with every field filled, each text field with its own marker."""
+    data: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name in ("id", "slug"):
+            continue
+        path = f"{where}.{name}"
+        annotation = info.annotation
+        if info.metadata:  # pydantic keeps a field's own constraints beside its type
+            annotation = typing.Annotated[annotation, *info.metadata]
+        data[name] = value(annotation, name, path, markers, refs)
+    return data
+
+
+def value(annotation: Any, name: str, path: str, markers: Markers,
+          refs: dict[str, str]) -> Any:
+    annotation, metadata = _unwrapped(annotation)
+    origin = typing.get_origin(annotation)
+    inner = _unwrapped(typing.get_args(annotation)[0]) if origin is tuple else (
+        annotation, metadata)
+    if name in REFERENCES and _is_slug(inner[1]):
+        ref = refs["source" if name == "source" else "partner"]
+        return [ref] if origin is tuple else ref
+    if origin is tuple:
+        item = typing.get_args(annotation)[0]
+        return [value(item, name, f"{path}[0]", markers, refs)]
+    if origin is typing.Literal:
+        return typing.get_args(annotation)[0]
+    if name == "languages":
+        return ["en"]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return example(annotation, markers, path, refs)
+    if annotation is PartialDate:
+        return markers.date(path, "day")
+    if annotation is Period:
+        return markers.date(path, "month")
+    if isinstance(annotation, type) and issubclass(annotation, Text):
+        return markers.text(path)
+    if any("https" in str(m) for m in metadata):
+        marker = markers.text(path)
+        return f"https://example.org/{marker}"
+    return markers.text(path)
+
+
+def _unwrapped(annotation: Any) -> tuple[Any, tuple[Any, ...]]:
+    """(the type without None and Annotated, the Annotated metadata)."""
+    annotation = _without_none(annotation)
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _without_none(typing.get_args(annotation)[0]), annotation.__metadata__
+    return annotation, ()
+
+
+def _is_slug(metadata: tuple[Any, ...]) -> bool:
+    return any("a-z0-9" in str(m) for m in metadata)
+
+
+def _without_none(annotation: Any) -> Any:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return options[0]
+    return annotation
+
+
+@pytest.fixture(scope="module")
+def everything(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Markers]:
+    markers = Markers()
+    refs = {"partner": "every", "source": "src"}
+    brief = example(Brief, markers, "brief", refs)
+    brief["languages"] = ["en"]
+    brief["documents"] = ["report", "note"]
+    brief["key_points"] = [markers.text(f"brief.key_points[{i}]") for i in range(3)]
+    brief["sources"][0]["id"] = "src"
+    brief["sections"][0]["id"] = "only"
+    brief["date"] = "2020-01-15"  # names the files
+    del markers.seen["brief.date"]
+    partner = example(Partner, markers, "partner", refs)
+    publisher = example(Publisher, markers, "publisher", refs)
+    project = make_project(tmp_path_factory.mktemp("every") / "p", files={
+        "content/briefs/sample.yaml": yaml.safe_dump(brief, allow_unicode=True),
+        "content/partners/every.yaml": yaml.safe_dump(partner, allow_unicode=True),
+        "content/partners/org.yaml": "", "content/partners/ministry.yaml": "",
+        "content/publisher.yaml": yaml.safe_dump(publisher, allow_unicode=True),
+    })
+    result = run_cli(project, "build", "--format", "html", "--format", "pdf",
+                     "--format", "docx")
+    assert result.code == 0, result.err
+    return project, markers
+
+
+def texts(project: Path) -> dict[str, str]:
+    folder = project / "output" / "sample"
+    html = pdf = word = ""
+    for name in ("2020-01-15_sample_en", "2020-01-15_sample_note_en"):
+        html += (folder / f"{name}.html").read_text()
+        pdf += pdf_text(folder / f"{name}.pdf")
+        word += docx_text(folder / f"{name}.docx")
+    # Case-blind: a style may print a text in capitals (the cover's publisher).
+    return {"html": normalise(html).casefold(), "pdf": normalise(pdf).casefold(),
+            "docx": normalise(word).casefold()}
+
+
+def docx_text(path: Path) -> str:
+    """Every run of text in the body, tables, headers and footers, and link targets."""
+    document = docx.Document(str(path))
+    body = document.element.body
+    words = [node.text or "" for node in body.iter(
+        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t")]
+    for section in document.sections:
+        for part in (section.header, section.footer):
+            words += [p.text for p in part.paragraphs]
+    words += [rel.target_ref for rel in document.part.rels.values() if rel.is_external]
+    return " ".join(words)
+
+
+def test_every_field_reaches_every_format(everything: tuple[Path, Markers]) -> None:
+    project, markers = everything
+    shown = texts(project)
+    missing = {fmt: sorted(path for path, (_, marker) in markers.seen.items()
+                           if _metadata(path) is None and marker.casefold() not in text)
+               for fmt, text in shown.items()}
+    assert missing == {"html": [], "pdf": [], "docx": []}
+
+
+def test_metadata_fields_reach_the_properties(everything: tuple[Path, Markers]) -> None:
+    project, markers = everything
+    folder = project / "output" / "sample"
+    with pikepdf.open(folder / "2020-01-15_sample_en.pdf") as pdf:
+        info = {str(k): str(v) for k, v in pdf.docinfo.items()}
+    core = docx.Document(str(folder / "2020-01-15_sample_en.docx")).core_properties
+    for path, (_, marker) in markers.seen.items():
+        key = _metadata(path)
+        if key is not None:
+            assert info.get(f"/{key}") == marker or marker in info.values(), (path, info)
+            assert marker in (core.identifier, core.category, core.title, core.subject)
+
+
+def _metadata(path: str) -> str | None:
+    parts = path.split(".")
+    return METADATA.get((parts[0], parts[-1])) if len(parts) == 2 else None
+
+
+def test_generated_content_covers_every_model_field(everything: tuple[Path, Markers]) -> None:
+    """The generator itself misses nothing: every leaf field of the three
+    records has a marker, or is structural, or is a reference."""
+    _, markers = everything
+    assert len(markers.seen) > 60
+    seen_names = {path.split(".")[-1].split("[")[0] for path in markers.seen}
+    every = set()
+    for model in (Brief, Partner, Publisher):
+        every |= _leaves(model)
+    assert every - seen_names - STRUCTURAL == set()
+
+
+def _leaves(model: type[BaseModel]) -> set[str]:
+    names = set()
+    for name, info in model.model_fields.items():
+        annotation, metadata = _unwrapped(info.annotation)
+        metadata += tuple(info.metadata)
+        if typing.get_origin(annotation) is tuple:
+            annotation, metadata = _unwrapped(typing.get_args(annotation)[0])
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            names |= _leaves(annotation)
+        elif not (name in REFERENCES and _is_slug(metadata)):
+            names.add(name)
+    return names
