@@ -28,7 +28,23 @@ class Problem:
         what = f"{self.field}: {self.message}" if self.field else self.message
         if self.expected:
             what += f" (expected {self.expected})"
-        return f"{where}: {what}"
+        return shown(f"{where}: {what}")
+
+
+def shown(text: str) -> str:
+    """`text` safe for a terminal: control characters, bidi overrides and line
+    separators from content are written as escapes, never passed through."""
+    return "".join(_escape(char) for char in text)
+
+
+def _escape(char: str) -> str:
+    import unicodedata
+
+    if char in "\t" or not (unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp")
+                            or char in "\x7f"):
+        return char
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 class BuildFailed(Exception):
@@ -58,8 +74,10 @@ class Problems:
         self.items.append(Problem(self.relative(file), line, col, message, field, expected))
 
     def relative(self, file: Path) -> str:
+        """The project-relative name of `file` itself (a symlink is named, not followed)."""
         try:
-            return file.resolve().relative_to(self.root.resolve()).as_posix()
+            return (file.parent.resolve() / file.name).relative_to(
+                self.root.resolve()).as_posix()
         except ValueError:
             return str(file)
 

@@ -22,6 +22,7 @@ TEMPLATES = "templates"
 CATALOGS = "templates/i18n"
 ASSETS = "templates/assets"
 STYLESHEET = "templates/print.css"
+THEME = "templates/theme.yaml"  # the presentation tokens the formats share
 REFERENCE_DOCX = "templates/reference.docx"
 FONTS = "fonts"
 FONT_SUMS = "fonts/SHA256SUMS"
@@ -62,9 +63,11 @@ class ProjectFiles:
         return self.root / relative
 
     def relative(self, path: Path) -> str:
-        """`path` as the project-relative name errors and manifests use."""
+        """`path` as the project-relative name errors and manifests use (a
+        symlink is named, not followed)."""
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            return (path.parent.resolve() / path.name).relative_to(
+                self.root.resolve()).as_posix()
         except ValueError:
             return path.as_posix()
 

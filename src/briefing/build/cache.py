@@ -33,20 +33,28 @@ class Cache:
 
     @classmethod
     def open(cls, root: Path) -> Cache:
+        """The manifest as last saved; a missing, unreadable or damaged one is
+        an empty cache (everything is rebuilt), never an error."""
         try:
-            data = json.loads((root / CACHE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(ProjectFiles(root).read(root / CACHE, limit=64 << 20))
+        except (Unreadable, ValueError):
             return cls(root)
-        if data.get("version") != VERSION:
+        if not _well_formed(data):
             return cls(root)
-        return cls(root, data.get("outputs", {}), data.get("briefs", {}))
+        return cls(root, data["outputs"], data["briefs"])
 
-    def save(self) -> None:
+    def save(self) -> str | None:
+        """Write the manifest; on failure (a full disk) say why, and the next
+        build simply rebuilds what it cannot prove fresh."""
         if not self._dirty:
-            return
+            return None
         data = {"version": VERSION, "briefs": self.briefs, "outputs": self.entries}
-        write_atomically(self.root / CACHE,
-                         json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
+        try:
+            write_atomically(self.root / CACHE,
+                             json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
+        except OSError as err:
+            return f"could not save the build cache {CACHE}: {err.strerror or err}"
+        return None
 
     # -- fingerprints ---------------------------------------------------------------
 
@@ -123,6 +131,30 @@ class Cache:
                         return None
                     fresh.append(path)
         return fresh or None
+
+
+def _well_formed(data: object) -> bool:
+    """Whether a loaded manifest has the shape this version writes."""
+    if not isinstance(data, dict) or data.get("version") != VERSION:
+        return False
+    outputs, briefs = data.get("outputs"), data.get("briefs")
+    if not isinstance(outputs, dict) or not isinstance(briefs, dict):
+        return False
+    for entry in outputs.values():
+        stat = entry.get("stat") if isinstance(entry, dict) else None
+        if not (isinstance(stat, list) and len(stat) == 2
+                and all(isinstance(n, int) for n in stat)
+                and isinstance(entry.get("inputs"), str)):
+            return False
+    for entry in briefs.values():
+        if not (isinstance(entry, dict) and isinstance(entry.get("files"), list)
+                and all(isinstance(f, str) for f in entry["files"])
+                and isinstance(entry.get("editions"), list)
+                and all(isinstance(e, list) and len(e) == 2 for e in entry["editions"])
+                and isinstance(entry.get("outputs"), dict)
+                and all(isinstance(o, str) for o in entry["outputs"].values())):
+            return False
+    return True
 
 
 def code_digest() -> str:

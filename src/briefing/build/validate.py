@@ -70,12 +70,15 @@ def validate_content(root: Path, slugs: Sequence[str] = (), languages: Sequence[
     """Half one, for the briefs `slugs` (default: all) in `languages` (default: all)."""
     from briefing.render.fonts import glyph_problems
     from briefing.render.html import check_templates, environment
+    from briefing.writers.stylesheet import stylesheet_problems
 
     loaded = gather(root, allow_fallback=allow_fallback)
     known(slugs, loaded.brief_files)
     chosen = list(slugs) or sorted(loaded.brief_files)
     validation = Validation(root, loaded, chosen)
     validation.unattributed = loaded.unattributed() + check_templates(environment(root))
+    for slug in chosen:  # every brief is laid out with the one stylesheet
+        validation.fail(slug, stylesheet_problems(root))
     for slug in chosen:
         validation.fail(slug, loaded.blame(slug))
         if not loaded.has_brief(slug):

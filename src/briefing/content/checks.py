@@ -29,9 +29,9 @@ def check_references(
 ) -> None:
     """Cross-file checks: ids resolve, dates agree, every language is complete.
 
-    `broken` names partner files that exist but did not load: their own
-    problems are reported (and blamed on the briefs that use them), not a
-    second time as unknown ids.
+    `broken` names partner files (by id) and catalogs (as `catalog:<lang>`)
+    that exist but did not load: their own problems are reported (and blamed
+    on the briefs that use them), not a second time as unknown ids.
     """
     for partner in project.partners.values():
         source = project.sources[id(partner)]
@@ -73,7 +73,7 @@ def check_references(
                      f"a note needs three to five key points, not {len(brief.key_points)}",
                      "3, 4 or 5 key points")
         for i, language in enumerate(brief.languages):
-            if language not in project.catalogs:
+            if language not in project.catalogs and f"catalog:{language}" not in broken:
                 _add(problems, source, ("languages", i), f"no catalog for language `{language}`",
                      f"a file {CATALOGS}/{language}.yaml")
         if not allow_fallback:

@@ -135,7 +135,8 @@ def gather(root: Path, *, allow_fallback: bool = False) -> Loaded:
     if publisher is None:
         return Loaded(root, None, tuple(problems.items), brief_files)
     project = Project(publisher, partners, tuple(briefs), catalogs, sources)
-    broken = set(layout.partners()) - set(partners)
+    broken = (set(layout.partners()) - set(partners)) | {
+        f"catalog:{language}" for language in set(layout.catalogs()) - set(catalogs)}
     check_references(project, problems, allow_fallback=allow_fallback, broken=broken)
     return Loaded(root, project, tuple(problems.items), brief_files)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from briefing.content.dates import PartialDate, Period
 from briefing.content.text import Prose, Text, printable
@@ -21,8 +22,29 @@ from briefing.content.text import Prose, Text, printable
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 Slug = Annotated[str, StringConstraints(pattern=f"^{SLUG.pattern}$")]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
-HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[^\s<>\"']+$")]
+# The pattern lets controls other than whitespace through; `printable` names them.
+HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[^\s<>\"']+$"),
+                     AfterValidator(printable)]
 Plain = Annotated[str, AfterValidator(printable)]  # a string that is not a Text
+
+
+def _once_each(items: tuple[str, ...]) -> tuple[str, ...]:
+    twice = sorted({item for item in items if items.count(item) > 1})
+    if twice:
+        raise PydanticCustomError("duplicate_item", "`{item}` is listed twice (expected "
+                                  "each once)", {"item": twice[0]})
+    return items
+
+
+def _known_locale(locale: str) -> str:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(locale)
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise PydanticCustomError("locale", "`{locale}` is not a CLDR locale (expected a "
+                                  "locale such as en_GB, az, ru)", {"locale": locale}) from None
+    return locale
 
 
 class Record(BaseModel):
@@ -178,9 +200,10 @@ class Brief(Record):
     date: PartialDate
     reference: Plain = Field(min_length=1, max_length=80)
     marking: Text
-    languages: tuple[Language, ...] = Field(min_length=1)
+    languages: Annotated[tuple[Language, ...], AfterValidator(_once_each)] = Field(
+        min_length=1)
     department: Text
-    documents: tuple[DocumentKind, ...] = ("report",)
+    documents: Annotated[tuple[DocumentKind, ...], AfterValidator(_once_each)] = ("report",)
     contact: Contact | None = None
     audience: tuple[Text, ...] = ()
     partners: tuple[Slug, ...] = ()
@@ -199,7 +222,7 @@ class Catalog(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     language: Language
-    locale: str
+    locale: Annotated[str, AfterValidator(_known_locale)]
     labels: Mapping[str, str]
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -105,6 +106,7 @@ class Prose(Text):
         prose = super()._validate(value)
         texts = [prose._single] if prose._single is not None else prose._by_language.values()
         for text in texts:
+            printable(html.unescape(text))  # `&#x202E;` is the character it names
             if (why := prose_problem(text)) is not None:
                 raise PydanticCustomError("prose", why)
         return prose

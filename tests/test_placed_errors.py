@@ -1,0 +1,167 @@
+"""Every mistake an editor or a newcomer can make gets a placed error and exit 1:
+never a traceback, never a hang, never text from outside the project."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from conftest import ROOTS, make_project, run_cli
+
+BRIEF = "content/briefs/sample.yaml"
+PARTNER = "content/partners/org.yaml"
+SAMPLE_YAML = (ROOTS / "sample" / BRIEF).read_text()
+PARTNER_YAML = (ROOTS / "sample" / PARTNER).read_text()
+
+
+def first_error(project: Path, *args: str) -> str:
+    result = run_cli(project, *(args or ("check",)))
+    assert result.code == 1, (result.code, result.out, result.err)
+    assert "Traceback" not in result.err
+    return result.err.splitlines()[0]
+
+
+def line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), start=1) if needle in line)
+
+
+@pytest.mark.parametrize(("name", "files", "expected"), [
+    ("a control character in a URL",
+     {BRIEF: SAMPLE_YAML.replace("url: https://example.org/page",
+                                 'url: "https://example.org/\\x07page"')},
+     "sources[0].url: character U+0007 is not allowed (expected printable text)"),
+    ("a bidi override in a URL",
+     {BRIEF: SAMPLE_YAML.replace("url: https://example.org/page",
+                                 "url: https://example.org/\u202eexe.txt")},
+     "sources[0].url: character U+202E is not allowed (expected printable text)"),
+    ("a bidi override written as an entity in prose",
+     {BRIEF: SAMPLE_YAML.replace("One paragraph of *summary*", "One &#x202E;paragraph")},
+     "summary: character U+202E is not allowed (expected printable text)"),
+    ("a language listed twice",
+     {BRIEF: SAMPLE_YAML.replace("languages: [en]", "languages: [en, en]")},
+     "languages: `en` is listed twice (expected each once)"),
+    ("a document listed twice",
+     {BRIEF: SAMPLE_YAML.replace("languages: [en]",
+                                 "languages: [en]\ndocuments: [report, report]")},
+     "documents: `report` is listed twice (expected each once)"),
+])
+def test_content_mistakes_are_placed(tmp_path: Path, name: str, files: dict[str, str],
+                                     expected: str) -> None:
+    error = first_error(make_project(tmp_path / "p", files=files))
+    assert error.startswith("content/briefs/sample.yaml:"), error
+    assert error.split(": ", 1)[1] == expected
+
+
+def test_an_unknown_locale_in_a_catalog_is_placed(tmp_path: Path) -> None:
+    catalog = (Path(__file__).parent.parent / "templates" / "i18n" / "en.yaml").read_text()
+    catalog = catalog.replace("locale: en_GB", "locale: xx_YY")
+    error = first_error(make_project(tmp_path / "p", files={
+        "templates/i18n/en.yaml": catalog}))
+    assert error == (f"templates/i18n/en.yaml:{line_of(catalog, 'locale:')}:9: locale: `xx_YY` "
+                     "is not a CLDR locale (expected a locale such as en_GB, az, ru)")
+
+
+def test_terminal_escapes_from_content_are_not_passed_through(tmp_path: Path) -> None:
+    brief = SAMPLE_YAML.replace("title: Sample brief", 'title: Sample brief\n"\\e[2J\\e[31m": x')
+    result = run_cli(make_project(tmp_path / "p", files={BRIEF: brief}), "check")
+    assert result.code == 1
+    assert "\x1b" not in result.err
+    assert "unknown key `\\x1b[2J\\x1b[31m`" in result.err
+
+
+def test_an_unclosed_css_block_fails_the_build(tmp_path: Path) -> None:
+    css = (Path(__file__).parent.parent / "templates" / "print.css").read_text()
+    at = line_of(css, "body { margin: 0; }")
+    broken = css.replace("body { margin: 0; }", "body { margin: 0;", 1)
+    project = make_project(tmp_path / "p", files={"templates/print.css": broken})
+    for command in (("check",), ("build", "--format", "pdf")):
+        assert first_error(project, *command).startswith(
+            f"templates/print.css:{at}:1: the block of `body` is not closed before the rule at ")
+    assert not (project / "output" / "sample").exists()
+
+
+def test_a_yml_file_is_refused_not_ignored(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", files={"content/partners/extra.yml": "name: X\n"})
+    assert first_error(project) == ("content/partners/extra.yml:1:1: `extra.yml` is not read: "
+                                    "content files end in .yaml (expected the file renamed to "
+                                    "extra.yaml)")
+
+
+def test_fonts_not_installed_is_one_line(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    for font in (project / "fonts").glob("*.ttf"):
+        font.unlink()
+    result = run_cli(project, "check")
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "fonts:1:1: the project's fonts are not installed (expected the font files in "
+        "fonts/: run `make build` once)", "1 error(s); nothing was written"]
+
+
+# --- only regular files inside the project are read ------------------------------------
+
+def special(project: Path, kind: str, outside: Path) -> Path:
+    """Make content/partners/org.yaml something other than a regular file."""
+    target = project / PARTNER
+    target.unlink()
+    if kind == "symlink outside":
+        outside.write_text(PARTNER_YAML.replace("Example Organisation", "SECRET OUTSIDE"))
+        target.symlink_to(outside)
+    elif kind == "dangling symlink":
+        target.symlink_to(project / "no-such-file.yaml")
+    elif kind == "device":
+        target.symlink_to("/dev/zero")
+    elif kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "folder":
+        target.mkdir()
+    return target
+
+
+@pytest.mark.parametrize(("kind", "why"), [
+    ("symlink outside", "leads outside the project (a symbolic link?) (expected a file "
+                        "inside the project folder)"),
+    ("dangling symlink", "does not exist (a dangling symbolic link?) (expected an existing "
+                         "file)"),
+    ("device", "leads outside the project (a symbolic link?) (expected a file inside the "
+               "project folder)"),
+    ("fifo", "is not a regular file (a device or a pipe) (expected a regular file)"),
+    ("folder", "is a folder (expected a regular file)"),
+])
+def test_only_regular_files_inside_the_project_are_read(tmp_path: Path, kind: str,
+                                                         why: str) -> None:
+    project = make_project(tmp_path / "p")
+    special(project, kind, tmp_path / "secret.yaml")
+    for command in (("check",), ("build",)):
+        result = run_cli(project, *command)
+        assert result.code == 1, result.err
+        assert result.err.splitlines()[0] == f"{PARTNER}:1:1: the file {why}"
+    assert not (project / "output" / "sample").exists()
+
+
+def test_a_template_symlinked_outside_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "evil.html.j2"
+    outside.write_text("SECRET TEMPLATE")
+    project = make_project(tmp_path / "p")
+    (project / "templates" / "blocks" / "partner.html.j2").unlink()
+    (project / "templates" / "blocks" / "partner.html.j2").symlink_to(outside)
+    result = run_cli(project, "build", "--format", "html")
+    assert result.code == 1
+    assert result.err.splitlines()[0].startswith("templates/blocks/partner.html.j2:1:1: the "
+                                                 "template leads outside the project")
+    assert not list(project.glob("output/**/*.html"))
+
+
+def test_a_damaged_cache_manifest_means_a_rebuild(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    assert run_cli(project, "build").code == 0
+    manifest = project / "output" / ".cache" / "manifest.json"
+    for damage in ("[1, 2]", json.dumps({"version": 1, "outputs": {"x": 3}, "briefs": {}}),
+                   '{"version": 1, "outputs": {}, "briefs": {"sample": {"files": 1}}}',
+                   "\0\0\0"):
+        manifest.write_text(damage)
+        result = run_cli(project, "build")
+        assert (result.code, result.err) == (0, ""), damage
+        assert "built 2 file(s)" in result.out
