@@ -1,1 +1,0 @@
-"""Rendering: one semantic HTML per brief and language, then two writers."""
