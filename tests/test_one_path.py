@@ -4,6 +4,7 @@ Briefing is a real package with one command line."""
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -111,8 +112,13 @@ def test_any_filter_works_on_any_value(tmp_path: Path) -> None:
 
 
 def test_wheel_holds_every_stage_and_the_console_script(tmp_path: Path) -> None:
+    source = tmp_path / "source"  # a copy: building writes build/ beside pyproject.toml
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    shutil.copytree(REPO / "src", source / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-                    "--no-build-isolation", "--wheel-dir", str(tmp_path), str(REPO)],
+                    "--no-build-isolation", "--wheel-dir", str(tmp_path), str(source)],
                    check=True, capture_output=True)
     wheel = next(tmp_path.glob("briefing-*.whl"))
     assert wheel.name.startswith(f"briefing-{__version__}-")
