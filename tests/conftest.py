@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import subprocess
@@ -21,28 +20,6 @@ GOLDENS = Path(__file__).resolve().parent / "goldens"
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-goldens", action="store_true",
                      help="rewrite tests/goldens/ from the current output")
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "weasyprint_logs: the test makes WeasyPrint log on purpose")
-
-
-@pytest.fixture(autouse=True)
-def no_weasyprint_logs(request: pytest.FixtureRequest) -> object:
-    """A clean build logs nothing: any WeasyPrint record fails the test."""
-    records: list[logging.LogRecord] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            records.append(record)
-
-    handler = Collect(logging.WARNING)
-    logger = logging.getLogger("weasyprint")
-    logger.addHandler(handler)
-    yield
-    logger.removeHandler(handler)
-    if "weasyprint_logs" not in request.keywords:
-        assert not records, [r.getMessage() for r in records]
 
 
 @pytest.fixture

@@ -18,8 +18,10 @@ CASES = {
                              "missing (expected a `department:` line)"),
     "wrong-type": (BRIEF, "content/briefs/sample.yaml:9:12: sections[0].title: this is not "
                           "text (expected a string, or a mapping of language code to string)"),
-    "unknown-key": (BRIEF, "content/briefs/sample.yaml:8:5: sections[0].title: required key "
-                           "is missing (expected a `title:` line)"),
+    "unknown-key": (BRIEF, "content/briefs/sample.yaml:10:5: sections[0].bodi: unknown key "
+                           "`bodi`; did you mean `body`? (expected one of title, body, partners, "
+                           "timeline, agreements, trainings, events, working_groups, meetings, "
+                           "quotes)"),
     "duplicate-key": (BRIEF, "content/briefs/sample.yaml:10:5: sections[0].title: duplicate "
                              "key `title` (expected each key once; first written at line 9)"),
     "bad-date": (BRIEF, "content/briefs/sample.yaml:2:7: date: `2020-02-30` is not a real "
@@ -58,6 +60,17 @@ def check_fails(project: Path, first_line: str) -> list[str]:
     assert lines[0] == first_line
     assert not (project / "output").exists(), "a failed build wrote output"
     return lines
+
+
+def test_each_case_is_exactly_its_own_mistake(tmp_path: Path) -> None:
+    """One mistake per fixture: so each case fails if its own check is removed,
+    instead of passing on a neighbour's error."""
+    for name, (target, first_line) in CASES.items():
+        project = make_project(tmp_path / name, files={
+            target: (ROOTS / "errors" / f"{name}.yaml").read_text()})
+        lines = [line for line in run_cli(project, "check").err.splitlines()
+                 if line.startswith(("content/", "templates/"))]
+        assert lines == [first_line], name
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

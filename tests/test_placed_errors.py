@@ -4,6 +4,7 @@ never a traceback, never a hang, never text from outside the project."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -165,3 +166,44 @@ def test_a_damaged_cache_manifest_means_a_rebuild(tmp_path: Path) -> None:
         result = run_cli(project, "build")
         assert (result.code, result.err) == (0, ""), damage
         assert "built 2 file(s)" in result.out
+
+
+# --- WeasyPrint's own messages ---------------------------------------------------------
+
+def test_a_clean_build_makes_weasyprint_log_nothing(tmp_path: Path) -> None:
+    """Rendered in this process, so that WeasyPrint's logger can be listened to."""
+    from briefing.content.load import load_project
+    from briefing.render.edition import editions
+    from briefing.render.html import environment, render_html
+    from briefing.render.view import build_view
+    from briefing.writers.pdf import write_pdf
+    from briefing.writers.registry import Request
+
+    records: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    project = make_project(tmp_path / "p", root=None)
+    content = load_project(project)
+    handler = Collect(logging.DEBUG)
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        for brief in content.briefs:
+            for edition in editions(content, brief):
+                html = render_html(environment(project), build_view(content, edition), edition)
+                assert write_pdf(Request(html, edition, project)).startswith(b"%PDF-")
+    finally:
+        logger.removeHandler(handler)
+    assert [r.getMessage() for r in records if r.levelno >= logging.WARNING] == []
+
+
+def test_anything_weasyprint_logs_fails_the_build(tmp_path: Path) -> None:
+    css = (Path(__file__).parent.parent / "templates" / "print.css").read_text()
+    project = make_project(tmp_path / "p", files={
+        "templates/print.css": css + "\nh1 { colour: red; }\n"})
+    error = first_error(project, "build", "--format", "pdf")
+    assert "WeasyPrint: Ignored `colour: red` at" in error
+    assert "unknown property" in error
