@@ -21,7 +21,7 @@ CASES = {
     "unknown-key": (BRIEF, "content/briefs/sample.yaml:10:5: sections[0].bodi: unknown key "
                            "`bodi`; did you mean `body`? (expected one of title, body, partners, "
                            "timeline, agreements, trainings, events, working_groups, meetings, "
-                           "quotes)"),
+                           "projects, tables, quotes)"),
     "duplicate-key": (BRIEF, "content/briefs/sample.yaml:10:5: sections[0].title: duplicate "
                              "key `title` (expected each key once; first written at line 9)"),
     "bad-date": (BRIEF, "content/briefs/sample.yaml:2:7: date: `2020-02-30` is not a real "
@@ -38,8 +38,8 @@ CASES = {
                                "content/partners/)"),
     "ratified-before-signed": (PARTNER, "content/partners/org.yaml:6:15: agreements[0].ratified:"
                                         " ratified on 1999-11-08 before it was signed on "
-                                        "2000-02-08 (expected a ratification date on or after "
-                                        "the signing date)"),
+                                        "2000-02-08 (expected a `ratified` date on or after "
+                                        "the `signed` date)"),
     "duplicate-section-id": (BRIEF, "content/briefs/sample.yaml:10:9: sections[1].id: id `one` "
                                     "is used twice (expected ids unique within the brief)"),
     "no-sections": (BRIEF, "content/briefs/sample.yaml:7:11: sections: too few items "
@@ -47,8 +47,10 @@ CASES = {
     "reversed-range": (BRIEF, "content/briefs/sample.yaml:13:15: sections[0].trainings[0].when:"
                               " `2008/2007` ends before it starts (expected start/end)"),
     "bad-choice": (PARTNER, "content/partners/org.yaml:2:7: kind: `international-organization` "
-                            "is not one of the choices (expected 'international-organisation', "
-                            "'regional-organisation', 'union' or 'state-body')"),
+                            "is not one of the choices (expected 'state', 'government-body', "
+                            "'ministry', 'agency', 'international-organisation', "
+                            "'regional-organisation', 'eu-body', 'ngo', 'union' or "
+                            "'state-body')"),
 }
 
 
@@ -92,9 +94,10 @@ def test_all_mistakes_are_reported_at_once(tmp_path: Path) -> None:
     assert lines[1:] == [
         "content/briefs/sample.yaml:14:5: sections[0].titel: unknown key `titel`; did you mean "
         "`title`? (expected one of title, body, partners, timeline, agreements, trainings, "
-        "events, working_groups, meetings, quotes)",
+        "events, working_groups, meetings, projects, tables, quotes)",
         "content/partners/org.yaml:2:7: kind: `international-organization` is not one of the "
-        "choices (expected 'international-organisation', 'regional-organisation', 'union' or "
+        "choices (expected 'state', 'government-body', 'ministry', 'agency', "
+        "'international-organisation', 'regional-organisation', 'eu-body', 'ngo', 'union' or "
         "'state-body')",
         "failed: sample (2 error(s); their previous outputs are untouched)",
     ]

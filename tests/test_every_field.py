@@ -21,18 +21,28 @@ import docx
 import pikepdf
 import pytest
 import yaml
-from conftest import make_project, run_cli
+from conftest import REPO, make_project, run_cli
 from pydantic import BaseModel
 from readers import normalise, pdf_text
 
 from briefing.content.dates import PartialDate, Period
-from briefing.content.model import Brief, Partner, Publisher
+from briefing.content.model import (
+    LABELLED_CHOICES,
+    Brief,
+    ColumnType,
+    DataTable,
+    Partner,
+    Publisher,
+)
+from briefing.content.money import Money, Share
 from briefing.content.text import Text
 
 # Fields that say how a brief is made rather than what it says.
-STRUCTURAL = {"languages", "documents", "kind", "id", "slug"}
+STRUCTURAL = {"languages", "documents", "id", "slug", "key", "type", "rows"}
+CATALOG = yaml.safe_load((REPO / "templates" / "i18n" / "en.yaml").read_text())["labels"]
 # Fields that name another record: they are shown through the record they name.
-REFERENCES = {"partners", "timeline", "agreements", "organiser", "partner", "source"}
+REFERENCES = {"partners", "timeline", "agreements", "organiser", "partner", "source",
+              "donors", "implementers", "parties", "superseded_by"}
 # Fields that go into document properties, not the page.
 METADATA = {("brief", "reference"): "reference"}
 
@@ -49,6 +59,16 @@ class Markers:
         marker = f"Mk{next(self.counter):03d}x"
         self.seen[path] = ("text", marker)
         return marker
+
+    def money(self, path: str) -> str:
+        amount = 1000 + next(self.counter)
+        self.seen[path] = ("money", f"€{amount:,}.50")
+        return f"EUR {amount}.50"
+
+    def share(self, path: str) -> str:
+        percent = next(self.counter) % 90 + 5
+        self.seen[path] = ("share", f"{percent}%")
+        return str(percent)
 
     def date(self, path: str, precision: str) -> str:
         day = dt.date(1950, 1, 1) + dt.timedelta(days=37 * next(self.days))
@@ -82,17 +102,28 @@ def value(annotation: Any, name: str, path: str, markers: Markers,
     inner = _unwrapped(typing.get_args(annotation)[0]) if origin is tuple else (
         annotation, metadata)
     if name in REFERENCES and _is_slug(inner[1]):
-        ref = refs["source" if name == "source" else "partner"]
+        ref = refs.get(name, refs["partner"])
         return [ref] if origin is tuple else ref
     if origin is tuple:
         item = typing.get_args(annotation)[0]
         return [value(item, name, f"{path}[0]", markers, refs)]
     if origin is typing.Literal:
-        return typing.get_args(annotation)[0]
+        prefix = next((prefix for prefix, choices in LABELLED_CHOICES.items()
+                       if choices == annotation), None)
+        choice = typing.get_args(annotation)[-1]  # not the default: it must show
+        if prefix is not None:
+            markers.seen[path] = ("label", CATALOG[f"{prefix}_{choice}"])
+        return choice
     if name == "languages":
         return ["en"]
+    if annotation is DataTable:
+        return table(markers, path, refs)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return example(annotation, markers, path, refs)
+    if annotation is Money:
+        return markers.money(path)
+    if annotation is Share:
+        return markers.share(path)
     if annotation is PartialDate:
         return markers.date(path, "day")
     if annotation is Period:
@@ -103,6 +134,21 @@ def value(annotation: Any, name: str, path: str, markers: Markers,
         marker = markers.text(path)
         return f"https://example.org/{marker}"
     return markers.text(path)
+
+
+def table(markers: Markers, path: str, refs: dict[str, str]) -> dict[str, Any]:
+    """A table with a column of every type, one row."""
+    kinds = typing.get_args(ColumnType)
+    return {
+        "caption": markers.text(f"{path}.caption"),
+        "columns": [{"key": kind, "label": markers.text(f"{path}.columns[{i}].label"),
+                     "type": kind} for i, kind in enumerate(kinds)],
+        "rows": [{kind: {"text": lambda: markers.text(f"{path}.rows[0].text"),
+                         "date": lambda: markers.date(f"{path}.rows[0].date", "day"),
+                         "amount": lambda: markers.money(f"{path}.rows[0].amount"),
+                         "partner": lambda: refs["partner"]}[kind]() for kind in kinds}],
+        "note": markers.text(f"{path}.note"),
+    }
 
 
 def _unwrapped(annotation: Any) -> tuple[Any, tuple[Any, ...]]:
@@ -127,7 +173,7 @@ def _without_none(annotation: Any) -> Any:
 @pytest.fixture(scope="module")
 def everything(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Markers]:
     markers = Markers()
-    refs = {"partner": "every", "source": "src"}
+    refs = {"partner": "every", "source": "src", "superseded_by": "agr2"}
     brief = example(Brief, markers, "brief", refs)
     brief["languages"] = ["en"]
     brief["documents"] = ["report", "note"]
@@ -137,6 +183,12 @@ def everything(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Markers]
     brief["date"] = "2020-01-15"  # names the files
     del markers.seen["brief.date"]
     partner = example(Partner, markers, "partner", refs)
+    first = partner["agreements"][0]
+    first.update(id="agr1", status="superseded")
+    markers.seen["partner.agreements[0].status"] = ("label", CATALOG[
+        "agreement_status_superseded"])
+    partner["agreements"].append({"id": "agr2", "title": markers.text(
+        "partner.agreements[1].title")})
     publisher = example(Publisher, markers, "publisher", refs)
     project = make_project(tmp_path_factory.mktemp("every") / "p", files={
         "content/briefs/sample.yaml": yaml.safe_dump(brief, allow_unicode=True),

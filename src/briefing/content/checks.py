@@ -8,12 +8,21 @@ list of problems, each placed at the field the editor must change.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+import typing
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import BaseModel
 
-from briefing.content.model import Brief, Project, brief_references
+from briefing.content.model import (
+    LABELLED_CHOICES,
+    Brief,
+    Partner,
+    Project,
+    brief_references,
+    partner_references,
+    source_references,
+)
 from briefing.content.text import Text
 from briefing.content.yamlsource import Path_, SourceMap, dotted
 from briefing.errors import Problems
@@ -33,51 +42,118 @@ def check_references(
     that exist but did not load: their own problems are reported (and blamed
     on the briefs that use them), not a second time as unknown ids.
     """
+    agreements = _agreement_ids(project, problems)
     for partner in project.partners.values():
-        source = project.sources[id(partner)]
-        for i, agreement in enumerate(partner.agreements):
-            if agreement.ratified and agreement.ratified < agreement.signed:
-                _add(problems, source, ("agreements", i, "ratified"),
-                     f"ratified on {agreement.ratified} before it was signed on {agreement.signed}",
-                     "a ratification date on or after the signing date")
+        _check_partner(project, partner, agreements, broken, problems)
     _check_catalogs(project, problems)
     for brief in project.briefs:
-        source = project.sources[id(brief)]
-        if brief.date.precision != "day":
-            _add(problems, source, ("date",), f"`{brief.date}` is not a full date",
-                 "the issue date as YYYY-MM-DD")
-        targets = {
-            "source": ({s.id for s in brief.sources}, "the id of a source of this brief"),
-            "partner": (set(project.partners), "the id of a file in content/partners/"),
-        }
-        for path, ref in brief_references(brief):
-            what = "source" if path[-1] == "source" else "partner"
-            known, expected = targets[what]
-            if ref not in known and not (what == "partner" and ref in broken):
-                hint = difflib.get_close_matches(ref, sorted(known), n=1)
-                _add(problems, source, path, f"no {what} with id `{ref}`"
-                     + (f"; did you mean `{hint[0]}`?" if hint else ""), expected)
-        for field in ("sections", "sources"):
-            seen: set[str] = set()
-            for i, item in enumerate(getattr(brief, field)):
-                if item.id in seen:
-                    _add(problems, source, (field, i, "id"), f"id `{item.id}` is used twice",
-                         "ids unique within the brief")
-                seen.add(item.id)
-        if "note" in brief.documents:
-            if brief.contact is None:
-                _add(problems, source, ("documents",), "a note needs a `contact`",
-                     "a contact with at least a name")
-            if not 3 <= len(brief.key_points) <= 5:
-                _add(problems, source, ("key_points",) if brief.key_points else ("documents",),
-                     f"a note needs three to five key points, not {len(brief.key_points)}",
-                     "3, 4 or 5 key points")
-        for i, language in enumerate(brief.languages):
-            if language not in project.catalogs and f"catalog:{language}" not in broken:
-                _add(problems, source, ("languages", i), f"no catalog for language `{language}`",
-                     f"a file {CATALOGS}/{language}.yaml")
+        _check_brief(project, brief, broken, problems)
         if not allow_fallback:
             _check_translations(project, brief, problems)
+
+
+def _agreement_ids(project: Project, problems: Problems) -> set[str]:
+    """Every agreement id, each given once across all partners."""
+    seen: set[str] = set()
+    for partner in project.partners.values():
+        for i, agreement in enumerate(partner.agreements):
+            if agreement.id is None:
+                continue
+            if agreement.id in seen:
+                _add(problems, project.sources[id(partner)], ("agreements", i, "id"),
+                     f"agreement id `{agreement.id}` is used twice",
+                     "each agreement id once across all partners")
+            seen.add(agreement.id)
+    return seen
+
+
+def _check_partner(project: Project, partner: Partner, agreements: set[str],
+                   broken: set[str], problems: Problems) -> None:
+    source = project.sources[id(partner)]
+    for path, ref in partner_references(partner):
+        _known_partner(project, source, path, ref, broken, problems)
+    for i, agreement in enumerate(partner.agreements):
+        at = ("agreements", i)
+        for field, earlier, after in _LIFE_CYCLE:
+            first, later = getattr(agreement, earlier), getattr(agreement, field)
+            if first is not None and later is not None and later.surely_before(first):
+                _add(problems, source, (*at, field),
+                     f"{field.replace('_', ' ')} on {later} before it was {after} on {first}",
+                     f"a `{field}` date on or after the `{earlier}` date")
+        if agreement.superseded_by is not None:
+            if agreement.superseded_by not in agreements:
+                hint = difflib.get_close_matches(agreement.superseded_by, sorted(agreements), 1)
+                _add(problems, source, (*at, "superseded_by"),
+                     f"no agreement with id `{agreement.superseded_by}`"
+                     + (f"; did you mean `{hint[0]}`?" if hint else ""),
+                     "the `id` of another agreement")
+            elif agreement.superseded_by == agreement.id:
+                _add(problems, source, (*at, "superseded_by"),
+                     "an agreement cannot supersede itself", "the `id` of another agreement")
+            if agreement.status not in (None, "superseded"):
+                _add(problems, source, (*at, "status"),
+                     f"status `{agreement.status}` beside `superseded_by`",
+                     "status `superseded`, or no status")
+        elif agreement.status == "superseded":
+            _add(problems, source, (*at, "status"), "superseded, but not said by what",
+                 "a `superseded_by:` line naming the agreement that replaced it")
+        if agreement.ended is not None and agreement.status in ("in-force", "signed"):
+            _add(problems, source, (*at, "status"), f"status `{agreement.status}` beside an "
+                 "`ended` date", "status `expired` or `terminated`, or no `ended` date")
+
+
+# (field, the field it may not precede, what happened then)
+_LIFE_CYCLE = (
+    ("ratified", "signed", "signed"),
+    ("in_force", "signed", "signed"),
+    ("ended", "signed", "signed"),
+    ("ended", "in_force", "in force"),
+)
+
+
+def _check_brief(project: Project, brief: Brief, broken: set[str], problems: Problems) -> None:
+    source = project.sources[id(brief)]
+    if brief.date.precision != "day":
+        _add(problems, source, ("date",), f"`{brief.date}` is not a full date",
+             "the issue date as YYYY-MM-DD")
+    for path, ref in brief_references(brief):
+        _known_partner(project, source, path, ref, broken, problems)
+    sources = sorted(s.id for s in brief.sources)
+    for path, ref in source_references(brief):
+        if ref not in sources:
+            hint = difflib.get_close_matches(ref, sources, n=1)
+            _add(problems, source, path, f"no source with id `{ref}`"
+                 + (f"; did you mean `{hint[0]}`?" if hint else ""),
+                 "the id of a source of this brief")
+    for field in ("sections", "sources"):
+        seen: set[str] = set()
+        for i, item in enumerate(getattr(brief, field)):
+            if item.id in seen:
+                _add(problems, source, (field, i, "id"), f"id `{item.id}` is used twice",
+                     "ids unique within the brief")
+            seen.add(item.id)
+    if "note" in brief.documents:
+        if brief.contact is None:
+            _add(problems, source, ("documents",), "a note needs a `contact`",
+                 "a contact with at least a name")
+        if not 3 <= len(brief.key_points) <= 5:
+            _add(problems, source, ("key_points",) if brief.key_points else ("documents",),
+                 f"a note needs three to five key points, not {len(brief.key_points)}",
+                 "3, 4 or 5 key points")
+    for i, language in enumerate(brief.languages):
+        if language not in project.catalogs and f"catalog:{language}" not in broken:
+            _add(problems, source, ("languages", i), f"no catalog for language `{language}`",
+                 f"a file {CATALOGS}/{language}.yaml")
+
+
+def _known_partner(project: Project, source: SourceMap, path: Path_, ref: str,
+                   broken: set[str], problems: Problems) -> None:
+    if ref in project.partners or ref in broken:
+        return
+    hint = difflib.get_close_matches(ref, sorted(project.partners), n=1)
+    _add(problems, source, path, f"no partner with id `{ref}`"
+         + (f"; did you mean `{hint[0]}`?" if hint else ""),
+         "the id of a file in content/partners/")
 
 
 def _check_translations(project: Project, brief: Brief, problems: Problems) -> None:
@@ -96,7 +172,11 @@ def missing_translations(
 
 
 def _check_catalogs(project: Project, problems: Problems) -> None:
+    """Every catalog has the same labels, and a label for every choice the
+    content format offers (`kind_ministry`, `agreement_status_in-force`...)."""
     every: set[str] = set().union(*(catalog.labels for catalog in project.catalogs.values()))
+    every |= {f"{prefix}_{choice}" for prefix, choices in LABELLED_CHOICES.items()
+              for choice in typing.get_args(choices)}
     for catalog in project.catalogs.values():
         for name in sorted(every - set(catalog.labels)):
             _add(problems, project.sources[id(catalog)], ("labels",), f"no label `{name}`",
@@ -113,6 +193,9 @@ def texts(value: Any, path: Path_ = ()) -> Iterator[tuple[Path_, Text]]:
     elif isinstance(value, tuple):
         for i, item in enumerate(value):
             yield from texts(item, path + (i,))
+    elif isinstance(value, Mapping):  # a table's row: cells by column key
+        for key, item in value.items():
+            yield from texts(item, path + (key,))
 
 
 def _add(problems: Problems, source: SourceMap, path: Path_, message: str, expected: str) -> None:

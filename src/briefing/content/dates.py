@@ -41,6 +41,21 @@ class PartialDate:
     def first_day(self) -> dt.date:
         return dt.date(self.year, self.month or 1, self.day or 1)
 
+    @property
+    def last_day(self) -> dt.date:
+        """The last day this date may mean (31 December for a year alone)."""
+        if self.day:
+            return self.first_day
+        if self.month:
+            following = dt.date(self.year + self.month // 12, self.month % 12 + 1, 1)
+            return following - dt.timedelta(days=1)
+        return dt.date(self.year, 12, 31)
+
+    def surely_before(self, other: PartialDate | Period) -> bool:
+        """Whether this date ends before `other` can begin, whatever days are meant:
+        1999 is not surely before 1999-11-08, 1998 is."""
+        return self.last_day < other.first_day
+
     def iso(self) -> str:
         parts = [f"{self.year:04d}"]
         if self.month:
@@ -106,6 +121,17 @@ class Period:
 
     start: PartialDate
     end: PartialDate | None = None
+
+    @property
+    def first_day(self) -> dt.date:
+        return self.start.first_day
+
+    @property
+    def last_day(self) -> dt.date:
+        return (self.end or self.start).last_day
+
+    def surely_before(self, other: PartialDate | Period) -> bool:
+        return self.last_day < other.first_day
 
     def format(self, locale: str) -> str:
         if self.end is None:

@@ -48,8 +48,9 @@ class Loaded:
         brief = self.project.brief(slug) if self.project and self.has_brief(slug) else None
         if brief is not None:
             partners = layout.partners()
-            files |= {layout.relative(partners[ref]) for path, ref in brief_references(brief)
-                      if path[-1] != "source" and ref in partners}
+            named = [ref for _, ref in brief_references(brief)]
+            files |= {layout.relative(partners[ref])
+                      for ref in named + self.project.partners_of(brief) if ref in partners}
         return files
 
     def has_brief(self, slug: str) -> bool:

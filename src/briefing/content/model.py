@@ -7,16 +7,28 @@ docstring is what `docs/content.md` says about the record.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from briefing.content.dates import PartialDate, Period
+from briefing.content.money import Money, Share
 from briefing.content.text import Prose, Text, printable
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
@@ -66,8 +78,11 @@ class Publisher(Record):
 
 # --- partners: reusable records, one file each ---------------------------------
 
+# What a partner is. `state-body` and `union` stay for briefs written before
+# the finer kinds existed; each kind has a `kind_<kind>` label in every catalog.
 PartnerKind = Literal[
-    "international-organisation", "regional-organisation", "union", "state-body"
+    "state", "government-body", "ministry", "agency", "international-organisation",
+    "regional-organisation", "eu-body", "ngo", "union", "state-body",
 ]
 
 
@@ -78,11 +93,31 @@ class Office(Record):
     note: Text | None = None
 
 
+AgreementKind = Literal[
+    "agreement", "treaty", "memorandum", "protocol", "working-arrangement", "action-plan",
+    "exchange-of-letters", "declaration",
+]
+AgreementStatus = Literal["in-force", "signed", "suspended", "superseded", "expired",
+                          "terminated"]
+
+
 class Agreement(Record):
+    """An agreement (or memorandum, protocol, working arrangement...) and its life
+    cycle. Between the publisher and the partner whose file holds it, unless
+    `parties` names others. Every date is optional, at the precision known."""
+
+    id: Slug | None = None  # needed only to be named by another's `superseded_by`
     title: Text
-    signed: PartialDate
+    kind: AgreementKind = "agreement"
+    parties: tuple[Slug, ...] = ()
+    signed: Period | None = None  # a range for a series: `2003/2009`
+    place: Text | None = None
     ratified: PartialDate | None = None
     ratified_by: Text | None = None
+    in_force: PartialDate | None = None
+    ended: PartialDate | None = None
+    status: AgreementStatus | None = None
+    superseded_by: Slug | None = None
     note: Text | None = None
 
 
@@ -140,11 +175,116 @@ class Meeting(Record):
     outcome: Text | None = None
 
 
+EventKind = Literal[
+    "meeting", "visit-incoming", "visit-outgoing", "study-visit", "conference", "training",
+    "joint-exercise", "working-group", "forum", "other",
+]
+
+
 class Event(Record):
     title: Text
+    kind: EventKind | None = None
     when: Period | None = None
     where: Text | None = None
+    partners: tuple[Slug, ...] = ()  # the partners taking part
+    participants: Text | None = None  # who else, in words
+    outcome: Text | None = None
     note: Text | None = None
+
+
+ProjectStatus = Literal["planned", "ongoing", "completed", "suspended", "cancelled"]
+
+
+class CooperationProject(Record):
+    """A project: who pays, who implements, how much, when, and what came of it."""
+
+    title: Text
+    donors: tuple[Slug, ...] = ()
+    implementers: tuple[Slug, ...] = ()
+    partners: tuple[Slug, ...] = ()
+    budget: Money | None = None
+    co_financing: Share | None = None
+    period: Period | None = None
+    status: ProjectStatus | None = None
+    outcomes: tuple[Text, ...] = ()
+    note: Text | None = None
+
+
+ColumnType = Literal["text", "date", "amount", "partner"]
+COLUMN_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+class Column(Record):
+    key: Annotated[str, StringConstraints(pattern=f"^{COLUMN_KEY.pattern}$")]
+    label: Text
+    type: ColumnType = "text"
+
+
+# A cell as its column's type reads it: prose text, a date or period, an
+# amount of money, or a partner id (resolved by the cross-checks).
+def _partner_id(value: Any) -> str:
+    if not isinstance(value, str) or not SLUG.fullmatch(value):
+        raise PydanticCustomError("cell_partner", "`{value}` is not a partner id (expected "
+                                  "the name of a file in content/partners/, like `iom`)",
+                                  {"value": value})
+    return value
+
+
+CELL_TYPES: dict[str, Any] = {"text": Prose, "date": Period, "amount": Money,
+                              "partner": Annotated[Any, AfterValidator(_partner_id)]}
+
+
+_CELLS = {kind: TypeAdapter(annotation) for kind, annotation in CELL_TYPES.items()}
+
+
+class DataTable(Record):
+    """A table with the columns the editor declares, for what no block covers."""
+
+    caption: Text
+    columns: tuple[Column, ...] = Field(min_length=1)
+    rows: tuple[Mapping[str, Any], ...] = Field(min_length=1)
+    note: Text | None = None
+
+    @field_validator("columns")
+    @classmethod
+    def _unique_keys(cls, columns: tuple[Column, ...]) -> tuple[Column, ...]:
+        _once_each(tuple(column.key for column in columns))
+        return columns
+
+    @field_validator("rows", mode="before")
+    @classmethod
+    def _typed_cells(cls, rows: Any, info: ValidationInfo) -> Any:
+        """Each cell read as its column's type, every mistake placed at its cell."""
+        columns = {column.key: column for column in info.data.get("columns", ())}
+        if not columns or not isinstance(rows, (list, tuple)):
+            return rows
+        errors: list[InitErrorDetails] = []
+        typed = []
+        for r, row in enumerate(rows):
+            if not isinstance(row, Mapping):
+                errors.append(InitErrorDetails(type=PydanticCustomError(
+                    "row_type", "a row is not a mapping (expected `column: value` lines)"),
+                    loc=(r,), input=row))
+                continue
+            cells: dict[str, Any] = {}
+            for key, raw in row.items():
+                if key not in columns:
+                    hint = difflib.get_close_matches(str(key), list(columns), n=1)
+                    errors.append(InitErrorDetails(type=PydanticCustomError(
+                        "row_column", "no column `{key}`{hint} (expected one of {keys})",
+                        {"key": key, "hint": f"; did you mean `{hint[0]}`?" if hint else "",
+                         "keys": ", ".join(columns)}), loc=(r, key), input=raw))
+                elif raw is not None:
+                    try:
+                        cells[key] = _CELLS[columns[key].type].validate_python(raw)
+                    except ValidationError as err:
+                        errors += [InitErrorDetails(type=PydanticCustomError(
+                            "cell", "{msg}", {"msg": e["msg"]}), loc=(r, key, *e["loc"]),
+                            input=raw) for e in err.errors(include_url=False)]
+            typed.append(cells)
+        if errors:
+            raise ValidationError.from_exception_data("rows", errors)
+        return tuple(typed)
 
 
 class Quote(Record):
@@ -168,6 +308,8 @@ class Section(Record):
     events: tuple[Event, ...] = ()
     working_groups: tuple[WorkingGroup, ...] = ()
     meetings: tuple[Meeting, ...] = ()
+    projects: tuple[CooperationProject, ...] = ()
+    tables: tuple[DataTable, ...] = ()
     quotes: tuple[Quote, ...] = ()
 
 
@@ -231,6 +373,13 @@ class Catalog(BaseModel):
         return self.locale.replace("_", "-")
 
 
+# Choices each catalog names in its language, as labels `<prefix>_<choice>`.
+LABELLED_CHOICES: dict[str, Any] = {
+    "kind": PartnerKind, "agreement_kind": AgreementKind, "agreement_status": AgreementStatus,
+    "project_status": ProjectStatus, "event_kind": EventKind,
+}
+
+
 # --- everything, resolved ----------------------------------------------------
 
 class Locator(Protocol):
@@ -257,11 +406,22 @@ class Project:
     def brief(self, slug: str) -> Brief:
         return next(b for b in self.briefs if b.slug == slug)
 
+    def agreement(self, agreement_id: str) -> Agreement:
+        """The agreement with this id, in whichever partner's file it is."""
+        return next(agreement for partner in self.partners.values()
+                    for agreement in partner.agreements if agreement.id == agreement_id)
+
     def records_of(self, brief: Brief) -> list[BaseModel]:
-        """The records a brief's editions show: itself, the publisher, its partners."""
-        ids = [ref for path, ref in brief_references(brief) if path[-1] != "source"]
-        return [brief, self.publisher] + [
-            self.partners[i] for i in dict.fromkeys(ids) if i in self.partners]
+        """The records a brief's editions show: itself, the publisher, its partners
+        and the parties of their agreements."""
+        return [brief, self.publisher] + [self.partners[i] for i in self.partners_of(brief)]
+
+    def partners_of(self, brief: Brief) -> list[str]:
+        """The ids of the partners a brief names, then those their agreements name."""
+        ids = [ref for _, ref in brief_references(brief) if ref in self.partners]
+        for ref in list(dict.fromkeys(ids)):
+            ids += [party for _, party in partner_references(self.partners[ref])]
+        return [ref for ref in dict.fromkeys(ids) if ref in self.partners]
 
     def where(self, record: BaseModel, path: tuple[str | int, ...]) -> tuple[Path, int, int]:
         source = self.sources[id(record)]
@@ -269,7 +429,7 @@ class Project:
 
 
 def brief_references(brief: Brief) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """Every id a brief refers to, with its path: partners, and sources in quotes."""
+    """Every partner id a brief refers to, with its path."""
     for i, ref in enumerate(brief.partners):
         yield ("partners", i), ref
     for s, section in enumerate(brief.sections):
@@ -282,6 +442,31 @@ def brief_references(brief: Brief) -> Iterator[tuple[tuple[str | int, ...], str]
                 yield (*at, "trainings", i, "organiser"), training.organiser
         for i, meeting in enumerate(section.meetings):
             yield (*at, "meetings", i, "partner"), meeting.partner
+        for i, event in enumerate(section.events):
+            for j, ref in enumerate(event.partners):
+                yield (*at, "events", i, "partners", j), ref
+        for i, project in enumerate(section.projects):
+            for name in ("donors", "implementers", "partners"):
+                for j, ref in enumerate(getattr(project, name)):
+                    yield (*at, "projects", i, name, j), ref
+        for t, table in enumerate(section.tables):
+            keys = [column.key for column in table.columns if column.type == "partner"]
+            for r, row in enumerate(table.rows):
+                for key in keys:
+                    if isinstance(row.get(key), str):
+                        yield (*at, "tables", t, "rows", r, key), row[key]
+
+
+def source_references(brief: Brief) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every source id a brief's quotations cite, with its path."""
+    for s, section in enumerate(brief.sections):
         for i, quote in enumerate(section.quotes):
             if quote.source:
-                yield (*at, "quotes", i, "source"), quote.source
+                yield ("sections", s, "quotes", i, "source"), quote.source
+
+
+def partner_references(partner: Partner) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every partner id a partner's own file names: the parties of its agreements."""
+    for i, agreement in enumerate(partner.agreements):
+        for j, ref in enumerate(agreement.parties):
+            yield ("agreements", i, "parties", j), ref

@@ -26,6 +26,15 @@ def render_prose(text: str) -> str:
     return _PROSE.render(text)
 
 
+def render_prose_inline(text: str) -> str:
+    """The HTML of a prose field that is one paragraph, without the paragraph
+    (for table cells); any other prose as `render_prose` gives it."""
+    tokens = _PROSE.parse(text)
+    if [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"]:
+        return _PROSE.renderer.render(tokens[1].children or [], _PROSE.options, {})
+    return _PROSE.renderer.render(tokens, _PROSE.options, {})
+
+
 def prose_problem(text: str) -> str | None:
     """Why `text` cannot be shown the same in every format, or None."""
     depth = 0

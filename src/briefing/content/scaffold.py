@@ -37,8 +37,47 @@ sections:
     body: |
       The text of the first section.
     # partners: [iom]          # partner profiles, by file name in content/partners/
-    # timeline: [iom]          # a timeline figure of their milestones
-    # trainings, events, working_groups, meetings, quotes: see docs/content.md
+    # timeline: [iom]          # a timeline of their offices, agreements and milestones
+    # agreements: [iom]        # a table of their agreements and each one's life cycle
+  - id: activities
+    title: Activities
+    body: |
+      Prose takes *emphasis*, **strong**, lists (nested up to three deep),
+      quotes and [links](https://example.org).
+
+      - a first point
+      - a second point
+    events:
+      - title: Study visit to a partner service
+        kind: study-visit      # meeting, visit-incoming, visit-outgoing, conference...
+        when: 2024-05-13/2024-05-17
+        where: Partner capital
+        participants: five officers of the department
+        outcome: A plan for joint training in the following year
+        # partners: [iom]      # the partners taking part
+    projects:
+      - title: Modernising document checks
+        budget: EUR 250000     # an amount and an ISO 4217 currency
+        co_financing: 10       # per cent
+        period: 2023-01/2024-12
+        status: ongoing        # planned, ongoing, completed, suspended, cancelled
+        outcomes:
+          - Staff trained in document examination
+        # donors: [eu]          # partner ids: who pays, who implements
+        # implementers: [iom]
+    tables:                    # for anything no block covers: your own columns
+      - caption: Applications received
+        columns:
+          - {{key: year, label: Year, type: date}}
+          - {{key: count, label: Applications}}
+        rows:
+          - {{year: 2023, count: "1,204"}}
+          - {{year: 2024, count: "1,377"}}
+    quotes:
+      - text: A sentence worth quoting, exactly as it was said.
+        by: A. Person
+        role: Head of the department
+    # trainings, working_groups, meetings: see docs/content.md
 """
 
 

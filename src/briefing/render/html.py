@@ -4,7 +4,9 @@ One sandboxed Jinja environment renders every template with autoescape on and
 StrictUndefined, from templates read only inside the project. Templates get
 the view (render/view.py): plain strings, formatted dates, anchors handed out
 once; printing a whole record or a list is a placed template error, never a
-Python repr in a document.
+Python repr in a document. The environment also holds the project's theme
+(templates/theme.yaml), and draws the view's figures with it as templates
+read them, so a figure is a plain data: URL by the time any filter sees it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from markupsafe import Markup
 from briefing.errors import BuildFailed, Problem
 from briefing.files import MAX_ASSET_BYTES, TEMPLATES, ProjectFiles, Unreadable, read_confined
 from briefing.render.edition import Edition
+from briefing.render.figures import Figure
+from briefing.render.theme import Theme, read_theme
 from briefing.render.view import Fallback, Node, plain
 
 
@@ -61,8 +65,27 @@ class _Undefined(jinja2.StrictUndefined):
         return super()._undefined_message
 
 
-def environment(root: Path) -> jinja2.Environment:
-    env = ImmutableSandboxedEnvironment(
+class ProjectEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox, with the project's theme: a figure is drawn when read."""
+
+    theme: Theme | None = None
+    theme_problems: list[Problem]
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        return self._drawn(super().getattr(obj, attribute))
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        return self._drawn(super().getitem(obj, argument))
+
+    def _drawn(self, value: Any) -> Any:
+        if isinstance(value, Figure):
+            assert self.theme is not None, "render_html stops first when the theme has mistakes"
+            return value.draw(self.theme)
+        return value
+
+
+def environment(root: Path) -> ProjectEnvironment:
+    env = ProjectEnvironment(
         loader=ProjectLoader(root),
         autoescape=True,
         undefined=_Undefined,
@@ -72,11 +95,14 @@ def environment(root: Path) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["plain"] = plain
+    env.theme, env.theme_problems = read_theme(root)
     return env
 
 
-def render_html(env: jinja2.Environment, view: dict[str, Any], edition: Edition) -> str:
-    """Render the edition's HTML; template mistakes become placed Problems."""
+def render_html(env: ProjectEnvironment, view: dict[str, Any], edition: Edition) -> str:
+    """Render the edition's HTML; template and theme mistakes become placed Problems."""
+    if env.theme_problems:
+        raise BuildFailed(env.theme_problems)
     try:
         return env.get_template(edition.template).render(view)
     except jinja2.TemplateSyntaxError as err:
@@ -95,10 +121,10 @@ def render_html(env: jinja2.Environment, view: dict[str, Any], edition: Edition)
         raise BuildFailed([_placed(err, f"{type(err).__name__}: {err}", edition)]) from None
 
 
-def check_templates(env: jinja2.Environment) -> list[Problem]:
+def check_templates(env: ProjectEnvironment) -> list[Problem]:
     """Compile every template without rendering: syntax errors in templates
-    no document uses yet are found too."""
-    problems = []
+    no document uses yet are found too; and the theme's mistakes."""
+    problems = list(env.theme_problems)
     for name in env.list_templates():
         try:
             env.get_template(name)

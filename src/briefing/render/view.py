@@ -16,11 +16,21 @@ from markupsafe import Markup
 from pydantic import BaseModel
 
 from briefing.content.dates import PartialDate, Period
-from briefing.content.model import Brief, Partner, Project, Source
+from briefing.content.model import (
+    Agreement,
+    Brief,
+    Column,
+    CooperationProject,
+    DataTable,
+    Partner,
+    Project,
+    Source,
+)
+from briefing.content.money import Money, Share
+from briefing.content.prose import render_prose, render_prose_inline
 from briefing.content.text import Prose, Text
 from briefing.render.edition import Edition
-from briefing.render.figures import WIDTH, Moment, data_url, timeline_svg
-from briefing.content.prose import render_prose
+from briefing.render.figures import WIDTH, Moment, Timeline
 
 # Anchors the templates use for parts of every brief; claimed before any
 # editor-chosen id, so a section called `summary` gets `summary-2`.
@@ -162,6 +172,8 @@ class _Viewer:
             return self.text(value)
         if isinstance(value, (PartialDate, Period)):
             return Dated(value.format(self.locale), value.iso())
+        if isinstance(value, (Money, Share)):
+            return value.format(self.locale)
         if isinstance(value, BaseModel):
             return Node(kind or type(value).__name__.lower(), {
                 name: self.resolve(getattr(value, name)) for name in type(value).model_fields})
@@ -178,30 +190,92 @@ class _Viewer:
     # -- records ---------------------------------------------------------------------
 
     def partner(self, partner: Partner) -> Node:
+        # A profile with nothing to show under its name is one line, not a heading.
+        has_details = bool(partner.summary or partner.website or partner.offices
+                           or partner.milestones)
         return self.record(partner, label=self.text(partner.label),
-                           kind_label=self.labels.get(f"kind_{partner.kind}", partner.kind))
+                           kind_label=self.labels[f"kind_{partner.kind}"],
+                           has_details=has_details)
 
     def brief(self, brief: Brief) -> Node:
         sources = self.sources(brief.sources)
+        shown = {agreement.id: self.anchors.claim(f"agreement-{agreement.id}")
+                 for section in brief.sections for pid in section.agreements
+                 for agreement in self.project.partners[pid].agreements if agreement.id}
         sections = []
         for section in brief.sections:
             sections.append(self.record(
                 section,
                 anchor=self.anchors.claim(section.id),
                 partners=tuple(self.profile(pid) for pid in section.partners),
-                timeline=self.timeline(section.timeline) if section.timeline else None,
-                agreements=tuple(self.record(agreement, partner=self.partners[pid])
+                timeline=self.timeline(section.timeline, section.projects)
+                if section.timeline else None,
+                agreements=tuple(self.agreement(agreement, pid, shown)
                                  for pid in section.agreements
                                  for agreement in self.project.partners[pid].agreements),
                 trainings=tuple(self.record(item, organiser=self.partners.get(item.organiser))
                                 for item in section.trainings),
+                events=tuple(self.record(
+                    item, partners=self.named(item.partners),
+                    kind_label=self.labels[f"event_kind_{item.kind}"] if item.kind else None)
+                    for item in section.events),
                 meetings=tuple(self.record(item, partner=self.partners[item.partner])
                                for item in section.meetings),
+                projects=tuple(self.record(
+                    item, donors=self.named(item.donors),
+                    implementers=self.named(item.implementers),
+                    partners=self.named(item.partners),
+                    status_label=self.labels[f"project_status_{item.status}"]
+                    if item.status else None) for item in section.projects),
+                tables=tuple(self.table(table) for table in section.tables),
                 quotes=tuple(self.record(item, source=sources.get(item.source))
                              for item in section.quotes),
             ))
-        return self.record(brief, partners=tuple(self.partners[pid] for pid in brief.partners),
+        return self.record(brief, partners=self.named(brief.partners),
                            sections=tuple(sections), sources=tuple(sources.values()))
+
+    def named(self, ids: tuple[str, ...]) -> tuple[Node, ...]:
+        return tuple(self.partners[pid] for pid in ids)
+
+    def agreement(self, agreement: Agreement, holder: str, shown: dict[str, str]) -> Node:
+        """An agreement's row: its parties by name (the publisher and the partner
+        whose file holds it, unless it names others) and what replaced it."""
+        parties = ([self.partners[pid].label for pid in agreement.parties] if agreement.parties
+                   else [self.text(self.project.publisher.short_name),
+                         self.partners[holder].label])
+        successor = None
+        if agreement.superseded_by:
+            target = self.project.agreement(agreement.superseded_by)
+            successor = Node("successor", {"title": self.text(target.title),
+                                           "anchor": shown.get(agreement.superseded_by)})
+        return self.record(
+            agreement, partner=self.partners[holder], parties=tuple(parties),
+            anchor=shown.get(agreement.id) if agreement.id else None,
+            kind_label=self.labels[f"agreement_kind_{agreement.kind}"],
+            status_label=self.labels[f"agreement_status_{agreement.status}"]
+            if agreement.status else None,
+            superseded_by=successor)
+
+    def table(self, table: DataTable) -> Node:
+        """An editor's table, with only the columns that have a value in some row."""
+        columns = [column for column in table.columns
+                   if any(row.get(column.key) is not None for row in table.rows)]
+        rows = tuple(tuple(self.cell(column, row.get(column.key)) for column in columns)
+                     for row in table.rows)
+        return self.record(table, columns=tuple(self.record(column) for column in columns),
+                           rows=rows)
+
+    def cell(self, column: Column, value: Any) -> Any:
+        if value is None:
+            return None
+        if column.type == "partner":
+            return self.partners[value].label
+        if column.type == "text":  # one paragraph sits in its cell without margins
+            shown = self.text(value)
+            html = Markup(render_prose_inline(shown))
+            return Markup('<span class="fallback" lang="{}">{}</span>').format(
+                shown.lang, html) if isinstance(shown, Fallback) else html
+        return self.resolve(value)
 
     def profile(self, pid: str) -> Node:
         """A partner as profiled in a section: the partner, with an anchor of its own."""
@@ -214,11 +288,13 @@ class _Viewer:
                                        anchor=self.anchors.claim(f"source-{source.id}"))
                 for number, source in enumerate(sources, start=1)}
 
-    def timeline(self, ids: tuple[str, ...]) -> Node:
-        """The partners' offices, agreements and milestones as one SVG figure."""
-        moments = sorted(self.moments(ids))
+    def timeline(self, ids: tuple[str, ...],
+                 projects: tuple[CooperationProject, ...] = ()) -> Node:
+        """The partners' offices, agreements and milestones as one SVG figure;
+        `src` is drawn in the theme's looks when a template reads it."""
+        moments = sorted([*self.moments(ids), *self.project_moments(projects)])
         return Node("timeline", {
-            "src": data_url(timeline_svg(moments)),
+            "src": Timeline(tuple(moments)),
             "width": WIDTH,
             "partners": tuple(self.partners[pid] for pid in ids),
             "moments": tuple(Node("moment", {"date": moment.shown, "text": moment.label})
@@ -226,6 +302,7 @@ class _Viewer:
         })
 
     def moments(self, ids: tuple[str, ...]) -> Iterator[Moment]:
+        """Offices opened, every step of every agreement's life cycle, milestones."""
         labels, locale, say = self.labels, self.locale, self.text
         for partner in (self.project.partners[pid] for pid in ids):
             for office in partner.offices:
@@ -233,16 +310,41 @@ class _Viewer:
                 yield Moment(office.opened, office.opened.format(locale),
                              f"{say(partner.label)}: {labels['timeline_office']} {place}")
             for agreement in partner.agreements:
-                title = say(agreement.title)
-                yield Moment(agreement.signed, agreement.signed.format(locale),
-                             f"{title}: {labels['timeline_signed']}")
-                if agreement.ratified:
-                    how = (f"{labels['timeline_ratified_by']} {say(agreement.ratified_by)}"
-                           if agreement.ratified_by else labels["timeline_ratified"])
-                    yield Moment(agreement.ratified, agreement.ratified.format(locale),
-                                 f"{title}: {how}")
+                yield from self.life_cycle(agreement)
             for milestone in partner.milestones:
                 yield Moment(milestone.date, milestone.date.format(locale), say(milestone.text))
+
+    def life_cycle(self, agreement: Agreement) -> Iterator[Moment]:
+        labels, locale = self.labels, self.locale
+        title = self.text(agreement.title)
+        if agreement.signed:
+            yield Moment(agreement.signed.start, agreement.signed.format(locale),
+                         f"{title}: {labels['timeline_signed']}")
+        if agreement.ratified:
+            how = (f"{labels['timeline_ratified_by']} {self.text(agreement.ratified_by)}"
+                   if agreement.ratified_by else labels["timeline_ratified"])
+            yield Moment(agreement.ratified, agreement.ratified.format(locale), f"{title}: {how}")
+        if agreement.in_force:
+            yield Moment(agreement.in_force, agreement.in_force.format(locale),
+                         f"{title}: {labels['timeline_in_force']}")
+        if agreement.ended:
+            how = labels["timeline_terminated" if agreement.status == "terminated"
+                         else "timeline_expired"]
+            yield Moment(agreement.ended, agreement.ended.format(locale), f"{title}: {how}")
+
+    def project_moments(self, projects: tuple[CooperationProject, ...]) -> Iterator[Moment]:
+        """A project's start and end, where its period is known."""
+        for project in projects:
+            if project.period is None:
+                continue
+            title = self.text(project.title)
+            start, end = project.period.start, project.period.end
+            yield Moment(start, start.format(self.locale),
+                         f"{title}: {self.labels['timeline_project_start']}")
+            if end is not None:
+                yield Moment(end, end.format(self.locale),
+                             f"{title}: {self.labels['timeline_project_end']}")
+
 
 
 def plain(value: Any) -> str:

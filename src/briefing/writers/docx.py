@@ -3,7 +3,9 @@
 The writer knows a documented subset of HTML (docs/templates.md). Each block
 element becomes one Word paragraph (or table), so the DOCX says exactly what
 the PDF says; an element outside the subset is an error naming it, never
-silently dropped. Styles come by name from templates/reference.docx.
+silently dropped. Styles come by name from templates/reference.docx, with
+the shared presentation tokens of templates/theme.yaml put on them first
+(writers/wordstyles.py).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from lxml.html import HtmlElement
 
 from briefing.errors import BuildFailed, Problem
 from briefing.files import REFERENCE_DOCX, TEMPLATES
+from briefing.render.theme import load_theme
 from briefing.writers.registry import Request
 from briefing.writers.runs import Piece, RunStyle, Unsupported, collapse, collapsed, inline
 from briefing.writers.subset import BLOCK_STYLES, CONTAINERS, SUPPORTED
@@ -45,15 +48,22 @@ from briefing.writers.wordml import (
     reproducible,
     set_language,
 )
+from briefing.writers.wordstyles import apply_theme
+
+# A definition list sits in a Box: this much narrower than the text, for its margins.
+DEFINITIONS_INSET = Mm(10)
 
 
 def write_docx(request: Request) -> bytes:
     """Walk the HTML into a DOCX built on reference.docx; same input, same bytes."""
     root, edition = request.root, request.edition
+    theme = load_theme(root)
     tree = lxml.html.document_fromstring(request.html)
     doc = Document(str(root / REFERENCE_DOCX))
+    apply_theme(doc, theme)
     clear_body(doc)
-    writer = _Writer(doc, _language_tag(tree), (root / TEMPLATES).resolve())
+    writer = _Writer(doc, _language_tag(tree), (root / TEMPLATES).resolve(),
+                     Mm(theme.lengths.key_facts_term))
     try:
         created = writer.properties(tree)
         writer.page_furniture(tree)
@@ -71,10 +81,12 @@ def write_docx(request: Request) -> bytes:
 
 
 class _Writer:
-    def __init__(self, doc: DocxDocument, language: str, templates: Path) -> None:
+    def __init__(self, doc: DocxDocument, language: str, templates: Path,
+                 term_width: int) -> None:
         self.doc = doc
         self.language = language
         self.templates = templates
+        self.term_width = term_width  # of a definition list's terms, as print.css has it
         self.style_names = {s.name for s in doc.styles}
         self.style_ids: dict[str, str | None] = {}  # None: the default style
         self.default_style = doc.styles.default(WD_STYLE_TYPE.PARAGRAPH).style_id
@@ -249,7 +261,8 @@ class _Writer:
                 raise Unsupported(child)
         table = parent.add_table(rows=0, cols=2)
         table.style = self.doc.styles[self._style(dl, "Definition Table")]
-        column_widths(table, [Mm(25), self._text_width() - Mm(35)])
+        term = self.term_width
+        column_widths(table, [term, self._text_width() - DEFINITIONS_INSET - term])
         for pair in pairs:
             row = table.add_row()
             row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))

@@ -1,5 +1,9 @@
 """HTML -> PDF through WeasyPrint, with print.css and the project's fonts.
 
+print.css reads the shared presentation tokens (templates/theme.yaml) as
+custom properties, `var(--navy)`; they come from a `:root` stylesheet made
+from the theme and given to WeasyPrint before print.css.
+
 WeasyPrint only logs what it cannot load or understand; here any warning or
 error it logs fails the edition, so a broken stylesheet or a missing font is
 never a silently different PDF.
@@ -21,6 +25,7 @@ from weasyprint.urls import FatalURLFetchingError
 
 from briefing.errors import BuildFailed, Problem
 from briefing.files import ASSET_FOLDERS, STYLESHEET, TEMPLATES
+from briefing.render.theme import Theme, load_theme
 from briefing.writers.fetcher import ProjectFetcher
 from briefing.writers.registry import Request
 
@@ -52,6 +57,7 @@ def write_pdfa(request: Request) -> bytes:
 
 def _write(request: Request, options: dict[str, object]) -> bytes:
     root, edition = request.root, request.edition
+    theme = load_theme(root)
     fetcher = ProjectFetcher([root / folder for folder in ASSET_FOLDERS])
     fonts = FontConfiguration()
     templates = (root / TEMPLATES).resolve()
@@ -59,12 +65,13 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
                                 + b"".join(item.data for item in request.attachments))
     with _weasyprint_messages() as messages:
         try:
+            tokens = CSS(string=_root_rule(theme), url_fetcher=fetcher, font_config=fonts)
             stylesheet = CSS(filename=str((root / STYLESHEET).resolve()), url_fetcher=fetcher,
                              font_config=fonts)
             document = HTML(string=request.html, base_url=templates.as_uri() + "/",
                             url_fetcher=fetcher)
             pdf = document.write_pdf(
-                stylesheets=[stylesheet],
+                stylesheets=[tokens, stylesheet],
                 font_config=fonts,
                 pdf_identifier=identifier.hexdigest()[:32].encode(),
                 **options,
@@ -78,6 +85,12 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
             for message in messages
         ])
     return pdf
+
+
+def _root_rule(theme: Theme) -> str:
+    """`:root { --navy: #1f3a5f; ... }`: the theme as print.css reads it."""
+    return ":root {\n" + "".join(f"  {name}: {value};\n"
+                                 for name, value in theme.css_properties().items()) + "}\n"
 
 
 def _readable_xmp(document: object, pdf: pydyf.PDF) -> None:

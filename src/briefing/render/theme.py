@@ -1,0 +1,193 @@
+"""The presentation tokens both formats share, from templates/theme.yaml.
+
+Colours, typefaces, font sizes and a few widths are stated once, there, and
+read by three parties: print.css (as `var(--name)`, from the properties
+`css_properties` names), the DOCX writer (onto the Word styles of
+reference.docx, writers/wordstyles.py) and the figure code (figures.py).
+A mistake in the file is a placed Problem, like one in content.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
+from pydantic_core import PydanticCustomError
+
+from briefing.content.diagnostics import report_validation
+from briefing.content.yamlsource import read_yaml
+from briefing.errors import BuildFailed, Problem, Problems
+from briefing.files import THEME
+
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+_NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
+_FAMILY = re.compile(r"[A-Za-z0-9][A-Za-z0-9 -]{0,62}")
+
+
+def _shown(value: object) -> str:
+    return f"`{value}`" if isinstance(value, str) else "this value"
+
+
+def _colour(value: object) -> str:
+    if value is None:
+        raise PydanticCustomError(
+            "theme_colour", "this is empty; in YAML a bare # starts a comment "
+            "(expected a colour in quotes, such as \"#1f3a5f\")")
+    if not isinstance(value, str) or not _COLOUR.fullmatch(value):
+        raise PydanticCustomError("theme_colour", "{shown} is not a colour (expected "
+                                  "\"#rrggbb\" in quotes, such as \"#1f3a5f\")",
+                                  {"shown": _shown(value)})
+    return value.lower()
+
+
+def _family(value: object) -> str:
+    if not isinstance(value, str) or not _FAMILY.fullmatch(value):
+        raise PydanticCustomError("theme_family", "{shown} is not a font family name "
+                                  "(expected letters, digits, spaces and hyphens, "
+                                  "such as Noto Sans)", {"shown": _shown(value)})
+    return value
+
+
+def _amount(unit: str, low: float, high: float, steps: int) -> Callable[[object], float]:
+    """A validator of plain numbers of `unit` in [low, high], in 1/`steps` parts."""
+    def check(value: object) -> float:
+        plain = str(value) if isinstance(value, (int, float)) and not isinstance(
+            value, bool) else value  # YAML gives text; Python callers may give numbers
+        if not isinstance(plain, str) or not _NUMBER.fullmatch(plain):
+            raise PydanticCustomError("theme_number", "{shown} is not a number of {unit} "
+                                      "(expected a plain number: the group states the unit)",
+                                      {"shown": _shown(value), "unit": unit})
+        number = float(plain)
+        if not low <= number <= high or number * steps != int(number * steps):
+            raise PydanticCustomError("theme_range", "{shown} is out of range (expected "
+                                      "{low} to {high} {unit}, in steps of 1/{steps})",
+                                      {"shown": _shown(value), "unit": unit, "low": f"{low:g}",
+                                       "high": f"{high:g}", "steps": str(steps)})
+        return number
+    return check
+
+
+Colour = Annotated[str, PlainValidator(_colour)]
+Family = Annotated[str, PlainValidator(_family)]
+Points = Annotated[float, PlainValidator(_amount("points", 4, 96, 2))]
+LinePoints = Annotated[float, PlainValidator(_amount("points", 0.25, 6, 8))]
+Millimetres = Annotated[float, PlainValidator(_amount("millimetres", 1, 150, 10))]
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Colours(_Group):
+    navy: Colour
+    grey: Colour
+    text: Colour
+    paper: Colour
+    box: Colour
+    rule: Colour
+    cover_rule: Colour
+
+
+class Font(_Group):
+    """`css`: the family print.css's @font-face rules give the files in fonts/
+    (a private name, so that WeasyPrint never picks a system font); `face`:
+    the typeface's own name, which Word and the DOCX's figures look up."""
+
+    css: Family
+    face: Family
+
+
+class Fonts(_Group):
+    serif: Font
+    sans: Font
+
+
+class Sizes(_Group):
+    """Font sizes in points."""
+
+    running: Points
+    small: Points
+    table: Points
+    label: Points
+    body: Points
+    quote: Points
+    heading3: Points
+    publisher: Points
+    heading2: Points
+    subtitle: Points
+    heading1: Points
+    note_title: Points
+    title: Points
+
+
+class Lines(_Group):
+    """Rule widths in points."""
+
+    rule: LinePoints
+    frame: LinePoints
+
+
+class Lengths(_Group):
+    """In millimetres."""
+
+    key_facts_term: Millimetres
+
+
+class Theme(_Group):
+    """templates/theme.yaml: every token, typed; docs/templates.md says who reads which."""
+
+    colours: Colours
+    fonts: Fonts
+    sizes: Sizes
+    lines: Lines
+    lengths: Lengths
+
+    def css_properties(self) -> dict[str, str]:
+        """The custom properties print.css reads: `--navy`, `--sans`,
+        `--size-body`, `--line-rule`, `--key-facts-term`..."""
+        def name(token: str) -> str:
+            return token.replace("_", "-")
+
+        properties = {f"--{name(token)}": value
+                      for token, value in self.colours.model_dump().items()}
+        properties |= {f"--{name(token)}": f'"{font.css}"'
+                       for token, font in (("serif", self.fonts.serif),
+                                           ("sans", self.fonts.sans))}
+        properties |= {f"--size-{name(token)}": f"{value:g}pt"
+                       for token, value in self.sizes.model_dump().items()}
+        properties |= {f"--line-{name(token)}": f"{value:g}pt"
+                       for token, value in self.lines.model_dump().items()}
+        properties |= {f"--{name(token)}": f"{value:g}mm"
+                       for token, value in self.lengths.model_dump().items()}
+        return properties
+
+
+def read_theme(root: Path) -> tuple[Theme | None, list[Problem]]:
+    """The project's theme, or None and the problems that stop it loading."""
+    problems = Problems(root)
+    path = root / THEME
+    if not path.exists() and not path.is_symlink():
+        problems.add(path, 1, 1, "the file is missing",
+                     expected="the presentation tokens both formats share: start from "
+                     "Briefing's own, see docs/templates.md")
+        return None, problems.items
+    read = read_yaml(path, problems)
+    if read is None or problems.items:
+        return None, problems.items
+    data, source = read
+    try:
+        return Theme.model_validate(data), []
+    except ValidationError as err:
+        report_validation(err, Theme, source, problems)
+        return None, problems.items
+
+
+def load_theme(root: Path) -> Theme:
+    """The project's theme; BuildFailed with placed problems if it has mistakes."""
+    theme, problems = read_theme(root)
+    if theme is None:
+        raise BuildFailed(problems)
+    return theme
