@@ -1,4 +1,6 @@
-"""Nothing is lost: kills, full disks, concurrent builds, runaway renders, random input."""
+"""Nothing is lost: kills, full disks, concurrent builds, runaway renders, random input.
+
+How a failing worker stays local to its edition: test_workers.py."""
 
 from __future__ import annotations
 
@@ -132,11 +134,18 @@ def test_a_runaway_render_is_stopped(tmp_path: Path) -> None:
 
 
 def test_memory_limit_is_a_clear_error(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "p")
+    """64 MiB is less than a worker maps once it has loaded the renderers: each
+    edition fails on its own with that cause, never a pool that broke."""
+    project = make_project(tmp_path / "p", files={
+        "content/briefs/other.yaml": (ROOTS / "sample" / "other-brief.yaml").read_text()})
     result = run_cli(project, "build", "--memory", "64", "--format", "pdf")
     assert result.code == 1
-    assert "Traceback" not in result.err
-    assert "needed more than 64 MiB" in result.err or "stopped abruptly" in result.err
+    assert result.err.splitlines() == [
+        f"content/briefs/{slug}.yaml:1:1: rendering {name} needed more than 64 MiB "
+        "(expected a smaller document, or higher --timeout / --memory limits)"
+        for slug, name in [("other", "2021-03-01_other_en"), ("sample", "2020-01-15_sample_en")]
+    ] + ["failed: other, sample (2 error(s); their previous outputs are untouched)"]
+    assert not (project / "output/sample").exists()
 
 
 # --- random input ------------------------------------------------------------------

@@ -2,7 +2,8 @@
 map exit codes.
 
 Exit codes: 0 done, 1 content or template mistakes (all listed, one per line),
-2 the command line itself is wrong. Anything else that escapes is a bug in
+2 the command line itself is wrong, 3 Briefing is not set up (a package is
+missing: run `make build`). Anything else that escapes is a bug in
 Briefing and is shown with its traceback, asking for a report.
 """
 
@@ -16,11 +17,17 @@ from pathlib import Path
 
 from briefing import __version__
 from briefing.build import pipeline
-from briefing.build.workers import Limits, RenderOptions
+from briefing.build.workers import (
+    MAX_MEMORY_MIB,
+    MAX_SECONDS,
+    Limits,
+    RenderOptions,
+    memory_ceiling_mib,
+)
 from briefing.errors import BuildFailed, Problem, UsageError
 from briefing.writers.registry import BUILD_FORMATS, DEFAULT_FORMATS, WRITERS
 
-EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 70
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_SETUP, EXIT_BUG = 0, 1, 2, 3, 70
 COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {}
 
 
@@ -111,6 +118,13 @@ def main(argv: list[str] | None = None, prog: str = "briefing") -> int:
     except UsageError as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except ModuleNotFoundError as err:
+        if (err.name or "").partition(".")[0] == "briefing":
+            raise
+        print(f"{prog}: Briefing is not set up: the package `{err.name}` is missing; run "
+              "`make build` once (it installs everything), then use .venv/bin/briefing",
+              file=sys.stderr)
+        return EXIT_SETUP
     except KeyboardInterrupt:
         print("interrupted; finished outputs are complete, nothing is half-written",
               file=sys.stderr)
@@ -162,7 +176,7 @@ def _new(args: argparse.Namespace, root: Path) -> int:
     from briefing.content.scaffold import new_brief
 
     path = new_brief(root, args.slug)
-    print(f"wrote {path.relative_to(root)}; build it with: python build.py build {args.slug}")
+    print(f"wrote {path.relative_to(root)}; build it with: briefing build {args.slug}")
     return EXIT_OK
 
 
@@ -221,6 +235,13 @@ def _run_build(args: argparse.Namespace, root: Path, slugs: list[str], *, force:
               file=sys.stderr)
     elif result.problems:
         print(f"{len(result.problems)} error(s) in content no brief uses", file=sys.stderr)
+    if result.bugs:  # after everything else was written and reported
+        for bug in result.bugs:
+            print(f"a bug in Briefing stopped rendering {bug.edition}:\n{bug.traceback}",
+                  file=sys.stderr, end="" if bug.traceback.endswith("\n") else "\n")
+        print("This is a bug in Briefing, not in your content: please report it "
+              "with the traceback above.", file=sys.stderr)
+        return EXIT_BUG
     return EXIT_OK if result.ok else EXIT_CONTENT
 
 
@@ -249,14 +270,23 @@ def _build_options(sub: argparse.ArgumentParser) -> None:
 
 
 def _limits(sub: argparse.ArgumentParser) -> None:
-    """How many processes render, and the limits of each: every rendering command."""
+    """How many processes render, and the limits of each: every rendering command.
+
+    A time limit is at most MAX_SECONDS. A memory limit above what this
+    process may ever map (its hard RLIMIT_AS, which workers inherit) is
+    refused rather than quietly lowered; the default is lowered to it."""
+    ceiling = memory_ceiling_mib()
+    memory = min(Limits.memory_mib, ceiling)
+    why = ("the hard limit of this process's address space, `ulimit -H -v`"
+           if ceiling < MAX_MEMORY_MIB else "the most setrlimit(2) takes")
     sub.add_argument("-j", "--jobs", type=_positive, default=pipeline.default_jobs(),
                      metavar="N", help="render in N processes (default: one per core)")
-    sub.add_argument("--timeout", type=_positive, default=Limits.seconds, metavar="SECONDS",
+    sub.add_argument("--timeout", type=lambda text: _positive(text, MAX_SECONDS, "about 68 years"),
+                     default=Limits.seconds, metavar="SECONDS",
                      help=f"stop an edition that renders longer (default: {Limits.seconds})")
-    sub.add_argument("--memory", type=_positive, default=Limits.memory_mib, metavar="MIB",
-                     help="memory a rendering process may map, in MiB "
-                          f"(default: {Limits.memory_mib})")
+    sub.add_argument("--memory", type=lambda text: _positive(text, ceiling, why),
+                     default=memory, metavar="MIB",
+                     help=f"memory a rendering process may map, in MiB (default: {memory})")
 
 
 def _verbosity(sub: argparse.ArgumentParser) -> None:
@@ -267,8 +297,15 @@ def _verbosity(sub: argparse.ArgumentParser) -> None:
                        help="also list what was up to date")
 
 
-def _positive(text: str) -> int:
-    value = int(text)
+def _positive(text: str, ceiling: int | None = None, why: str = "") -> int:
+    """A whole number from 1 to `ceiling`; anything else is a usage error."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
+    if ceiling is not None and value > ceiling:
+        raise argparse.ArgumentTypeError(f"must be at most {ceiling}"
+                                         + (f" ({why})" if why else ""))
     return value

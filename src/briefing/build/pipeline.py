@@ -18,7 +18,7 @@ from briefing.build.cache import Cache, options_key
 from briefing.build.output import exclusive, remove_stale_temporaries, write_all
 from briefing.build.progress import Progress, Silent, Written
 from briefing.build.validate import Validation, known, validate_content
-from briefing.build.workers import Job, Limits, render_all
+from briefing.build.workers import Bug, Job, Limits, RenderBugs, render_all
 from briefing.errors import Problem, UsageError
 from briefing.files import OUTPUT, ProjectFiles
 from briefing.render.edition import Edition
@@ -31,10 +31,11 @@ class Result:
     fresh: list[str] = field(default_factory=list)  # outputs already up to date
     failed: dict[str, list[Problem]] = field(default_factory=dict)  # slug -> problems
     problems: list[Problem] = field(default_factory=list)  # in files no brief uses
+    bugs: list[Bug] = field(default_factory=list)  # editions stopped by a bug in Briefing
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.problems
+        return not self.failed and not self.problems and not self.bugs
 
 
 def output_name(edition: Edition, fmt: str) -> str:
@@ -107,7 +108,7 @@ class _Build:
         rendered: dict[str, list[tuple[Edition, str, bytes, float]]] = {
             slug: [] for slug in self.jobs}
         problems: dict[str, list[Problem]] = {slug: [] for slug in self.jobs}
-        if work:
+        try:
             for job, outputs, trouble in render_all(self.root, self.validation.project, work,
                                                     jobs, limits):
                 slug = job.edition.brief.slug
@@ -117,6 +118,8 @@ class _Build:
                 written = [] if pending[slug] else self._finish(slug, rendered[slug],
                                                                 problems[slug])
                 progress.done(job.edition.name, written)
+        except RenderBugs as bugs:  # raised once every other edition was written
+            self.result.bugs += bugs.bugs
         for slug, planned in self.jobs.items():
             if not planned:  # everything of this brief was already up to date
                 self._remember(slug)

@@ -1,41 +1,76 @@
 """Rendering editions in worker processes, each under a time and memory limit.
 
-Workers are forked from the build, so they inherit the loaded project instead
-of reading the YAML again; a fresh pool for each batch keeps their memory
-from growing over long builds. Every render runs in a worker, even with
-`-j 1`, so that a runaway document (a table of a million rows, a template
-loop) is stopped by its limits without taking the build down with it.
+Every render runs in a worker, even with `-j 1`, so that a runaway document
+(a table of a million rows, a template loop) is stopped by its limits without
+taking the build down with it. Workers are forked from the build, so they
+inherit the loaded project and the list of jobs instead of reading the YAML
+again, and are sent only the index of their next job; each serves at most
+TASKS_PER_WORKER editions and is then replaced, which keeps memory from
+growing over long builds.
+
+Failures stay local. A worker that runs out of time or memory, is killed by a
+signal, exits, or meets a bug in Briefing fails only the edition it was given,
+with that cause in the message; it is then killed and replaced, never given
+another edition, since whatever broke may have left it in a bad state. The
+other editions render as if nothing happened. A bug also yields a problem for
+its edition (so its brief is not written), and once every outcome is out,
+`render_all` raises `RenderBugs` with each worker's traceback.
+
+Why not a pool library. concurrent.futures marks the whole pool broken when
+one worker dies, failing every edition not yet done. pebble (5.2.3, tried)
+replaces dead and timed-out workers, but all its workers share one pair of
+pipes guarded by one lock between processes, held by a worker while it takes
+its next task and while it sends its result. A worker killed in that window
+(SIGKILL while sending a PDF, say) never releases the lock: every other
+worker waits 60 s for it and exits, no time-out can fire meanwhile (stopping
+a worker needs the lock), and every edition left ends in "All workers
+expired", also the one that had finished. So each worker here has a pipe of
+its own, and only the build reads it: a worker can only ever lose its own
+edition.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import math
 import multiprocessing
 import os
 import resource
 import signal
 import time
+import traceback
+from collections import deque
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from briefing.build.output import forget_locks
 from briefing.errors import BuildFailed, Problem, Problems
+from briefing.files import BRIEFS, CONTENT_SUFFIX
 from briefing.render.edition import Edition
 from briefing.writers.registry import WRITERS, Attachment, Request
 
 if TYPE_CHECKING:
+    from multiprocessing.context import ForkContext, ForkProcess
+
     from briefing.content.model import Project
 
     Outcome = tuple["Job", list[tuple[str, bytes, float]], list[Problem]]
 
-TASKS_PER_WORKER = 20  # then the pool is replaced
+TASKS_PER_WORKER = 20  # then the worker is replaced
 # What every worker maps before its memory limit applies; writers add theirs.
 PRELOAD = ("briefing.render.html", "briefing.render.view", "briefing.writers.subset")
 EXTRA_PRELOAD = {"docx": ("PIL.Image", "PIL.PngImagePlugin", "cairosvg")}
+# The largest limits taken: a longer time is no limit (about 68 years), and
+# setrlimit takes at most 2**63 - 1 bytes.
+MAX_SECONDS = 2**31 - 1
+MAX_MEMORY_MIB = (2**63 - 1) >> 20
+LIMITS_HINT = "a smaller document, or higher --timeout / --memory limits"
+_OUT_OF_MEMORY = 86  # a worker's exit status when it cannot even say it ran out of memory
+_LONGEST_WAIT = 60.0  # seconds; waits are cut into such pieces, whatever the time limit
 
 
 @dataclass(frozen=True)
@@ -64,89 +99,288 @@ class RenderOptions:
     limits: Limits = Limits()
 
 
-class _OutOfTime(BaseException):
-    """Raised in a worker by SIGALRM; BaseException so no library swallows it."""
+@dataclass(frozen=True)
+class Bug:
+    """An unexpected exception while rendering an edition: a bug in Briefing."""
+
+    edition: str
+    traceback: str
 
 
-_STATE: dict[str, object] = {}
+class RenderBugs(Exception):
+    """Raised by `render_all` after it yielded every outcome: one bug or more."""
+
+    def __init__(self, bugs: list[Bug]) -> None:
+        self.bugs = bugs
+        super().__init__("\n".join(f"a bug in Briefing stopped rendering {bug.edition}:\n"
+                                   f"{bug.traceback}" for bug in bugs))
+
+
+def memory_ceiling_mib() -> int:
+    """The most memory a worker can be allowed, in MiB: this process's hard
+    RLIMIT_AS, which workers inherit and cannot raise (`ulimit -H -v`)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard == resource.RLIM_INFINITY:
+        return MAX_MEMORY_MIB
+    return min(hard >> 20, MAX_MEMORY_MIB)
+
+
+_STATE: dict[str, Any] = {}  # what workers inherit when forked: root, project, work
 
 
 def render_all(root: Path, project: Project, work: list[Job], jobs: int,
                limits: Limits) -> Iterator[Outcome]:
-    """Render each job; yield (job, outputs, problems) in order."""
-    _STATE.update(root=root, project=project, limits=limits)
+    """Render each job in up to `jobs` workers; yield (job, outputs, problems)
+    in job order. A failed job yields its problem and nothing stops the rest;
+    raise RenderBugs at the end if any job met a bug."""
+    if not work:
+        return
+    limits = replace(limits, seconds=min(limits.seconds, MAX_SECONDS),
+                     memory_mib=min(limits.memory_mib, memory_ceiling_mib()))
+    _STATE.update(root=root, project=project, work=work)  # workers are told only an index
     _STATE.pop("env", None)
-    context = multiprocessing.get_context("fork")
     formats = {fmt for job in work for fmt in job.formats}
     preload = PRELOAD + tuple(dict.fromkeys(
         name for fmt in sorted(formats)
         for name in (WRITERS[fmt].module, *EXTRA_PRELOAD.get(fmt, ()))))
-    batch = max(1, jobs) * TASKS_PER_WORKER
-    for start in range(0, len(work), batch):
-        chunk = work[start:start + batch]
-        with ProcessPoolExecutor(min(jobs, len(chunk)), mp_context=context,
-                                 initializer=_start_worker, initargs=(limits, preload)) as pool:
-            futures = [(job, pool.submit(_render, job)) for job in chunk]
-            for job, future in futures:
-                try:
-                    yield future.result()
-                except (BrokenProcessPool, MemoryError):  # died, or could not send its result
-                    yield job, [], [_problem(project, job.edition, (
-                        f"the renderer of {job.edition.name} stopped abruptly, most likely out "
-                        f"of memory (limit {limits.memory_mib} MiB)"))]
+    bugs: list[Bug] = []
+    finished: dict[int, tuple[Any, ...]] = {}
+    following = 0
+    for index, reply in _replies(len(work), max(1, min(jobs, len(work))), limits, preload):
+        finished[index] = reply
+        while following in finished:
+            job, reply = work[following], finished.pop(following)
+            following += 1
+            if reply[0] == "bug":
+                bugs.append(Bug(job.edition.name, reply[1]))
+            yield _outcome(root, project, job, reply, limits)
+    if bugs:
+        raise RenderBugs(bugs)
 
 
-def _start_worker(limits: Limits, preload: tuple[str, ...]) -> None:
+def _outcome(root: Path, project: Project, job: Job, reply: tuple[Any, ...],
+             limits: Limits) -> Outcome:
+    """What a worker's reply means for its job, in the user's words."""
+    name = job.edition.name
+    kind, *detail = reply
+    if kind == "rendered":
+        return job, detail[0], detail[1]
+    if kind == "bug":
+        return job, [], [_problem(root, project, job.edition, (
+            f"a bug in Briefing stopped rendering {name}; its traceback follows"), "")]
+    if kind == "out of time":
+        message = f"rendering {name} took longer than {limits.seconds} s"
+    elif kind == "out of memory":
+        message = f"rendering {name} needed more than {limits.memory_mib} MiB"
+    elif kind == "os error":
+        message = f"could not render {name}: {detail[0]}"
+    elif kind == "signal":
+        message = f"the process rendering {name} was killed by {_signal(detail[0])}"
+    else:
+        message = f"the process rendering {name} exited with status {detail[0]} before it finished"
+    return job, [], [_problem(root, project, job.edition, message)]
+
+
+def _signal(number: int) -> str:
+    """`SIGSEGV (Segmentation fault)`: the name a user can look up, and what it means."""
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        name = f"signal {number}"
+    return f"{name} ({signal.strsignal(number) or 'unknown signal'})"
+
+
+def _problem(root: Path, project: Project, edition: Edition, message: str,
+             expected: str = LIMITS_HINT) -> Problem:
+    """A failed render is blamed on the brief: its content is what grew."""
+    slug = edition.brief.slug  # by slug: the project knows where its own records are
+    brief = next((b for b in project.briefs if b.slug == slug), None)
+    file = project.where(brief, ())[0] if brief else root / BRIEFS / f"{slug}{CONTENT_SUFFIX}"
+    problems = Problems(root)
+    problems.add(file, 1, 1, message, expected=expected)
+    return problems.items[0]
+
+
+# --- the build's side: workers, each with a pipe of its own ------------------------
+
+
+class _Worker:
+    """One render process and its pipe; `index` is the job it was given."""
+
+    def __init__(self, context: ForkContext, others: list[_Worker], limits: Limits,
+                 preload: tuple[str, ...]) -> None:
+        self.conn, theirs = context.Pipe()
+        inherited = (self.conn, *(other.conn for other in others))  # for it to close
+        self.process: ForkProcess = context.Process(
+            target=_serve, args=(theirs, inherited, os.getpid(), limits, preload),
+            name="briefing-render", daemon=True)
+        self.process.start()
+        theirs.close()  # so that its end closing (it died) is seen here as EOF
+        self.served = 0
+        self.index = -1
+        self.started = False  # whether it said it took its job
+        self.deadline = math.inf
+
+    def give(self, index: int, seconds: int) -> None:
+        """Job `index` of the work it inherited: a few bytes, never a wait."""
+        self.index, self.served, self.started = index, self.served + 1, False
+        self.deadline = time.monotonic() + seconds  # counted again once it starts
+        with contextlib.suppress(OSError):  # it died already: `reply` tells how
+            self.conn.send(index)
+
+    def reply(self, seconds: int) -> tuple[Any, ...] | None:
+        """Its answer for its job if there is one now: what it sent, or how it
+        ended; None while it is still rendering within its time."""
+        while True:
+            alive = self.process.is_alive()  # before reading: what it sent is there
+            try:
+                message = self.conn.recv() if self.conn.poll() else None
+            except (EOFError, OSError):  # it closed its end: it is ending
+                return self._ended()
+            except Exception:  # a garbled reply is our own bug
+                self.stop()
+                return ("bug", traceback.format_exc())
+            if message == ("started",):
+                self.started, self.deadline = True, time.monotonic() + seconds
+            elif message is not None:
+                return message
+            elif not alive:
+                return self._ended()
+            elif time.monotonic() >= self.deadline:
+                self.stop()
+                return ("out of time",)
+            else:
+                return None
+
+    def _ended(self) -> tuple[Any, ...]:
+        self.process.join(5)  # its end of the pipe is closed: it is exiting
+        self.stop()
+        code = self.process.exitcode
+        assert code is not None, "stop() reaped it"
+        if code == _OUT_OF_MEMORY:
+            return ("out of memory",)
+        return ("signal", -code) if code < 0 else ("exit", code)
+
+    def stop(self) -> None:
+        """Kill it and reap it: a worker that failed, or has served, is never reused."""
+        if self.process.exitcode is None:
+            self.process.kill()
+        self.process.join()
+        self.conn.close()
+
+
+def _replies(jobs: int, count: int, limits: Limits,
+             preload: tuple[str, ...]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """(job index, reply) for each of `jobs` jobs, as `count` workers finish them."""
+    context = multiprocessing.get_context("fork")
+    waiting = deque(range(jobs))
+    idle: list[_Worker] = []
+    busy: list[_Worker] = []
+    try:
+        for _ in range(count):  # all at once, so that they load in parallel
+            idle.append(_Worker(context, idle, limits, preload))
+        while waiting or busy:
+            while waiting and len(busy) < count:
+                worker = idle.pop() if idle else _Worker(context, busy, limits, preload)
+                if worker.served and not worker.process.is_alive():
+                    worker.stop()  # it died waiting for its next job: no job's doing
+                    continue
+                busy.append(worker)
+                worker.give(waiting.popleft(), limits.seconds)
+            soonest = min(worker.deadline for worker in busy) - time.monotonic()
+            wait([w.conn for w in busy] + [w.process.sentinel for w in busy],
+                 timeout=min(max(soonest, 0.0), _LONGEST_WAIT))
+            for worker in list(busy):
+                reply = worker.reply(limits.seconds)
+                if reply is None:
+                    continue
+                busy.remove(worker)
+                if reply[0] == "rendered" and worker.served < TASKS_PER_WORKER:
+                    idle.append(worker)
+                    yield worker.index, reply
+                    continue
+                worker.stop()
+                if not worker.started and worker.served > 1:
+                    waiting.appendleft(worker.index)  # it died between two jobs, not of
+                    continue  # this one: try it again (a fresh worker's failure counts)
+                yield worker.index, reply
+    finally:  # done, or the build stopped early (an error, Ctrl-C): no worker stays
+        for worker in idle + busy:
+            worker.stop()
+
+
+# --- the worker's side ----------------------------------------------------------
+
+
+def _serve(conn: Connection, inherited: tuple[Connection, ...], build: int, limits: Limits,
+           preload: tuple[str, ...]) -> None:
+    """A worker's life: take a job, say it started, send what came of it; until
+    the build stops it."""
+    for other in inherited:
+        other.close()
+    try:
+        _start_worker(build, limits, preload)
+        broken = ""
+    except Exception:  # reported for each job it is given
+        broken = traceback.format_exc()
+    while True:
+        try:
+            index = conn.recv()
+            conn.send(("started",))
+            reply = ("bug", broken) if broken else _render(_STATE["work"][index])
+            try:
+                conn.send(reply)
+            except (MemoryError, OSError):
+                raise
+            except Exception:  # a result that cannot be pickled is a bug
+                conn.send(("bug", traceback.format_exc()))
+        except MemoryError:  # too little left even to receive or to send the result
+            try:
+                conn.send(("out of memory",))
+            except BaseException:
+                os._exit(_OUT_OF_MEMORY)
+        except (EOFError, OSError):  # the build closed the pipe, or is gone
+            os._exit(0)
+
+
+def _start_worker(build: int, limits: Limits, preload: tuple[str, ...]) -> None:
     """Die with the build (a killed build leaves no orphans), hold none of its
-    locks, and live within the memory limit."""
+    locks, leave Ctrl-C to the build, and live within the memory limit."""
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    if os.getppid() == 1:  # the build already died before we got here
+    if os.getppid() != build:  # the build already died before we got here
         os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build stops its workers itself
     forget_locks()
     for name in preload:
         importlib.import_module(name)  # map the libraries before the limit applies
-    size = limits.memory_mib * 2**20
-    _, hard = resource.getrlimit(resource.RLIMIT_AS)
-    resource.setrlimit(resource.RLIMIT_AS, (size, hard if hard != resource.RLIM_INFINITY
-                                            and hard < size else size))
+    size = limits.memory_mib * 2**20  # at most the hard limit: render_all saw to it
+    resource.setrlimit(resource.RLIMIT_AS, (size, size))
 
 
-def _render(job: Job) -> Outcome:
-    """One edition in the asked formats, within the time limit."""
-    edition = job.edition
-    root, project, limits = _STATE["root"], _STATE["project"], _STATE["limits"]
-
-    def out_of_time(signum: int, frame: object) -> None:
-        raise _OutOfTime
-
-    previous = signal.signal(signal.SIGALRM, out_of_time)
-    signal.alarm(limits.seconds)
+def _render(job: Job) -> tuple[Any, ...]:
+    """One edition in the asked formats, as a reply to the build."""
     try:
-        return _render_formats(root, project, job)
-    except _OutOfTime:
-        return job, [], [_problem(project, edition, (
-            f"rendering {edition.name} took longer than {limits.seconds} s"))]
+        return ("rendered", *_render_formats(job))
     except (MemoryError, ImportError) as err:
         if isinstance(err, ImportError) and "failed to map" not in str(err):
-            raise
-        return job, [], [_problem(project, edition, (
-            f"rendering {edition.name} needed more than {limits.memory_mib} MiB"))]
+            return ("bug", traceback.format_exc())
+        return ("out of memory",)
     except OSError as err:  # the machine, not the content: a full disk, say
-        return job, [], [_problem(project, edition, (
-            f"could not render {edition.name}: {err.strerror or err}"))]
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+        return ("os error", err.strerror or str(err))
+    except Exception:  # anything else is a bug in Briefing
+        return ("bug", traceback.format_exc())
 
 
-def _render_formats(root: Path, project: Project, job: Job) -> Outcome:
+def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Problem]]:
     from briefing.render.html import environment, render_html
     from briefing.render.view import build_view
     from briefing.writers.subset import subset_problems
 
+    root: Path = _STATE["root"]
+    project: Project = _STATE["project"]
     edition = job.edition
     if "env" not in _STATE:
         _STATE["env"] = environment(root)
@@ -154,12 +388,12 @@ def _render_formats(root: Path, project: Project, job: Job) -> Outcome:
     try:
         html = render_html(_STATE["env"], build_view(project, edition), edition)
     except BuildFailed as failed:
-        return job, [], failed.problems
+        return [], failed.problems
     brief_file, _, _ = project.where(brief, ())
     problems = subset_problems(html, root, edition.template,
                                Problems(root).relative(brief_file))
     if problems:
-        return job, [], problems
+        return [], problems
     outputs = []
     for fmt in job.formats:
         started = time.perf_counter()
@@ -169,14 +403,4 @@ def _render_formats(root: Path, project: Project, job: Job) -> Outcome:
             problems += failed.problems
             continue
         outputs.append((fmt, data, time.perf_counter() - started))
-    return job, outputs, problems
-
-
-def _problem(project: Project, edition: Edition, message: str) -> Problem:
-    """A runaway render is blamed on the brief: its content is what grew."""
-    brief = project.brief(edition.brief.slug)  # the edition came pickled: find the original
-    file, _, _ = project.where(brief, ())
-    problems = Problems(Path(_STATE["root"]))
-    problems.add(file, 1, 1, message,
-                 expected="a smaller document, or higher --timeout / --memory limits")
-    return problems.items[0]
+    return outputs, problems
