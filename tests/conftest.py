@@ -66,6 +66,18 @@ def make_project(target: Path, root: str | None = "sample",
     return target
 
 
+def output_files(project: Path) -> dict[str, Path]:
+    """Every output file as a reader finds it, `output/<slug>/<name>` (each brief's
+    folder is a link to its current generation), the cache left out."""
+    output = project / "output"
+    if not output.is_dir():
+        return {}
+    return {f"output/{folder.name}/{path.name}": path
+            for folder in sorted(output.iterdir()) if not folder.name.startswith(".")
+            and folder.is_dir() and folder.name != "archive"
+            for path in sorted(folder.iterdir()) if path.is_file()}
+
+
 @dataclass
 class Run:
     code: int

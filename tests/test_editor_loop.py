@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REPO, ROOTS, make_project, run_cli
+from conftest import REPO, ROOTS, make_project, output_files, run_cli
 from readers import pdf_text
 
 SAMPLE = "output/sample/2020-01-15_sample_en"
@@ -28,8 +28,8 @@ def two_briefs(tmp_path: Path) -> Path:
 
 
 def stamps(project: Path) -> dict[str, int]:
-    return {str(p.relative_to(project)): p.stat().st_mtime_ns
-            for p in (project / "output").rglob("*") if p.suffix in (".pdf", ".docx")}
+    return {name: p.stat().st_mtime_ns for name, p in output_files(project).items()
+            if p.suffix in (".pdf", ".docx")}
 
 
 def rebuilt(project: Path, *args: str) -> set[str]:

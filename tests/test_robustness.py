@@ -14,7 +14,7 @@ from pathlib import Path
 import docx
 import pytest
 import yaml
-from conftest import REPO, ROOTS, make_project, run_cli
+from conftest import REPO, ROOTS, make_project, output_files, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,19 +28,20 @@ BRIEF = "content/briefs/sample.yaml"
 
 
 def digests(project: Path) -> dict[str, str]:
-    return {str(p.relative_to(project)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in (project / "output").rglob("*") if p.is_file() and ".cache" not in p.parts}
+    return {name: hashlib.sha256(p.read_bytes()).hexdigest()
+            for name, p in output_files(project).items()}
 
 
 def assert_all_outputs_open(project: Path) -> None:
-    for path in (project / "output").rglob("*"):
+    """Every file a reader can see opens, and there is nothing half-made among them."""
+    for name, path in output_files(project).items():
         if path.suffix == ".pdf":
             done = subprocess.run(["qpdf", "--check", str(path)], capture_output=True)
             assert done.returncode == 0, (path, done.stdout)
         elif path.suffix == ".docx":
             docx.Document(str(path))
-        elif path.is_file() and ".cache" not in path.parts:
-            pytest.fail(f"unexpected file {path.relative_to(project)}")
+        else:
+            pytest.fail(f"unexpected file {name}")
 
 
 def build_command(project: Path, *args: str) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import docx
 import lxml.etree
 import pytest
-from conftest import make_project, run_cli
+from conftest import make_project, output_files, run_cli
 from readers import docx_blocks, html_blocks, libreoffice_pdf, normalise, pdf_text
 
 SAMPLE = "output/sample/2020-01-15_sample_en"
@@ -101,11 +101,11 @@ def test_same_source_gives_byte_identical_files(tmp_path: Path) -> None:
 
 def test_failed_build_keeps_previous_outputs(project: Path) -> None:
     assert run_cli(project).code == 0
-    before = {p: p.read_bytes() for p in (project / "output").rglob("*") if p.is_file()}
+    before = {name: p.read_bytes() for name, p in output_files(project).items()}
     brief = project / "content/briefs/sample.yaml"
     brief.write_text(brief.read_text().replace("title: Sample brief", "title: [broken"))
     assert run_cli(project).code == 1
-    after = {p: p.read_bytes() for p in (project / "output").rglob("*") if p.is_file()}
+    after = {name: p.read_bytes() for name, p in output_files(project).items()}
     assert after == before
 
 

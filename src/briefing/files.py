@@ -111,6 +111,11 @@ class ProjectFiles:
                 [top] if self.path(top).is_file() else [])
         return names
 
+    def inputs(self) -> list[str]:
+        """Every file a build reads or checks: all of content/, and the shared inputs."""
+        return sorted(set(self._under(CONTENT)) | set(self.shared_inputs())
+                      | {self.relative(path) for path in self.misspelt()})
+
     def _under(self, folder: str) -> list[str]:
         base = self.path(folder)
         return sorted(path.relative_to(self.root).as_posix() for path in base.rglob("*")

@@ -28,6 +28,7 @@ class Cache:
     root: Path
     entries: dict[str, dict[str, object]] = field(default_factory=dict)
     briefs: dict[str, list[str]] = field(default_factory=dict)
+    clean: str | None = None  # the project's digest after a build with no problem at all
     _hashes: dict[str, str] = field(default_factory=dict)
     _dirty: bool = False
 
@@ -41,20 +42,55 @@ class Cache:
             return cls(root)
         if not _well_formed(data):
             return cls(root)
-        return cls(root, data["outputs"], data["briefs"])
+        return cls(root, data["outputs"], data["briefs"],
+                   data.get("clean") if isinstance(data.get("clean"), str) else None)
 
     def save(self) -> str | None:
         """Write the manifest; on failure (a full disk) say why, and the next
         build simply rebuilds what it cannot prove fresh."""
         if not self._dirty:
             return None
-        data = {"version": VERSION, "briefs": self.briefs, "outputs": self.entries}
+        data = {"version": VERSION, "briefs": self.briefs, "outputs": self.entries,
+                "clean": self.clean}
         try:
             write_atomically(self.root / CACHE,
                              json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
         except OSError as err:
             return f"could not save the build cache {CACHE}: {err.strerror or err}"
         return None
+
+    # -- the whole project ----------------------------------------------------------
+
+    def project_digest(self) -> str:
+        """Every input file of the project, brief or not, and Briefing's code:
+        what a build's problems (and so its exit code) depend on."""
+        digest = hashlib.sha256(code_digest().encode())
+        for name in ProjectFiles(self.root).inputs():
+            digest.update(f"\0{name}\0{self._hash(name)}".encode())
+        return digest.hexdigest()
+
+    def clean_since_last_build(self) -> bool:
+        return self.clean is not None and self.clean == self.project_digest()
+
+    def mark_clean(self, ok: bool) -> None:
+        clean = self.project_digest() if ok else None
+        if clean != self.clean:
+            self.clean, self._dirty = clean, True
+
+    def keep_only(self, folder: str, names: set[str]) -> None:
+        """Forget the outputs under `folder` (output/<slug>) not among `names`."""
+        for path in [p for p in self.entries if p.startswith(f"{folder}/")
+                     and p[len(folder) + 1:] not in names]:
+            del self.entries[path]
+            self._dirty = True
+
+    def forget(self, slug: str) -> None:
+        """A brief that no longer exists, and its outputs."""
+        known = self.briefs.pop(slug, None)
+        if known is not None:
+            for path in known["outputs"].values():
+                self.entries.pop(path, None)
+            self._dirty = True
 
     # -- fingerprints ---------------------------------------------------------------
 

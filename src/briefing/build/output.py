@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -95,3 +96,78 @@ def forget_locks() -> None:
         with contextlib.suppress(OSError):
             os.close(fd)
     _HELD.clear()
+
+
+# --- a brief's folder, switched in one step ----------------------------------------------
+
+GENERATION = ".gen"
+
+
+def switch_folder(link: Path, files: dict[str, bytes], keep: set[str]) -> None:
+    """Make `link` (output/<slug>) show a new generation of a brief's files in
+    one atomic step: `files` written, the `keep` names of the current
+    generation carried over (hard links: same bytes, same times), anything
+    else left behind. A reader, or a crash at any moment, sees the old set or
+    the new set, never a mix. `link` is a symbolic link to a hidden folder
+    `.<slug>.<random>.gen` beside it; an older build's plain folder is adopted
+    as the first generation."""
+    parent = link.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    current = _adopt(link)
+    generation = Path(tempfile.mkdtemp(dir=parent, prefix=f".{link.name}.", suffix=GENERATION))
+    try:
+        os.chmod(generation, 0o755 & ~_UMASK)
+        if current is not None:
+            for name in sorted(keep - set(files)):
+                if (current / name).is_file():
+                    os.link(current / name, generation / name)
+        write_all({generation / name: data for name, data in files.items()})
+        pointer = parent / f".{link.name}.link{TEMP_SUFFIX}"
+        pointer.unlink(missing_ok=True)
+        os.symlink(generation.name, pointer)
+        os.replace(pointer, link)  # the one step
+        sync_folder(parent)
+    except BaseException:
+        shutil.rmtree(generation, ignore_errors=True)
+        raise
+    if current is not None:
+        shutil.rmtree(current, ignore_errors=True)
+
+
+def remove_folder(link: Path) -> None:
+    """Remove a brief's outputs altogether (its brief was deleted or renamed)."""
+    target = link.resolve() if link.is_symlink() else None
+    if link.is_symlink():
+        link.unlink()
+    elif link.is_dir():
+        shutil.rmtree(link)
+    if target is not None and target.name.endswith(GENERATION):
+        shutil.rmtree(target, ignore_errors=True)
+    sync_folder(link.parent)
+
+
+def remove_abandoned_generations(folder: Path) -> None:
+    """Generations no link points to: left by a build killed mid-switch."""
+    if not folder.is_dir():
+        return
+    live = {os.readlink(entry) for entry in folder.iterdir() if entry.is_symlink()}
+    for entry in folder.iterdir():
+        if entry.name.endswith(GENERATION) and entry.is_dir() and not entry.is_symlink() \
+                and entry.name not in live:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _adopt(link: Path) -> Path | None:
+    """The folder `link` shows now, turning an older build's plain folder into a
+    generation first (renamed, then linked: a reader briefly sees no folder,
+    never a mix, and only once)."""
+    if link.is_symlink():
+        return link.parent / os.readlink(link)
+    if not link.exists():
+        return None
+    adopted = Path(tempfile.mkdtemp(dir=link.parent, prefix=f".{link.name}.", suffix=GENERATION))
+    os.rmdir(adopted)
+    os.rename(link, adopted)
+    os.symlink(adopted.name, link)
+    sync_folder(link.parent)
+    return adopted

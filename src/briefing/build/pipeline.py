@@ -15,14 +15,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from briefing.build.cache import Cache, options_key
-from briefing.build.output import exclusive, remove_stale_temporaries, write_all
+from briefing.build.output import (
+    exclusive,
+    remove_abandoned_generations,
+    remove_folder,
+    remove_stale_temporaries,
+    switch_folder,
+)
 from briefing.build.progress import Progress, Silent, Written
 from briefing.build.validate import Validation, known, validate_content
 from briefing.build.workers import Bug, Job, Limits, RenderBugs, render_all
+from briefing.content.model import SLUG
 from briefing.errors import Problem, UsageError
-from briefing.files import OUTPUT, ProjectFiles
-from briefing.render.edition import Edition
-from briefing.writers.registry import DEFAULT_FORMATS, WRITERS
+from briefing.files import CACHE, OUTPUT, ProjectFiles
+from briefing.render.edition import Edition, editions
+from briefing.writers.registry import BUILD_FORMATS, DEFAULT_FORMATS, WRITERS
 
 
 @dataclass
@@ -61,8 +68,10 @@ def build(
         every = sorted(ProjectFiles(root).briefs())
         known(slugs, every)
         chosen = list(slugs) or every
-        if not force and (fresh := cache.up_to_date(chosen, languages, formats,
-                                                    allow_fallback)):
+        # The fast path only answers for a project unchanged since a build that
+        # found no problem at all: the exit code never depends on the cache.
+        if not force and cache.clean_since_last_build() and (
+                fresh := cache.up_to_date(chosen, languages, formats, allow_fallback)):
             return Result(fresh=fresh)
         validation = validate_content(root, chosen, languages, allow_fallback=allow_fallback)
         run = _Build(root, cache, validation, languages, formats, allow_fallback, force)
@@ -104,6 +113,7 @@ class _Build:
         work = [job for planned in self.jobs.values() for job in planned]
         progress.start(len(work))
         remove_stale_temporaries(self.root / OUTPUT)
+        remove_abandoned_generations(self.root / OUTPUT)
         pending = {slug: len(planned) for slug, planned in self.jobs.items()}
         rendered: dict[str, list[tuple[Edition, str, bytes, float]]] = {
             slug: [] for slug in self.jobs}
@@ -123,8 +133,20 @@ class _Build:
         for slug, planned in self.jobs.items():
             if not planned:  # everything of this brief was already up to date
                 self._remember(slug)
-        self.cache.save()
+        self._forget_deleted_briefs()
+        self.cache.mark_clean(self.result.ok)
+        if (trouble := self.cache.save()) is not None:
+            self.result.problems.append(Problem(CACHE, 1, 1, trouble, expected=(
+                "a writable output/ folder with free space; the outputs written are whole")))
         return self.result
+
+    def _forget_deleted_briefs(self) -> None:
+        """Outputs of briefs that no longer exist (deleted, or renamed to another
+        slug) go, and the cache forgets them; nothing else in output/ is touched."""
+        existing = set(ProjectFiles(self.root).briefs())
+        for slug in sorted(set(self.cache.briefs) - existing):
+            remove_folder(self.root / OUTPUT / slug)
+            self.cache.forget(slug)
 
     def _finish(self, slug: str, rendered: list[tuple[Edition, str, bytes, float]],
                 problems: list[Problem]) -> list[Written]:
@@ -133,20 +155,28 @@ class _Build:
             self.result.failed[slug] = problems
             return []
         files = self.validation.loaded.dependencies(slug)
-        outputs = {self.root / output_name(edition, fmt): data
+        folder = self.root / OUTPUT / slug
+        if not SLUG.fullmatch(slug):  # slugs are validated; this is the last line of defence
+            raise ValueError(f"refusing to write outside output/: {slug!r}")
+        outputs = {Path(output_name(edition, fmt)).name: data
                    for edition, fmt, data, _ in rendered}
-        inside = (self.root / OUTPUT).resolve()
-        for path in outputs:  # slugs are validated; this is the last line of defence
-            if not path.resolve().is_relative_to(inside):
-                raise ValueError(f"refusing to write outside output/: {path}")
+        # Kept from the current files: this brief's other outputs under their
+        # current names. Anything else there (an old date, a language or
+        # document no longer made) is stale, and is left behind.
+        brief = self.validation.brief(slug)
+        current = {Path(output_name(edition, fmt)).name
+                   for edition in editions(self.validation.project, brief)
+                   for fmt in BUILD_FORMATS}
         try:
-            write_all(outputs)
+            switch_folder(folder, outputs, keep=current)
         except OSError as err:
             where = output_name(rendered[0][0], rendered[0][1])
             self.result.failed[slug] = [Problem(
                 where, 1, 1, f"could not write the outputs of `{slug}`: {err.strerror}",
                 expected="a writable output/ folder with free space")]
             return []
+        shown = {path.name for path in folder.iterdir()}
+        self.cache.keep_only(f"{OUTPUT}/{slug}", shown)
         written = []
         for edition, fmt, data, seconds in rendered:
             output = output_name(edition, fmt)
@@ -159,13 +189,15 @@ class _Build:
 
     def _remember(self, slug: str) -> None:
         brief = self.validation.brief(slug)
-        editions = [(language, kind) for language in brief.languages for kind in brief.documents]
-        outputs = dict(self.cache.briefs.get(slug, {}).get("outputs", {}))
-        for language, kind in editions:
+        made = [(language, kind) for language in brief.languages for kind in brief.documents]
+        outputs = {key: path for key, path in
+                   self.cache.briefs.get(slug, {}).get("outputs", {}).items()
+                   if tuple(key.split("/")[:2]) in made}  # forget editions no longer made
+        for language, kind in made:
             for fmt in self.formats:
                 outputs[f"{language}/{kind}/{fmt}"] = output_name(
                     Edition(brief, language, None, kind), fmt)
-        self.cache.remember(slug, self.validation.loaded.dependencies(slug), editions, outputs)
+        self.cache.remember(slug, self.validation.loaded.dependencies(slug), made, outputs)
 
 
 def default_jobs() -> int:
