@@ -12,12 +12,16 @@ digest  = $(shell cat $(1) pyproject.toml | sha256sum | cut -c1-12)
 RUNTIME := $(VENV)/.installed-runtime-$(call digest,requirements.lock)
 TESTING := $(VENV)/.installed-test-$(call digest,requirements-test.lock)
 
+# axe-core for the browser tests, from the npm registry, pinned with its
+# integrity hash in tests/browser/package-lock.json.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
 .PHONY: build test check lint fonts system-build system-test clean venv
 
 build: system-build $(RUNTIME) fonts
 	$(PY) build.py build
 
-test: system-test $(TESTING) fonts lint
+test: system-test $(TESTING) fonts lint $(AXE)
 	$(PY) -m pytest
 
 check: $(RUNTIME) fonts
@@ -47,10 +51,20 @@ venv:
 	rm -f $(VENV)/.installed-$(KIND)-*
 	touch $(STAMP)
 
+$(AXE): tests/browser/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix tests/browser
+	touch $@
+
 # Font files come from the pinned Debian package and are checked against the
 # SHA-256 sums in fonts/SHA256SUMS, so a changed font is a reviewed event.
 fonts: system-build
 	@tools/install-fonts
 
+# Never the archive: editions live in archive/, beside output/, and are kept
+# for good (docs/archive.md). Editions from before they moved out of output/
+# stop the clean until they are moved.
 clean:
+	@if [ ! -L output/archive ] && ls output/archive/*/bagit.txt >/dev/null 2>&1; then \
+	  echo 'make clean: output/archive/ holds archive editions; move them first:' \
+	       'mv output/archive archive' >&2; exit 1; fi
 	rm -rf output .pytest_cache

@@ -193,6 +193,7 @@ def main() -> None:
         row(f"check of {many} briefs, cold, vs bare python", check, startup, "< 1 s (sample)")
         row("check of the sample content, cold, vs python",
             median_time(lambda: cli(sample, "check"), repeats), startup, "< 1 s")
+        long_words(Path(temp) / "long", repeats, row)
         memory(project, many)
 
 
@@ -207,6 +208,42 @@ def edition_request(project: Path, slug: str, language: str) -> Request:
     edition = editions(loaded, loaded.brief(slug), [language])[0]
     html = render_html(environment(project), build_view(loaded, edition), edition)
     return Request(html, edition, project)
+
+
+def long_word_brief(length: int) -> dict[str, object]:
+    """A short English brief (English words are hyphenated) with one unbroken
+    word of `length` characters in every place a long word can stand: a
+    section title (and so the contents), a paragraph, a table cell, a key
+    fact, a source's title and address."""
+    word = ("migrationcooperation" * (length // 20 + 1))[:length]
+    return {"title": "A long word", "date": "2024-05-06", "reference": f"L-{length}",
+            "marking": "FOR OFFICIAL USE", "languages": ["en"], "department": "Department",
+            "key_facts": [{"value": word, "label": "the word"}],
+            "sections": [{"id": "long", "title": word, "body": f"The word {word} is long.",
+                          "trainings": [{"title": word, "where": "Baku"}]}],
+            "sources": [{"id": "web", "title": word, "url": f"https://example.org/{word}"}]}
+
+
+def long_words(folder: Path, repeats: int, row: Callable[..., None]) -> None:
+    """Layout time of a word 10 times longer: 10 times the time at most, not 100."""
+    from briefing.writers.docx import write_docx
+    from briefing.writers.pdf import write_pdf
+
+    corpus(folder, 0, 0)
+    (folder / "content" / "publisher.yaml").write_text(
+        "name: State Migration Service\nshort_name: SMS\n", encoding="utf-8")
+    for length in (1_000, 10_000):
+        (folder / "content" / "briefs" / f"word-{length}.yaml").write_text(
+            yaml.safe_dump(long_word_brief(length), allow_unicode=True, sort_keys=False),
+            encoding="utf-8")
+
+    def both(length: int) -> None:
+        request = edition_request(folder, f"word-{length}", "en")
+        write_pdf(request)
+        write_docx(request)
+
+    row("brief with a 10,000- vs a 1,000-char word", *paired(
+        lambda: both(10_000), lambda: both(1_000), repeats), "<= 10x (linear)")
 
 
 def memory(project: Path, briefs: int) -> None:

@@ -13,8 +13,9 @@ def test_build_writes_every_format(project: Path) -> None:
     assert result.code == 0, result.err
     assert result.err == ""
     written = sorted(p.name for p in (project / "output" / "sample").iterdir())
-    assert written == ["2020-01-15_sample_en.docx", "2020-01-15_sample_en.pdf"]
-    assert "built 2 file(s)" in result.out
+    assert written == ["2020-01-15_sample_en.docx", "2020-01-15_sample_en.html",
+                       "2020-01-15_sample_en.pdf"]
+    assert "built 3 file(s)" in result.out
 
 
 def test_selected_brief_language_and_format(project: Path) -> None:

@@ -42,7 +42,7 @@ def rebuilt(project: Path, *args: str) -> set[str]:
 
 def test_nothing_changed_means_nothing_rebuilt(two_briefs: Path) -> None:
     result = run_cli(two_briefs)
-    assert result.out == "built 0 file(s), 4 up to date\n"
+    assert result.out == "built 0 file(s), 6 up to date\n"
     assert rebuilt(two_briefs) == set()
 
 
@@ -97,9 +97,9 @@ def test_quiet_and_plain_logs(project: Path) -> None:
     assert (result.code, result.out, result.err) == (0, "", "")
     result = run_cli(project, "build", "--force")
     assert result.out.splitlines()[0].startswith(f"wrote {SAMPLE}.")
-    assert result.out.splitlines()[-1] == "built 2 file(s)"
+    assert result.out.splitlines()[-1] == "built 3 file(s)"
     result = run_cli(project, "build", "-v")
-    assert result.out == "built 0 file(s), 2 up to date\n"
+    assert result.out == "built 0 file(s), 3 up to date\n"
 
 
 def test_jobs_must_be_positive(project: Path) -> None:

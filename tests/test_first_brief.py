@@ -71,7 +71,8 @@ def test_marking_and_page_numbers_in_docx_furniture(real_build: Path) -> None:
 def test_outputs_are_named_by_the_briefs_own_date(real_build: Path) -> None:
     assert sorted(p.name for p in real_build.iterdir()) == sorted(
         f"2026-11-20_international-cooperation{kind}_{language}.{fmt}"
-        for kind in ("", "_note") for language in ("az", "en", "ru") for fmt in ("docx", "pdf"))
+        for kind in ("", "_note") for language in ("az", "en", "ru")
+        for fmt in ("docx", "html", "pdf"))
 
 
 EDITION_FORMS = {

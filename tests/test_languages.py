@@ -31,7 +31,7 @@ def turkish(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_each_language_gets_its_own_files(turkish: Path) -> None:
     names = sorted(p.name for p in (turkish / "output" / "sample").iterdir())
     assert names == [f"2020-01-15_sample_{lang}.{fmt}"
-                     for lang in ("en", "tr") for fmt in ("docx", "pdf")]
+                     for lang in ("en", "tr") for fmt in ("docx", "html", "pdf")]
 
 
 def test_fixed_words_and_dates_come_from_the_editions_catalog(turkish: Path) -> None:
@@ -48,8 +48,9 @@ def test_fixed_words_and_dates_come_from_the_editions_catalog(turkish: Path) -> 
 
 
 def test_language_is_declared_in_html_pdf_and_docx(turkish: Path) -> None:
-    assert run_cli(turkish, "build", "--format", "html").code == 0
-    assert '<html lang="tr-TR">' in (turkish / f"{OUT}_tr.html").read_text(encoding="utf-8")
+    assert run_cli(turkish, "build", "--format", "semantic").code == 0
+    page = (turkish / f"{OUT}_tr.semantic.html").read_text(encoding="utf-8")
+    assert '<html lang="tr-TR">' in page
     with pikepdf.open(turkish / f"{OUT}_tr.pdf") as pdf:
         assert str(pdf.Root.Lang) == "tr-TR"
     document = docx.Document(str(turkish / f"{OUT}_tr.docx"))

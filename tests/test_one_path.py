@@ -61,9 +61,9 @@ def test_check_passes_exactly_when_build_can_render(tmp_path: Path, name: str) -
     assert "Traceback" not in checked.err + built.err
     assert (checked.code, built.code) == ((0, 0) if ok else (1, 1)), (checked.err, built.err)
     if ok:
-        html = run_cli(built_project, "build", "--format", "html")
+        html = run_cli(built_project, "build", "--format", "semantic")
         assert html.code == 0, html.err
-        page = (built_project / "output" / "sample" / "2020-01-15_sample_en.html").read_text()
+        page = (built_project / "output/sample/2020-01-15_sample_en.semantic.html").read_text()
         ids = lxml.html.document_fromstring(page).xpath("//@id")
         assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
         links = lxml.html.document_fromstring(page).xpath("//a/@href")
@@ -103,9 +103,9 @@ def test_any_filter_works_on_any_value(tmp_path: Path) -> None:
             "|{{ brief.sections[1].trainings[0].organiser.label|lower }}"
             "|{{ brief.sources[0].number }}</p>")
     project = make_project(tmp_path / "p", files=in_template(line))
-    result = run_cli(project, "build", "--format", "html")
+    result = run_cli(project, "build", "--format", "semantic")
     assert result.code == 0, result.err
-    html = (project / "output" / "sample" / "2020-01-15_sample_en.html").read_text()
+    html = (project / "output/sample/2020-01-15_sample_en.semantic.html").read_text()
     probe = lxml.html.document_fromstring(html).find_class("probe")[0].text_content()
     assert probe == "SAMPLE BRIEF|15 Jan|2020-01-15|Sample brief!|7|exo|1"
     assert not re.search(r"Text\(|Prose\(|PartialDate\(|Period\(|object at 0x", html)
@@ -155,7 +155,7 @@ def test_no_command_builds_everything(tmp_path: Path) -> None:
     result = run_cli(project)
     assert result.code == 0, result.err
     assert sorted(p.name for p in (project / "output" / "sample").iterdir()) == [
-        "2020-01-15_sample_en.docx", "2020-01-15_sample_en.pdf"]
+        "2020-01-15_sample_en.docx", "2020-01-15_sample_en.html", "2020-01-15_sample_en.pdf"]
 
 
 def test_no_sys_path_manipulation() -> None:

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 import docx
+import lxml.html
 import watchfiles
 from conftest import REPO, ROOTS, make_project, output_files, run_cli
 from readers import pdf_text
@@ -31,12 +32,12 @@ def test_a_new_date_language_or_document_leaves_no_stale_file(tmp_path: Path) ->
     project = make_project(tmp_path / "p")
     brief = project / BRIEF
     assert run_cli(project, "build").code == 0
-    assert names(project) == ["output/sample/2020-01-15_sample_en.docx",
-                              "output/sample/2020-01-15_sample_en.pdf"]
+    assert names(project) == [f"output/sample/2020-01-15_sample_en.{fmt}"
+                              for fmt in ("docx", "html", "pdf")]
     brief.write_text(brief.read_text().replace("date: 2020-01-15", "date: 2020-02-01"))
     assert run_cli(project, "build").code == 0
-    assert names(project) == ["output/sample/2020-02-01_sample_en.docx",
-                              "output/sample/2020-02-01_sample_en.pdf"]
+    assert names(project) == [f"output/sample/2020-02-01_sample_en.{fmt}"
+                              for fmt in ("docx", "html", "pdf")]
     assert cache_outputs(project) == set(names(project))
     # Only the PDF asked for: the DOCX of the same date stays, nothing else.
     brief.write_text(brief.read_text().replace("date: 2020-02-01", "date: 2020-03-01"))
@@ -80,8 +81,8 @@ def test_the_exit_code_does_not_depend_on_the_cache(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p", files={"content/partners/unused.yaml": "name: [x\n"})
     codes = [run_cli(project, "build").code for _ in range(3)]
     assert codes == [1, 1, 1]
-    assert names(project) == ["output/sample/2020-01-15_sample_en.docx",
-                              "output/sample/2020-01-15_sample_en.pdf"]
+    assert names(project) == [f"output/sample/2020-01-15_sample_en.{fmt}"
+                              for fmt in ("docx", "html", "pdf")]
     (project / "content/partners/unused.yaml").unlink()
     assert [run_cli(project, "build").code for _ in range(2)] == [0, 0]
 
@@ -90,15 +91,18 @@ def test_an_unchanged_project_still_answers_from_the_cache(tmp_path: Path) -> No
     project = make_project(tmp_path / "p")
     assert run_cli(project, "build").code == 0
     again = run_cli(project, "build", "-v")
-    assert again.code == 0 and "built 0 file(s), 2 up to date" in again.out
+    assert again.code == 0 and "built 0 file(s), 3 up to date" in again.out
 
 
 def edition_marks(project: Path) -> set[str]:
     """The edition number each visible output of the brief was built from."""
     marks = set()
     for path in output_files(project).values():
-        text = pdf_text(path) if path.suffix == ".pdf" else "\n".join(
-            p.text for p in docx.Document(str(path)).paragraphs)
+        if path.suffix == ".html":
+            text = lxml.html.document_fromstring(path.read_bytes()).text_content()
+        else:
+            text = pdf_text(path) if path.suffix == ".pdf" else "\n".join(
+                p.text for p in docx.Document(str(path)).paragraphs)
         marks |= {word for word in text.split() if word.startswith("Edition-")}
     return marks
 

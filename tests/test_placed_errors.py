@@ -165,7 +165,7 @@ def test_a_damaged_cache_manifest_means_a_rebuild(tmp_path: Path) -> None:
         manifest.write_text(damage)
         result = run_cli(project, "build")
         assert (result.code, result.err) == (0, ""), damage
-        assert "built 2 file(s)" in result.out
+        assert "built 3 file(s)" in result.out
 
 
 # --- WeasyPrint's own messages ---------------------------------------------------------
@@ -207,3 +207,25 @@ def test_anything_weasyprint_logs_fails_the_build(tmp_path: Path) -> None:
     error = first_error(project, "build", "--format", "pdf")
     assert "WeasyPrint: Ignored `colour: red` at" in error
     assert "unknown property" in error
+
+
+@pytest.mark.parametrize(("name", "files", "where"), [
+    ("an entity in prose", {BRIEF: SAMPLE_YAML.replace(
+        "One paragraph of *summary*", "One paragraph &#x4E2D; of *summary*")},
+     "content/briefs/sample.yaml"),
+    ("an e-mail address", {BRIEF: SAMPLE_YAML.replace(
+        "languages: [en]", "languages: [en]\ndocuments: [report, note]\ncontact:\n"
+        "  name: Desk\n  email: desk@例え.jp\nkey_points: [a, b, c]").replace(
+        "key_points:\n  - First point.\n  - Second point with **bold** text.\n", "")},
+     "content/briefs/sample.yaml"),
+    ("a catalog's words", {"templates/i18n/en.yaml": (
+        Path(__file__).parent.parent / "templates/i18n/en.yaml").read_text().replace(
+        "contents: Contents", "contents: Contents 中")}, "templates/i18n/en.yaml"),
+])
+def test_a_character_the_fonts_lack_is_refused_wherever_it_enters(
+        tmp_path: Path, name: str, files: dict[str, str], where: str) -> None:
+    project = make_project(tmp_path / "p", files=files)
+    for command in (("check",), ("build",)):
+        error = first_error(project, *command)
+        assert error.startswith(f"{where}:") and "is not in the project's fonts" in error, error
+    assert not (project / "output" / "sample").exists()

@@ -82,9 +82,9 @@ def test_contents_page_numbers_are_where_the_headings_are(real_build: Path,
 def test_no_table_row_is_split_across_pages(tmp_path: Path) -> None:
     """Every row's cells are on one page, and a table's header row tops each page."""
     project = make_project(tmp_path / "p", root=None)
-    result = run_cli(project, "build", "--format", "html", "--format", "pdf", "--lang", "en")
+    result = run_cli(project, "build", "--format", "semantic", "--format", "pdf", "--lang", "en")
     assert result.code == 0
-    html = (project / "output" / SLUG / f"2026-11-20_{SLUG}_en.html").read_text()
+    html = (project / "output" / SLUG / f"2026-11-20_{SLUG}_en.semantic.html").read_text()
     tree = lxml.html.document_fromstring(html)
     for br in tree.iter("br"):
         br.tail = " " + (br.tail or "")
@@ -131,8 +131,9 @@ def test_pages_look_as_reviewed(real_build: Path, tmp_path: Path,
 def test_no_heading_is_left_at_the_foot_of_a_page(real_build: Path, tmp_path: Path,
                                                   language: str) -> None:
     project = make_project(tmp_path / "p", root=None)
-    assert run_cli(project, "build", "--format", "html", "--lang", language).code == 0
-    html = (project / "output" / SLUG / f"2026-11-20_{SLUG}_{language}.html").read_text()
+    assert run_cli(project, "build", "--format", "semantic", "--lang", language).code == 0
+    html = (project / "output" / SLUG / f"2026-11-20_{SLUG}_{language}.semantic.html"
+            ).read_text()
     headings = {normalise(h.text_content()) for h in lxml.html.document_fromstring(html).iter(
         "h1", "h2", "h3")}
     for number, text in enumerate(pages(real_build / f"2026-11-20_{SLUG}_{language}.pdf"), 1):

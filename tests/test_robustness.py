@@ -40,6 +40,8 @@ def assert_all_outputs_open(project: Path) -> None:
             assert done.returncode == 0, (path, done.stdout)
         elif path.suffix == ".docx":
             docx.Document(str(path))
+        elif path.suffix == ".html":
+            assert path.read_bytes().rstrip().endswith(b"</html>"), name
         else:
             pytest.fail(f"unexpected file {name}")
 
@@ -118,7 +120,7 @@ def test_two_builds_at_once_both_succeed(tmp_path: Path) -> None:
     assert first.wait(timeout=300) == 0
     assert second.wait(timeout=300) == 0
     assert_all_outputs_open(project)
-    assert len(list((project / "output/sample").glob("*"))) == 2
+    assert len(list((project / "output/sample").glob("*"))) == 3
 
 
 def test_a_runaway_render_is_stopped(tmp_path: Path) -> None:

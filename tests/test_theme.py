@@ -45,7 +45,8 @@ def restyled(tmp_path_factory: pytest.TempPathFactory) -> Path:
     theme = changed(theme, "key_facts_term: 22 ", "key_facts_term: 40 ")
     project = make_project(tmp_path_factory.mktemp("restyled") / "project", files={
         "templates/theme.yaml": theme, "content/briefs/sample.yaml": sample_with_timeline()})
-    result = run_cli(project, "build", "--format", "pdf", "--format", "docx", "--format", "html")
+    result = run_cli(project, "build", "--format", "pdf", "--format", "docx",
+                     "--format", "semantic")
     assert result.code == 0, result.err
     return project
 
@@ -83,7 +84,7 @@ def test_the_navy_of_the_theme_colours_the_word_styles(restyled: Path) -> None:
 
 
 def test_the_navy_of_the_theme_colours_the_timeline(restyled: Path) -> None:
-    html = lxml.html.parse(str(output(restyled, "html")))
+    html = lxml.html.parse(str(output(restyled, "semantic.html")))
     [img] = html.xpath("//figure[@class='timeline']/img")
     svg = base64.b64decode(img.get("src").partition(",")[2]).decode()
     assert f'stroke="{RED}"' in svg and f'fill="{RED}"' in svg

@@ -69,7 +69,7 @@ def assert_only_other_failed(project: Path, result: Run, message: str) -> None:
     assert result.err.splitlines() == [
         f"content/briefs/other.yaml:1:1: {message} {HINT}",
         "failed: other (1 error(s); their previous outputs are untouched)"]
-    assert result.out.splitlines()[-1] == "built 2 file(s)"
+    assert result.out.splitlines()[-1] == "built 3 file(s)"
     assert all((project / name).stat().st_size > 0 for name in SAMPLE)
     assert not (project / "output/other").exists()
 
@@ -119,11 +119,11 @@ def test_a_bug_fails_its_edition_the_rest_is_written_and_the_exit_says_bug(
     assert "AssertionError: expected length >= 3, got 1" in lines
     assert lines[-1] == ("This is a bug in Briefing, not in your content: please report it "
                          "with the traceback above.")
-    assert result.out.splitlines()[-1] == "built 2 file(s)"
+    assert result.out.splitlines()[-1] == "built 3 file(s)"
     assert all((project / name).stat().st_size > 0 for name in SAMPLE)
     assert not (project / "output/other").exists()
     again = run_cli(project, "build", "-j", "1")  # `sample` was remembered as built
-    assert again.code == 70 and again.out.splitlines()[-1] == "built 0 file(s), 2 up to date"
+    assert again.code == 70 and again.out.splitlines()[-1] == "built 0 file(s), 3 up to date"
 
 
 def test_check_reports_a_bug_as_a_bug(tmp_path: Path) -> None:

@@ -18,8 +18,8 @@ SAMPLE = "output/sample/2020-01-15_sample_en"
 
 
 def test_docx_headings_and_paragraphs_equal_the_html(sample_build: Path) -> None:
-    assert run_cli(sample_build, "build", "--format", "html").code == 0
-    html = (sample_build / f"{SAMPLE}.html").read_text(encoding="utf-8")
+    assert run_cli(sample_build, "build", "--format", "semantic").code == 0
+    html = (sample_build / f"{SAMPLE}.semantic.html").read_text(encoding="utf-8")
     expected = html_blocks(html)
     actual = docx_blocks(sample_build / f"{SAMPLE}.docx")
     assert [text for _, text in actual] == [text for _, text in expected]
@@ -34,8 +34,8 @@ def test_docx_headings_and_paragraphs_equal_the_html(sample_build: Path) -> None
 def test_real_brief_parity(real_build: Path, tmp_path: Path, language: str) -> None:
     name = f"2026-11-20_international-cooperation_{language}"
     project = make_project(tmp_path / "p", root=None)
-    assert run_cli(project, "build", "--format", "html", "--lang", language).code == 0
-    html = (project / "output/international-cooperation" / f"{name}.html").read_text()
+    assert run_cli(project, "build", "--format", "semantic", "--lang", language).code == 0
+    html = (project / "output/international-cooperation" / f"{name}.semantic.html").read_text()
     actual = docx_blocks(real_build / f"{name}.docx")
     assert [text for _, text in actual] == [text for _, text in html_blocks(html)]
 
@@ -77,8 +77,9 @@ def test_docx_opens_in_libreoffice(sample_build: Path, tmp_path: Path) -> None:
 
 
 def test_html_golden(sample_build: Path, golden: object) -> None:
-    assert run_cli(sample_build, "build", "--format", "html").code == 0
-    golden("sample_en.html", (sample_build / f"{SAMPLE}.html").read_text(encoding="utf-8"))
+    assert run_cli(sample_build, "build", "--format", "semantic").code == 0
+    golden("sample_en.html", (sample_build / f"{SAMPLE}.semantic.html").read_text(
+        encoding="utf-8"))
 
 
 def test_docx_document_xml_golden(sample_build: Path, golden: object) -> None:

@@ -72,6 +72,17 @@ def parser(prog: str = "briefing") -> argparse.ArgumentParser:
                     "goes on. Stop with Ctrl-C.")
     _build_options(watch)
 
+    serve = commands.add_parser(
+        "serve", help="preview the HTML edition in a browser, refreshed on every save",
+        description="Serve the HTML editions on http://127.0.0.1:PORT/ (this machine only). "
+                    "Each saved change re-renders the edition being viewed first, reloads "
+                    "the page, then builds the affected briefs into output/. Mistakes are "
+                    "shown in the page; the server keeps running. Stop with Ctrl-C.")
+    serve.add_argument("--port", type=lambda text: _positive(text, 65535, "a port number"),
+                       default=8000,
+                       help="the port to listen on (default: 8000)")
+    _build_options(serve)
+
     new = commands.add_parser(
         "new", help="scaffold a new brief that builds at once",
         description="Write content/briefs/SLUG.yaml: a commented brief, wired to the JSON "
@@ -80,18 +91,29 @@ def parser(prog: str = "briefing") -> argparse.ArgumentParser:
 
     publish = commands.add_parser(
         "publish", help="freeze a brief into a new archive edition",
-        description="Write output/archive/<date>_<slug>_v<N>/: a BagIt bag with the PDF/A-3u "
-                    "and DOCX of every language, the exact source and a build manifest. "
-                    "Unchanged source publishes nothing; an edition is never rewritten.")
+        description="Write archive/<date>_<slug>_v<N>/: a BagIt 1.0 bag with the PDF/A-3u "
+                    "and DOCX of every language, the exact source and a build manifest; "
+                    "each PDF sealed (PAdES) when BRIEFING_SEAL_KEY names the organisation's "
+                    "key (docs/archive.md), unsealed and saying so otherwise. Unchanged "
+                    "source publishes nothing; an edition is never rewritten.")
     publish.add_argument("slug", metavar="SLUG", help="the brief to publish")
     _limits(publish)
 
     verify = commands.add_parser(
         "verify", help="prove an edition (or an archived PDF) is the build of its source",
-        description="Check the bag's fixity, rebuild from the edition's own source and "
-                    "compare byte for byte. Exit 1 names every file that fails.")
-    verify.add_argument("target", type=Path, metavar="EDITION_OR_PDF",
-                        help="an edition folder under output/archive/, or an archived PDF")
+        description="Check an edition's fixity, its record (files, bag-info.txt and folder "
+                    "name against its build manifest) and its seals, then rebuild it from "
+                    "its own source and compare byte for byte. Without a target (or with "
+                    "--all), audit every edition of archive/ (fixity, record and seals; "
+                    "--rebuild adds the rebuild): one line per edition and a summary. "
+                    "Exit 1 if anything fails.")
+    verify.add_argument("target", type=Path, metavar="EDITION_OR_PDF", nargs="?",
+                        help="an edition folder under archive/, or an archived PDF "
+                             "(default: every edition)")
+    verify.add_argument("--all", action="store_true",
+                        help="audit every edition of archive/ (the default without a target)")
+    verify.add_argument("--rebuild", action="store_true",
+                        help="with --all: also rebuild every edition and compare (slow)")
     _limits(verify)
 
     commands.add_parser(
@@ -171,6 +193,16 @@ def _watch(args: argparse.Namespace, root: Path) -> int:
     return EXIT_OK
 
 
+@command("serve")
+def _serve(args: argparse.Namespace, root: Path) -> int:
+    from briefing.preview.server import serve
+
+    args.verbosity = -1  # the page shows what the build would print
+    serve(root, args.port, Limits(args.timeout, args.memory),
+          lambda slugs: _run_build(args, root, slugs, force=False))
+    return EXIT_OK
+
+
 @command("new")
 def _new(args: argparse.Namespace, root: Path) -> int:
     from briefing.content.scaffold import new_brief
@@ -187,22 +219,42 @@ def _publish(args: argparse.Namespace, root: Path) -> int:
     published = publish(root, args.slug, _render_options(args))
     where = published.path.relative_to(root)
     if published.new:
-        print(f"published {where} (version {published.version})")
+        print(f"published {where} (version {published.version}; seal: {published.seal})")
     else:
         print(f"unchanged since {where}; nothing published")
+    if published.register:
+        print(f"error: {published.register}; the edition is complete, "
+              "and the next publish writes the register from the editions", file=sys.stderr)
+        return EXIT_CONTENT
     return EXIT_OK
 
 
 @command("verify")
 def _verify(args: argparse.Namespace, root: Path) -> int:
-    from briefing.archive.verify import verify
+    from briefing.archive.seal import Settings, trust_roots
+    from briefing.archive.verify import audit, verify
+    from briefing.files import ARCHIVE
 
-    verdicts = verify(root, args.target.resolve(), _render_options(args))
-    for verdict in verdicts:
-        print(verdict, file=sys.stdout if verdict.ok else sys.stderr)
-    failed = [v for v in verdicts if not v.ok]
-    print(f"{len(verdicts) - len(failed)} passed, {len(failed)} failed")
-    return EXIT_OK if verdicts and not failed else EXIT_CONTENT
+    if args.target is not None and args.all:
+        raise UsageError("give an edition or a PDF, or --all, not both")
+    if args.rebuild and args.target is not None:
+        raise UsageError("--rebuild is for --all: verifying one edition always rebuilds it")
+    trust = trust_roots(Settings.from_environment())
+    if args.target is not None:
+        verdicts = verify(root, args.target.resolve(), _render_options(args), trust)
+        for verdict in verdicts:
+            print(verdict, file=sys.stdout if verdict.ok else sys.stderr)
+        failed = [v for v in verdicts if not v.ok]
+        print(f"{len(verdicts) - len(failed)} passed, {len(failed)} failed")
+        return EXIT_OK if verdicts and not failed else EXIT_CONTENT
+    found = audit(root, _render_options(args), trust, rebuild=args.rebuild)
+    for verdict in [*found.editions, *([found.register] if found.register else [])]:
+        print(verdict, flush=True)
+    damaged = sum(not verdict.ok for verdict in found.editions)
+    print(f"{len(found.editions)} edition(s) in {ARCHIVE}/: "
+          f"{len(found.editions) - damaged} intact, {damaged} damaged"
+          + ("; the register is out of date" if found.register else ""))
+    return EXIT_OK if found.ok else EXIT_CONTENT
 
 
 @command("schema")

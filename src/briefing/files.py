@@ -30,7 +30,9 @@ LOCK = "requirements.lock"
 SCHEMA = "schema"
 OUTPUT = "output"
 CACHE = "output/.cache/manifest.json"
-ARCHIVE = "output/archive"
+# Archive editions live beside output/, never inside it: nothing that cleans or
+# rebuilds output/ can reach them (docs/archive.md).
+ARCHIVE = "archive"
 
 CONTENT_SUFFIX = ".yaml"
 MISSPELT_SUFFIXES = (".yml",)  # refused with a message, never silently ignored

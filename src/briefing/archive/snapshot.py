@@ -1,6 +1,15 @@
 """What an edition is made from, frozen: the source files, as a reproducible
-tar, and the build manifest that says what made it; and the rendering of an
-edition's files from them, through the build's own workers and writers."""
+tar, and the build manifest that records the edition and what made it; and
+the rendering of an edition's files from them, through the build's own
+workers and writers.
+
+The build manifest (data/build-manifest.json, and inside every PDF) is the
+edition's own record: who and what it is (`edition`: identifier, slug, date,
+version, reference, title, marking, languages, publisher), which files it
+holds (`outputs`), the digest of every source file, and the tool, code and
+environment that made it (archive/provenance.py). `verify` checks bag-info,
+the folder's name and the files against it.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +17,24 @@ import datetime as dt
 import hashlib
 import io
 import json
-import re
 import tarfile
 from pathlib import Path
 
 from briefing import __version__
+from briefing.archive.bag import clean
+from briefing.archive.provenance import distributions, environment
 from briefing.build.cache import code_digest
 from briefing.build.validate import Validation
 from briefing.build.workers import Job, RenderOptions, render_all
 from briefing.content.load import Loaded
+from briefing.content.text import Text
 from briefing.errors import BuildFailed, UsageError
 from briefing.files import FONT_SUMS, LOCK, ProjectFiles
 from briefing.writers.registry import WRITERS, Attachment
 
 SOURCE_TAR = "source.tar"
 MANIFEST = "build-manifest.json"
+SOURCE = "source"  # data/source/: the same files as the tar, for those who distrust attachments
 SHARED_SOURCE = (FONT_SUMS, LOCK)
 FORMATS = ("pdfa", "docx")  # what an edition holds of each language and document
 
@@ -48,54 +60,110 @@ def source_tar(files: dict[str, bytes], day: int) -> bytes:
     return buffer.getvalue()
 
 
-def build_manifest(root: Path, slug: str, files: dict[str, bytes]) -> bytes:
-    """What made the edition: tool, code and dependency versions, source digests."""
+def source_digest(files: dict[str, bytes]) -> str:
+    """One digest of the whole source (bag-info's Source-Digest)."""
+    return hashlib.sha256(source_tar(files, 0)).hexdigest()
+
+
+def edition_name(date: str, slug: str, version: int) -> str:
+    return f"{date}_{slug}_v{version}"
+
+
+def edition_record(validation: Validation, slug: str, version: int) -> dict[str, object]:
+    """Who and what an edition is, from its source: the manifest's `edition`."""
+    brief = validation.brief(slug)
+    first = brief.languages[0]
+    return {
+        "identifier": edition_name(brief.date.iso(), slug, version),
+        "slug": slug,
+        "date": brief.date.iso(),
+        "version": version,
+        "reference": clean(brief.reference),
+        "title": _in(brief.title, first),
+        "marking": _in(brief.marking, first),
+        "languages": list(brief.languages),
+        "publisher": _in(validation.project.publisher.name, first),
+    }
+
+
+def output_names(validation: Validation, slug: str) -> list[str]:
+    """The files an edition holds: each format of each language and document."""
+    return sorted(f"{edition.name}.{WRITERS[fmt].suffix}"
+                  for edition in validation.editions(slug) for fmt in FORMATS)
+
+
+def build_manifest(root: Path, record: dict[str, object], files: dict[str, bytes],
+                   outputs: list[str]) -> bytes:
+    """The edition's record: the edition, its files, its source, what made it.
+    The same source and environment always give the same bytes."""
     manifest = {
         "tool": f"Briefing {__version__}",
         "code_sha256": code_digest(),
-        "brief": slug,
-        "packages": _locked(files),
+        "edition": record,
+        "outputs": sorted(outputs),
         "source_sha256": {name: hashlib.sha256(data).hexdigest()
                           for name, data in sorted(files.items())},
+        "environment": environment(root),
     }
     return (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()
 
 
 def render_edition(validation: Validation, slug: str, files: dict[str, bytes],
-                   options: RenderOptions) -> dict[str, bytes]:
-    """The PDF/A and DOCX of every language and document, by file name."""
+                   manifest: bytes, options: RenderOptions) -> dict[str, bytes]:
+    """The PDF/A and DOCX of every language and document, by file name, each
+    PDF carrying the source and `manifest` and named by the edition."""
     root, project = validation.root, validation.project
     brief = project.brief(slug)
     day = int(dt.datetime.combine(brief.date.first_day, dt.time(), dt.UTC).timestamp())
     attachments = (
         Attachment(SOURCE_TAR, source_tar(files, day), "the source this file was built from"),
-        Attachment(MANIFEST, build_manifest(root, slug, files), "how this file was built",
-                   relationship="Supplement"),
+        Attachment(MANIFEST, manifest, "how this file was built", relationship="Supplement"),
     )
     work = []
     for edition in validation.editions(slug):
         if edition.draft:
             raise UsageError(f"{edition.name} has untranslated text; drafts are not published")
         work.append(Job(edition, FORMATS, attachments))
+    record = json.loads(manifest)["edition"]
     out: dict[str, bytes] = {}
     problems = []
     for job, outputs, trouble in render_all(root, project, work, options.jobs, options.limits):
         problems += trouble
         for fmt, data, _ in outputs:
-            out[f"{job.edition.name}.{WRITERS[fmt].suffix}"] = data
+            out[f"{job.edition.name}.{WRITERS[fmt].suffix}"] = (
+                _identified(data, record) if fmt == "pdfa" else data)
     if problems:
         raise BuildFailed(problems)
     return out
 
 
-def _locked(files: dict[str, bytes]) -> dict[str, str]:
-    """Package versions pinned in the snapshot's lock file."""
-    lock = files.get(LOCK, b"").decode()
-    return dict(re.findall(r"^([A-Za-z0-9_.-]+)==([^\s\\]+)", lock, flags=re.M))
+def _identified(pdf: bytes, record: dict[str, object]) -> bytes:
+    """The archival PDF named by its edition: identifier and version in the Info
+    dictionary and in the XMP (dc:identifier, xmpMM:VersionID, both predefined
+    for PDF/A). Saved as the writer saves it: deterministic, XMP first."""
+    import pikepdf
+
+    identifier, version = str(record["identifier"]), str(record["version"])
+    out = io.BytesIO()
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        document.docinfo[pikepdf.Name.Identifier] = identifier
+        document.docinfo[pikepdf.Name.Version] = version
+        with document.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
+            xmp["dc:identifier"] = identifier
+            xmp["xmpMM:VersionID"] = version
+        document.save(out, object_stream_mode=pikepdf.ObjectStreamMode.disable,
+                      stream_decode_level=pikepdf.StreamDecodeLevel.none,
+                      deterministic_id=True)
+    return out.getvalue()
 
 
-def dependencies(files: dict[str, bytes]) -> str:
-    """The versions that shape the bytes most, for bag-info.txt."""
-    wanted = ("weasyprint", "python-docx", "pydyf", "fonttools", "babel", "jinja2")
-    found = _locked(files)
+def dependencies() -> str:
+    """The installed versions that shape the bytes most, for bag-info.txt."""
+    wanted = ("weasyprint", "python-docx", "pydyf", "fonttools", "babel", "jinja2", "pikepdf",
+              "pyhanko")
+    found = distributions()
     return ", ".join(f"{name}=={found[name]}" for name in wanted if name in found)
+
+
+def _in(text: Text, language: str) -> str:
+    return clean(text.in_language(language) or "")

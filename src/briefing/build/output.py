@@ -53,10 +53,25 @@ def write_all(files: dict[Path, bytes]) -> None:
 
 
 def remove_stale_temporaries(folder: Path) -> None:
-    """Delete temporaries a killed build left behind (never a finished file)."""
-    if folder.is_dir():
-        for stale in folder.rglob(f".*{TEMP_SUFFIX}"):
-            stale.unlink(missing_ok=True)
+    """Delete temporaries a killed build left behind (never a finished file).
+
+    Whatever `folder` is, nothing archived is swept: the walk follows no
+    symbolic link and enters no archive (a folder with a register.csv), no
+    edition (a BagIt bag, with its bagit.txt) and no publish in progress
+    (`.incoming-*`); those are the archive's own, and publish tidies them."""
+    if not folder.is_dir():
+        return
+    for parent, folders, names in os.walk(folder):  # followlinks=False
+        if parent != str(folder) and os.path.exists(os.path.join(parent, "register.csv")):
+            folders[:] = []
+            continue
+        links = [name for name in folders if os.path.islink(os.path.join(parent, name))]
+        for name in [*names, *links]:  # a link to a folder is listed among the folders
+            if name.startswith(".") and name.endswith(TEMP_SUFFIX):
+                Path(parent, name).unlink(missing_ok=True)
+        folders[:] = [name for name in folders if name not in links
+                      and not name.startswith(".incoming-")
+                      and not os.path.lexists(os.path.join(parent, name, "bagit.txt"))]
 
 
 def sync_folder(folder: Path) -> None:

@@ -1,4 +1,4 @@
-"""`build.py watch`: rebuild the briefs each saved change affects, forever.
+"""`briefing watch`: rebuild the briefs each saved change affects, forever.
 
 Errors are printed where they happen and the watcher carries on; even a bug
 in Briefing is shown and survived, so an editor never has to restart it.
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from briefing.build.cache import Cache
 from briefing.errors import BuildFailed, UsageError
+from briefing.files import WATCHED
 
-WATCHED = ("content", "templates", "fonts")
 SUFFIXES = {".yaml", ".j2", ".css", ".docx", ".svg", ".png", ".ttf"}
 
 
@@ -37,16 +37,24 @@ def affected(root: Path, changed: Iterable[Path]) -> list[str] | None:
     return sorted(slugs)
 
 
-def watch(root: Path, rebuild: Callable[[list[str] | None], None],
-          stop: threading.Event | None = None) -> None:
+def changes(root: Path, stop: threading.Event | None = None, debounce: int = 300
+            ) -> Iterator[list[Path]]:
+    """The files each save changes under content/, templates/ and fonts/,
+    gathered for `debounce` ms: what `watch` and `serve` react to."""
     import watchfiles
 
+    paths = [root / name for name in WATCHED if (root / name).is_dir()]
+    for found in watchfiles.watch(*paths, stop_event=stop, debounce=debounce, step=10,
+                                  watch_filter=lambda _, name: Path(name).suffix in SUFFIXES):
+        yield [Path(name) for _, name in found]
+
+
+def watch(root: Path, rebuild: Callable[[list[str] | None], None],
+          stop: threading.Event | None = None) -> None:
     rebuild(None)
     print("watching content/, templates/ and fonts/ for changes (Ctrl-C to stop)", flush=True)
-    paths = [root / name for name in WATCHED if (root / name).is_dir()]
-    for changes in watchfiles.watch(*paths, stop_event=stop, debounce=300,
-                                    watch_filter=lambda _, name: Path(name).suffix in SUFFIXES):
-        slugs = affected(root, [Path(name) for _, name in changes])
+    for changed in changes(root, stop):
+        slugs = affected(root, changed)
         if slugs == []:
             continue
         try:

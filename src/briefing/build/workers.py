@@ -62,7 +62,8 @@ if TYPE_CHECKING:
 
 TASKS_PER_WORKER = 20  # then the worker is replaced
 # What every worker maps before its memory limit applies; writers add theirs.
-PRELOAD = ("briefing.render.html", "briefing.render.view", "briefing.writers.subset")
+PRELOAD = ("briefing.render.html", "briefing.render.view", "briefing.render.fonts",
+           "briefing.writers.subset", "fontTools.ttLib", "lxml.html")
 EXTRA_PRELOAD = {"docx": ("PIL.Image", "PIL.PngImagePlugin", "cairosvg")}
 # The largest limits taken: a longer time is no limit (about 68 years), and
 # setrlimit takes at most 2**63 - 1 bytes.
@@ -375,6 +376,7 @@ def _render(job: Job) -> tuple[Any, ...]:
 
 
 def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Problem]]:
+    from briefing.render.fonts import html_glyph_problems
     from briefing.render.html import environment, render_html
     from briefing.render.view import build_view
     from briefing.writers.subset import subset_problems
@@ -392,13 +394,16 @@ def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Prob
     brief_file, _, _ = project.where(brief, ())
     problems = subset_problems(html, root, edition.template,
                                Problems(root).relative(brief_file))
+    problems += html_glyph_problems(html, root, project, brief, edition.language)
     if problems:
         return [], problems
     outputs = []
     for fmt in job.formats:
         started = time.perf_counter()
         try:
-            data = WRITERS[fmt].load()(Request(html, edition, root, job.attachments))
+            data = WRITERS[fmt].load()(Request(
+                html, edition, root, job.attachments,
+                project.catalogs[edition.language].labels))
         except BuildFailed as failed:
             problems += failed.problems
             continue

@@ -121,6 +121,9 @@ def _non_empty(text: str) -> str:
 # Line breaks and tabs are text; other control characters, lone surrogates and
 # the invisible bidirectional overrides (which can disguise what text says) are not.
 _ALLOWED_CONTROLS = {"\n", "\t", "\r"}
+# Lone surrogates, and the Unicode line and paragraph separators (U+2028,
+# U+2029: no font draws them, and they split lines where YAML sees none).
+_REFUSED = {"Cs", "Zl", "Zp"}
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
@@ -129,7 +132,7 @@ def printable(text: str) -> str:
     escapes such as "\\x07"), lone surrogates, bidirectional overrides."""
     for char in text:
         category = unicodedata.category(char)
-        if (category == "Cc" and char not in _ALLOWED_CONTROLS) or category == "Cs" \
+        if (category == "Cc" and char not in _ALLOWED_CONTROLS) or category in _REFUSED \
                 or char in _BIDI_CONTROLS:
             raise PydanticCustomError(
                 "text_control", "character U+{code} is not allowed (expected printable text)",

@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 
 from briefing.content.checks import texts
-from briefing.content.model import Project
+from briefing.content.model import Brief, Project
 from briefing.content.yamlsource import dotted
 from briefing.errors import Problem, Problems
 from briefing.files import FONTS, ProjectFiles
@@ -43,6 +43,54 @@ def glyph_problems(project: Project, root: Path, languages: dict[str, list[str]]
                                          f"`{language}`)", dotted(path),
                                          "characters that the fonts in fonts/ cover")
     return problems.items
+
+
+def html_glyph_problems(html: str, root: Path, project: Project, brief: Brief,
+                        language: str) -> list[Problem]:
+    """Characters of an edition's rendered text the fonts cannot show, however
+    they entered it: an entity in prose, a plain field (an e-mail address, a
+    reference), a catalog's words, a template. The content check above names
+    text fields; this one sees what the PDF will draw, and places each
+    character where it was written: a content field, the catalog, a template."""
+    import lxml.html
+
+    fonts = tuple(ProjectFiles(root).fonts())
+    if not fonts:
+        return []  # reported once, by glyph_problems
+    covered = coverage(fonts)
+    tree = lxml.html.document_fromstring(html)
+    shown = "".join(tree.body.itertext()) + "".join(tree.head.xpath("./title//text()"))
+    missing = sorted({char for char in shown
+                      if ord(char) not in covered and ord(char) not in _INVISIBLE})
+    problems = Problems(root)
+    for char in missing:
+        file, line, col = _written_at(char, root, project, brief, language)
+        problems.add(file, line, col, f"character {char!r} (U+{ord(char):04X}) is not in the "
+                     f"project's fonts (brief `{brief.slug}`, language `{language}`)",
+                     expected="characters that the fonts in fonts/ cover")
+    return problems.items
+
+
+def _written_at(char: str, root: Path, project: Project, brief: Brief, language: str
+                ) -> tuple[Path, int, int]:
+    """Where `char` (or an entity naming it) was written, in the order an editor
+    would look: the brief and its records, the edition's catalog, the templates."""
+    files = ProjectFiles(root)
+    records = [project.sources[id(record)].file for record in project.records_of(brief)]
+    catalog = files.catalogs().get(language)
+    templates = [files.path(name) for name in files.templates() if name.endswith(".j2")]
+    needles = (char, f"&#{ord(char)};", f"&#x{ord(char):x};", f"&#x{ord(char):X};")
+    for path in [*records, *([catalog] if catalog else []), *templates]:
+        try:
+            text = files.read(path).decode("utf-8")
+        except (OSError, ValueError):
+            continue
+        hits = [index for needle in needles if (index := text.find(needle)) >= 0]
+        if hits:
+            index = min(hits)
+            line = text.count("\n", 0, index) + 1
+            return path, line, index - (text.rfind("\n", 0, index) + 1) + 1
+    return project.sources[id(brief)].file, 1, 1
 
 
 @cache

@@ -24,6 +24,7 @@ from briefing.errors import BuildFailed, Problem
 from briefing.files import MAX_ASSET_BYTES, TEMPLATES, ProjectFiles, Unreadable, read_confined
 from briefing.render.edition import Edition
 from briefing.render.figures import Figure
+from briefing.render.layout import adapt, measuring, project_metrics
 from briefing.render.theme import Theme, read_theme
 from briefing.render.view import Fallback, Node, plain
 
@@ -100,11 +101,17 @@ def environment(root: Path) -> ProjectEnvironment:
 
 
 def render_html(env: ProjectEnvironment, view: dict[str, Any], edition: Edition) -> str:
-    """Render the edition's HTML; template and theme mistakes become placed Problems."""
+    """Render the edition's HTML; template and theme mistakes become placed Problems.
+
+    Figures are drawn, and tables given their column widths, with the
+    project's fonts (render/layout.py), so that the HTML both writers read
+    already says how its content fits the page."""
     if env.theme_problems:
         raise BuildFailed(env.theme_problems)
+    measure = project_metrics(Path(env.loader.folder).parent)
     try:
-        return env.get_template(edition.template).render(view)
+        with measuring(measure):
+            html = env.get_template(edition.template).render(view)
     except jinja2.TemplateSyntaxError as err:
         raise BuildFailed([syntax_problem(err)]) from None
     except Unreadable as err:
@@ -119,6 +126,8 @@ def render_html(env: ProjectEnvironment, view: dict[str, Any], edition: Edition)
         # An expression in a template failed (`{{ 1 / 0 }}`, a filter given the
         # wrong kind of value): the template's mistake, at its line.
         raise BuildFailed([_placed(err, f"{type(err).__name__}: {err}", edition)]) from None
+    assert env.theme is not None
+    return adapt(html, env.theme, measure)
 
 
 def check_templates(env: ProjectEnvironment) -> list[Problem]:

@@ -131,9 +131,11 @@ class Lines(_Group):
 
 
 class Lengths(_Group):
-    """In millimetres."""
+    """In millimetres. The key-facts box's column of figures is as wide as its
+    widest figure, but at least `key_facts_term` and at most `key_facts_term_max`."""
 
     key_facts_term: Millimetres
+    key_facts_term_max: Millimetres
 
 
 class Theme(_Group):

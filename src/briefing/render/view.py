@@ -30,7 +30,9 @@ from briefing.content.money import Money, Share
 from briefing.content.prose import render_prose, render_prose_inline
 from briefing.content.text import Prose, Text
 from briefing.render.edition import Edition
-from briefing.render.figures import WIDTH, Moment, Timeline
+from briefing.render.figures import WIDTH, Figure, Moment, data_url, timeline_parts
+from briefing.render.layout import metrics
+from briefing.render.theme import Theme
 
 # Anchors the templates use for parts of every brief; claimed before any
 # editor-chosen id, so a section called `summary` gets `summary-2`.
@@ -145,7 +147,18 @@ class _Viewer:
             "draft": edition.draft,
             "fallback": edition.fallback,
             "edition": edition.name,
+            "alternates": self.alternates(),
         }
+
+    def alternates(self) -> tuple[Node, ...]:
+        """The same document in the brief's other languages: tag, name, file."""
+        brief = self.edition.brief
+        return tuple(Node("alternate", {
+            "tag": self.project.catalogs[language].tag,
+            "name": language_name(self.project.catalogs[language].locale),
+            "href": Edition(brief, language, None, self.edition.kind).name + ".html",
+        }) for language in brief.languages
+            if language != self.edition.language and language in self.project.catalogs)
 
     # -- values ----------------------------------------------------------------------
 
@@ -290,15 +303,14 @@ class _Viewer:
 
     def timeline(self, ids: tuple[str, ...],
                  projects: tuple[CooperationProject, ...] = ()) -> Node:
-        """The partners' offices, agreements and milestones as one SVG figure;
-        `src` is drawn in the theme's looks when a template reads it."""
+        """The partners' offices, agreements and milestones; `parts` are the SVG
+        figures that show them, each small enough for a page, drawn in the
+        theme's looks when a template reads them."""
         moments = sorted([*self.moments(ids), *self.project_moments(projects)])
         return Node("timeline", {
-            "src": Timeline(tuple(moments)),
-            "width": WIDTH,
+            "parts": TimelineParts(tuple(moments)),
             "partners": tuple(self.partners[pid] for pid in ids),
-            "moments": tuple(Node("moment", {"date": moment.shown, "text": moment.label})
-                             for moment in moments),
+            "moments": tuple(_moment(moment) for moment in moments),
         })
 
     def moments(self, ids: tuple[str, ...]) -> Iterator[Moment]:
@@ -345,6 +357,34 @@ class _Viewer:
                 yield Moment(end, end.format(self.locale),
                              f"{title}: {self.labels['timeline_project_end']}")
 
+
+
+def language_name(locale: str) -> str:
+    """A language's name in itself (English, azərbaycan, русский), from CLDR."""
+    from babel import Locale
+
+    name = Locale.parse(locale).get_language_name() or locale
+    return name[:1].upper() + name[1:]
+
+
+class TimelineParts(Figure):
+    """A timeline as the pictures that show it: each a part Node with `src` (a
+    data: URL), `width`, `moments` (date, text) and `number` of `count`.
+    Splitting needs the theme and the fonts, so it happens when drawn."""
+
+    def __init__(self, moments: tuple[Moment, ...]) -> None:
+        self.moments = moments
+
+    def draw(self, theme: Theme) -> tuple[Node, ...]:
+        parts = timeline_parts(list(self.moments), theme, metrics())
+        return tuple(Node("timeline_part", {
+            "src": data_url(part.svg), "width": WIDTH, "number": number,
+            "count": len(parts), "moments": tuple(_moment(m) for m in part.moments),
+        }) for number, part in enumerate(parts, start=1))
+
+
+def _moment(moment: Moment) -> Node:
+    return Node("moment", {"date": moment.shown, "text": moment.label})
 
 
 def plain(value: Any) -> str:

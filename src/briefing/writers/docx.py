@@ -3,8 +3,12 @@
 The writer knows a documented subset of HTML (docs/templates.md). Each block
 element becomes one Word paragraph (or table), so the DOCX says exactly what
 the PDF says; an element outside the subset is an error naming it, never
-silently dropped. Styles come by name from templates/reference.docx, with
-the shared presentation tokens of templates/theme.yaml put on them first
+silently dropped. A list item or a table cell is read child by child, so its
+paragraphs, lists and quotations stay where they stand; each numbered list
+counts from its own start; a `<span class="footnote">` becomes a Word
+footnote, numbered by Word in one sequence as the PDF numbers its notes.
+Styles come by name from templates/reference.docx, with the shared
+presentation tokens of templates/theme.yaml put on them first
 (writers/wordstyles.py).
 """
 
@@ -14,6 +18,7 @@ import base64
 import datetime as dt
 import functools
 import io
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,36 +27,65 @@ from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_BREAK, WD_COLOR_INDEX
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_COLOR_INDEX
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm
+from docx.parts.story import StoryPart
+from docx.shared import Emu, Mm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml.html import HtmlElement
 
 from briefing.errors import BuildFailed, Problem
 from briefing.files import REFERENCE_DOCX, TEMPLATES
+from briefing.render.layout import (
+    CELL_PADDING,
+    STACKED,
+    col_widths,
+    project_metrics,
+    short_enough,
+)
 from briefing.render.theme import load_theme
 from briefing.writers.registry import Request
-from briefing.writers.runs import Piece, RunStyle, Unsupported, collapse, collapsed, inline
-from briefing.writers.subset import BLOCK_STYLES, CONTAINERS, SUPPORTED
+from briefing.writers.runs import (
+    Piece,
+    RunStyle,
+    Unsupported,
+    collapse,
+    collapsed,
+    inline,
+    pieces,
+)
+from briefing.writers.subset import BLOCK_STYLES, CONTAINERS, INLINE, LISTS, SUPPORTED
 from briefing.writers.wordml import (
+    add_footnote,
     bookmark_name,
     clear_body,
     column_widths,
     field,
     field_begin,
     field_char,
+    footnote_reference,
+    new_footnotes,
+    new_list,
+    number,
     remove_paragraphs,
     reproducible,
     set_language,
+    style_numbering,
 )
 from briefing.writers.wordstyles import apply_theme
 
 # A definition list sits in a Box: this much narrower than the text, for its margins.
 DEFINITIONS_INSET = Mm(10)
+TERM_GAP = 3.0  # mm between a term and its definition, as print.css's padding-right
+MAX_PROPERTY = 255  # characters in a core property (title, category...): Word's limit
+HEADINGS = ("h1", "h2", "h3")
+# Word's own styles for footnotes, by their built-in names.
+FOOTNOTE_TEXT, FOOTNOTE_REFERENCE = "footnote text", "footnote reference"
+ALIGNMENTS = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER,
+              "right": WD_ALIGN_PARAGRAPH.RIGHT}
 
 
 def write_docx(request: Request) -> bytes:
@@ -93,14 +127,18 @@ class _Writer:
         self.bookmarks = 0
         self.pending_ids: list[str] = []
         self.base = RunStyle()
+        self.footnotes: StoryPart | None = None  # made with the first footnote
+        self.cell_style: str | None = None  # while filling a table cell: its style
+        self.footnote_count = 0
 
     # -- document level -----------------------------------------------------------
 
     def properties(self, tree: HtmlElement) -> dt.date:
         """Core properties and language from the HTML head; returns the creation date."""
-        meta = {m.get("name"): m.get("content", "") for m in tree.iter("meta") if m.get("name")}
+        meta = {m.get("name"): _property(m.get("content", ""))
+                for m in tree.iter("meta") if m.get("name")}
         props = self.doc.core_properties
-        props.title = collapse(tree.findtext(".//title") or "")
+        props.title = _property(collapse(tree.findtext(".//title") or ""))
         props.subject = meta.get("description", "")
         props.author = meta.get("author", "")
         props.keywords = meta.get("keywords", "")
@@ -154,7 +192,9 @@ class _Writer:
         if element.get("id"):
             self.pending_ids.append(element.get("id"))
         if tag in BLOCK_STYLES:
-            self.paragraph(element, parent, self._style(element, BLOCK_STYLES[tag]))
+            paragraph = self.paragraph(element, parent, self._style(element, BLOCK_STYLES[tag]))
+            if tag in HEADINGS:  # never alone at the foot of a page, whatever the style says
+                paragraph.paragraph_format.keep_with_next = True
         elif tag == "nav":
             self.contents(element, parent)
         elif tag in CONTAINERS:
@@ -170,14 +210,8 @@ class _Writer:
             self.base = outer
             if "cover" in element.classes:  # the cover is a section of its own
                 self.doc.add_section(WD_SECTION.NEW_PAGE).different_first_page_header_footer = False
-        elif tag in ("ul", "ol"):
-            style = "List Bullet" if tag == "ul" else "List Number"
-            if list_level:
-                style += f" {list_level + 1}"
-            for item in element:
-                if item.tag != "li":
-                    raise Unsupported(item)
-                self.list_item(item, parent, style, list_level)
+        elif tag in LISTS:
+            self.list_block(element, parent, list_level)
         elif tag == "aside":
             self.box(element, parent)
         elif tag == "dl":
@@ -190,26 +224,72 @@ class _Writer:
         else:
             raise Unsupported(element)
 
-    def list_item(self, item: HtmlElement, parent: object, style: str, level: int) -> None:
+    def list_block(self, element: HtmlElement, parent: object, level: int) -> None:
+        """<ul>/<ol> -> List Bullet/List Number (2, 3 when nested); each numbered
+        list is a numbering instance of its own, from its `start`. In a table
+        cell the items keep the cell's paragraph style, numbered as the list
+        style numbers, as the PDF sets a cell's list in the cell's type."""
+        suffix = f" {level + 1}" if level else ""
+        style = ("List Number" if element.tag == "ol" else "List Bullet") + suffix
+        num_id = None
+        if element.tag == "ol":
+            start = element.get("start", "1")
+            num_id = new_list(self.doc, self.doc.styles[style],
+                              int(start) if start.lstrip("-").isdigit() else 1)
+        elif self.cell_style is not None:
+            num_id = style_numbering(self.doc.styles[style])
+        shown = self.cell_style or style
+        for item in element:
+            if item.tag != "li":
+                raise Unsupported(item)
+            self.list_item(item, parent, shown, level, num_id)
+
+    def list_item(self, item: HtmlElement, parent: object, style: str, level: int,
+                  num_id: int | None) -> None:
+        """An item's children in order: its first paragraph carries the bullet or
+        number, later ones continue the item (List Continue), and its lists,
+        quotations and tables stand where they are."""
         if item.get("id"):
             self.pending_ids.append(item.get("id"))
-        nested = [child for child in item if child.tag in ("ul", "ol")]
-        paragraphs = [child for child in item if child.tag == "p"]
-        if paragraphs:  # a loose list: <li><p>..</p></li>
-            for p in paragraphs:
-                self.paragraph(p, parent, style)
-        else:
-            self.paragraph(item, parent, style, skip=("ul", "ol"))
-        for child in nested:
-            self.block(child, parent, level + 1)
+        continued = self.cell_style or "List Continue" + (f" {level + 1}" if level else "")
+        if continued not in self.style_names:
+            continued = "Normal"
+        marked = False
+        for part in _flow(item):
+            if isinstance(part, HtmlElement) and part.tag != "p":
+                if not marked:  # the marker goes first, as the PDF draws it
+                    self._mark(self._add_paragraph(parent, style), num_id)
+                    marked = True
+                self.block(part, parent, level + 1)
+                continue
+            paragraph = self._flow_paragraph(part, parent, continued if marked else style)
+            if paragraph is not None and not marked:
+                self._mark(paragraph, num_id)
+                marked = True
+        if not marked:  # an empty item still has its bullet or number
+            self._mark(self._add_paragraph(parent, style), num_id)
 
-    def paragraph(self, element: HtmlElement, parent: object, style: str,
-                  skip: tuple[str, ...] = ()) -> Paragraph:
+    def _mark(self, paragraph: Paragraph, num_id: int | None) -> None:
+        if num_id is not None:
+            number(paragraph, num_id)
+
+    def _flow_paragraph(self, part: HtmlElement | tuple[str | None, list[HtmlElement]],
+                        parent: object, style: str) -> Paragraph | None:
+        """A <p>, or a stretch of inline content (None when it is only spaces)."""
+        if isinstance(part, HtmlElement):
+            return self.paragraph(part, parent, self._style(part, style))
+        found = collapsed(list(pieces(*part, self.base)))
+        return self._paragraph(found, parent, style) if found else None
+
+    def paragraph(self, element: HtmlElement, parent: object, style: str) -> Paragraph:
+        return self._paragraph(collapsed(list(inline(element, self.base))), parent, style)
+
+    def _paragraph(self, found: list[Piece], parent: object, style: str) -> Paragraph:
         paragraph = self._add_paragraph(parent, style)
         for fragment_id in self.pending_ids:
             self._bookmark(paragraph, fragment_id)
         self.pending_ids = []
-        for piece in collapsed(list(inline(element, self.base, skip))):
+        for piece in found:
             self.run(paragraph, piece)
         return paragraph
 
@@ -220,6 +300,9 @@ class _Writer:
             return
         if piece.image is not None:
             self.picture(paragraph, piece.image)
+            return
+        if piece.note is not None:
+            self.footnote(paragraph, piece.note)
             return
         if style.link:
             self._hyperlink(paragraph, text, style)
@@ -234,6 +317,18 @@ class _Writer:
                 if style.fallback is not None:
                     run.font.highlight_color = WD_COLOR_INDEX.YELLOW
                     set_language(run._r.get_or_add_rPr(), style.fallback)
+
+    def footnote(self, paragraph: Paragraph, note: tuple[Piece, ...]) -> None:
+        """A Word footnote: its number here, its text in the footnotes part."""
+        if self.footnotes is None:
+            self.footnotes = new_footnotes(self.doc)
+        self.footnote_count += 1
+        text_style, mark_style = (self.doc.styles[name].style_id if name in self.style_names
+                                  else None for name in (FOOTNOTE_TEXT, FOOTNOTE_REFERENCE))
+        footnote_reference(paragraph, self.footnote_count, mark_style)
+        text = add_footnote(self.footnotes, self.footnote_count, text_style, mark_style)
+        for piece in collapsed(list(note)):
+            self.run(text, piece)
 
     def box(self, aside: HtmlElement, parent: object) -> None:
         """<aside> -> a one-cell table in the "Box" style: a framed, shaded panel."""
@@ -259,13 +354,19 @@ class _Writer:
                 pairs[-1].append(child)
             else:
                 raise Unsupported(child)
-        table = parent.add_table(rows=0, cols=2)
+        stacked = STACKED in dl.classes  # terms too long to stand beside (render/layout.py)
+        table = parent.add_table(rows=0, cols=1 if stacked else 2)
         table.style = self.doc.styles[self._style(dl, "Definition Table")]
-        term = self.term_width
-        column_widths(table, [term, self._text_width() - DEFINITIONS_INSET - term])
+        if stacked:
+            column_widths(table, [self._text_width() - DEFINITIONS_INSET])
+            pairs = [[element] for pair in pairs for element in pair]
+        else:
+            term = self._term_width([pair[0] for pair in pairs], table)
+            column_widths(table, [term, self._text_width() - DEFINITIONS_INSET - term])
         for pair in pairs:
             row = table.add_row()
-            row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+            if not stacked:
+                row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
             for cell, element in zip(row.cells, pair, strict=False):
                 remove_paragraphs(cell)
                 self.paragraph(element, cell, self._style(element, BLOCK_STYLES[element.tag]))
@@ -273,18 +374,53 @@ class _Writer:
                 if not cell.paragraphs:
                     cell.add_paragraph()
 
+    def _term_width(self, terms: list[HtmlElement], table: Table) -> int:
+        """The column of a definition list's terms: as print.css sizes the key
+        facts' figures, as wide as the widest term set in the term style (plus
+        the cell's margins and a gap), between the theme's two widths."""
+        root = self.templates.parent
+        theme = load_theme(root)
+        style = self.doc.styles["Definition Term"] if "Definition Term" in self.style_names \
+            else None
+        size = style.font.size.pt if style is not None and style.font.size else theme.sizes.body
+        measure = project_metrics(root)
+        widest = max((measure.width(collapse(term.text_content()), size,
+                                    theme.fonts.sans.face, bold=True) for term in terms),
+                     default=0.0)
+        margins = sum(int(w) for w in table.style.element.xpath(
+            "./w:tblPr/w:tblCellMar/*[self::w:left or self::w:right]/@w:w")) or 230  # twips
+        wanted = Pt(widest) + Mm(TERM_GAP) + margins * 635  # EMU per twip
+        least, most = self.term_width, Mm(theme.lengths.key_facts_term_max)
+        return int(min(max(wanted, least), max(most, least)))
+
     def picture(self, paragraph: Paragraph, img: HtmlElement) -> None:
-        """<img>: PNG as it is; SVG rasterised at twice its size (Word needs pixels)."""
+        """<img>: PNG as it is; SVG rasterised at twice its size (Word needs pixels).
+        A picture stays on the page of its caption, as a heading before it stays
+        on its page; other text before it does not, as in the PDF (Word would
+        carry a whole paragraph over, leaving half a page empty)."""
         data, is_svg = _image_source(img, self.templates)
         width_px = float(img.get("width") or 96)
         if is_svg:
             data = _rasterised(data, int(width_px * 2))
         width = min(Mm(width_px * 25.4 / 96), self._text_width())
         paragraph.add_run().add_picture(io.BytesIO(data), width=width)
+        paragraph.paragraph_format.keep_with_next = True
 
     def _text_width(self) -> int:
         section = self.doc.sections[-1]
         return section.page_width - section.left_margin - section.right_margin
+
+    def _fits_a_page(self, widths: list[int]) -> Callable[[HtmlElement], bool]:
+        """Whether a row, its cells' text wrapped to their columns' widths, is
+        surely short enough to be kept on one page (render/layout.py measures)."""
+        root = self.templates.parent
+        theme, measure = load_theme(root), project_metrics(root)
+
+        def fits(row: HtmlElement) -> bool:
+            return all(short_enough(collapse(cell.text_content()), Emu(column).mm - CELL_PADDING,
+                                    theme.sizes.table, theme.fonts.sans.face, measure)
+                       for cell, column in zip(row, widths, strict=False))
+        return fits
 
     def table(self, element: HtmlElement, parent: object) -> None:
         caption = element.find("caption")
@@ -292,7 +428,7 @@ class _Writer:
             self.paragraph(caption, parent, self._style(caption, "Caption"))
         rows: list[tuple[HtmlElement, bool]] = []
         for group in element:
-            if group.tag == "caption":
+            if group.tag in ("caption", "colgroup"):
                 continue
             if group.tag not in ("thead", "tbody"):
                 raise Unsupported(group)
@@ -301,11 +437,14 @@ class _Writer:
         table: Table = parent.add_table(rows=0, cols=width)
         table.style = self.doc.styles[self._style(element, "Brief Table")]
         # Set before adding rows: python-docx gives each new cell its column's width.
-        column_widths(table, _share(self._text_width(), [row for row, _ in rows], width))
+        widths = _share(self._text_width(), col_widths(element), width)
+        column_widths(table, widths)
+        fits = self._fits_a_page(widths)
         for row_element, is_header in rows:
             row = table.add_row()
             tr_pr = row._tr.get_or_add_trPr()
-            tr_pr.append(OxmlElement("w:cantSplit"))
+            if fits(row_element):  # a taller row must split: Word would print it off the page
+                tr_pr.append(OxmlElement("w:cantSplit"))
             if is_header:
                 tr_pr.append(OxmlElement("w:tblHeader"))
             for cell, cell_element in zip(row.cells, row_element, strict=False):
@@ -313,9 +452,28 @@ class _Writer:
                     raise Unsupported(cell_element)
                 remove_paragraphs(cell)
                 style = "Table Heading" if cell_element.tag == "th" else "Table Text"
-                self.paragraph(cell_element, cell, self._style(cell_element, style))
+                self.cell(cell_element, cell, self._style(cell_element, style))
         if "cover-details" not in element.classes:
             parent.add_paragraph()  # Word needs a paragraph between adjacent tables
+
+    def cell(self, element: HtmlElement, cell: object, style: str) -> None:
+        """A table cell's content in order: inline content and <p>s as paragraphs in
+        the cell's style, lists and other blocks as they are written anywhere."""
+        outer, self.cell_style = self.cell_style, style
+        for part in _flow(element):
+            if isinstance(part, HtmlElement) and part.tag != "p":
+                self.block(part, cell, 0)
+            else:
+                self._flow_paragraph(part, cell, style)
+        self.cell_style = outer
+        if not cell.paragraphs and not cell.tables:
+            self._paragraph([], cell, style)
+        if not cell._tc.getchildren()[-1].tag.endswith("}p"):
+            cell.add_paragraph()  # Word wants a cell to end with a paragraph
+        align = ALIGNMENTS.get(_text_align(element))
+        if align is not None:  # a pipe table's `:--:` column
+            for paragraph in cell.paragraphs:
+                paragraph.alignment = align
 
     def contents(self, nav: HtmlElement, parent: object) -> None:
         """<nav> -> a Word TOC field whose entries are already filled in."""
@@ -400,19 +558,21 @@ def _rasterised(svg: bytes, width: int) -> bytes:
     return cairosvg.svg2png(bytestring=svg, output_width=width)
 
 
-def _share(total: int, rows: list[HtmlElement], columns: int) -> list[int]:
-    """Column widths in proportion to how much each column says, as a browser's
-    automatic table layout would: long texts get room, dates stay narrow."""
-    weights = [0.0] * columns
-    for row in rows:
-        for i, cell in enumerate(row[:columns]):
-            weights[i] = max(weights[i], min(len(collapse(cell.text_content())), 60) + 6)
-    floor = total // (columns * 3)  # no column narrower than a third of an equal share
-    spare = total - floor * columns
-    weight = sum(weights) or 1
-    widths = [floor + int(spare * w / weight) for w in weights]
-    widths[0] += total - sum(widths)
+def _share(total: int, shares: list[float] | None, columns: int) -> list[int]:
+    """The widths of a table's columns, from the shares render/layout.py gave
+    them in the HTML (the PDF lays the table out with the same); equal shares
+    for a table the HTML states none for."""
+    if shares is None or len(shares) != columns:
+        shares = [1 / columns] * columns
+    widths = [int(total * share / (sum(shares) or 1)) for share in shares]
+    widths[widths.index(max(widths))] += total - sum(widths)
     return widths
+
+
+def _property(text: str) -> str:
+    """A core property as Word can hold it: at most 255 characters, a longer one
+    cut with an ellipsis (the document's own text is never cut)."""
+    return text if len(text) <= MAX_PROPERTY else text[:MAX_PROPERTY - 1].rstrip() + "\u2026"
 
 
 def _image_source(img: HtmlElement, templates: Path) -> tuple[bytes, bool]:
@@ -426,6 +586,33 @@ def _image_source(img: HtmlElement, templates: Path) -> tuple[bytes, bool]:
     if "://" in src or not path.is_relative_to(templates) or not path.is_file():
         raise Unsupported(img, f"image `{src}` is not a file inside templates/")
     return path.read_bytes(), path.suffix.lower() == ".svg"
+
+
+def _flow(element: HtmlElement) -> list[HtmlElement | tuple[str | None, list[HtmlElement]]]:
+    """An element's content in order: each child block element, and between them
+    each stretch of inline content as (leading text, inline children)."""
+    parts: list[HtmlElement | tuple[str | None, list[HtmlElement]]] = []
+    text, run = element.text, []
+    for child in element:
+        if not isinstance(child.tag, str) or child.tag in INLINE:
+            run.append(child)
+            continue
+        if text or run:
+            parts.append((text, run))
+        parts.append(child)
+        text, run = child.tail, []
+    if text or run:
+        parts.append((text, run))
+    return parts
+
+
+def _text_align(element: HtmlElement) -> str:
+    """The text-align of an element's style attribute (pipe tables' column alignment)."""
+    for declaration in element.get("style", "").split(";"):
+        name, _, value = declaration.partition(":")
+        if name.strip().lower() == "text-align":
+            return value.strip().lower()
+    return ""
 
 
 def _language_tag(tree: HtmlElement) -> str:

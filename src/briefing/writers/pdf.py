@@ -15,16 +15,20 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+import lxml.html
 import pydyf
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
 from briefing.errors import BuildFailed, Problem
-from briefing.files import ASSET_FOLDERS, STYLESHEET, TEMPLATES
+from briefing.files import ASSET_FOLDERS, BRIEFS, STYLESHEET, TEMPLATES
+from briefing.render.layout import POINT, TEXT_WIDTH, breakable, project_metrics, wrap
 from briefing.render.theme import Theme, load_theme
 from briefing.writers.fetcher import ProjectFetcher
 from briefing.writers.registry import Request
@@ -38,13 +42,16 @@ def write_pdf(request: Request) -> bytes:
 
 
 def write_pdfa(request: Request) -> bytes:
-    """The archival PDF/A-3u: the request's attachments are embedded, dated with
-    the brief, and the XMP packet is left uncompressed near the start of the
-    file, so that format identification (PRONOM, FIDO) can read it."""
+    """The archival PDF/A-3u: the print PDF's metadata, custom fields (marking,
+    reference) included, in the Info dictionary and in the XMP; the request's
+    attachments embedded, dated with the brief; and the XMP packet left
+    uncompressed near the start of the file, so that format identification
+    (PRONOM, FIDO) can read it."""
     fetcher = ProjectFetcher([request.root / folder for folder in ASSET_FOLDERS])
     day = dt.datetime.combine(request.edition.brief.date.first_day, dt.time(), dt.UTC)
     options = {
         "pdf_variant": ARCHIVE_VARIANT,
+        "custom_metadata": True,  # as write_pdf: /marking, /reference in the Info dictionary
         "attachments": [Attachment(file_obj=io.BytesIO(item.data), url_fetcher=fetcher,
                                    name=item.name, description=item.description,
                                    created=day, modified=day,
@@ -63,19 +70,31 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
     templates = (root / TEMPLATES).resolve()
     identifier = hashlib.sha256(request.html.encode()
                                 + b"".join(item.data for item in request.attachments))
+    options = {**options, "pdf_identifier": identifier.hexdigest()[:32].encode()}
+    finisher = options.pop("finisher", None)
+    problems: list[Problem] = []
     with _weasyprint_messages() as messages:
         try:
             tokens = CSS(string=_root_rule(theme), url_fetcher=fetcher, font_config=fonts)
             stylesheet = CSS(filename=str((root / STYLESHEET).resolve()), url_fetcher=fetcher,
                              font_config=fonts)
-            document = HTML(string=request.html, base_url=templates.as_uri() + "/",
-                            url_fetcher=fetcher)
-            pdf = document.write_pdf(
-                stylesheets=[tokens, stylesheet],
-                font_config=fonts,
-                pdf_identifier=identifier.hexdigest()[:32].encode(),
-                **options,
-            )
+            # Long words get breaking opportunities WeasyPrint needs (not Word).
+            html = breakable(request.html)
+            document = HTML(string=html, base_url=templates.as_uri() + "/", url_fetcher=fetcher)
+            stylesheets = [tokens, stylesheet]
+            rendered = document.render(stylesheets=stylesheets, font_config=fonts, **options)
+            furniture, one_line = _room_for_furniture(rendered)
+            if furniture:  # a long marking or title: a taller running header or footer
+                if one_line:
+                    document = HTML(string=_title_in_one_line(html, root, theme),
+                                    base_url=templates.as_uri() + "/", url_fetcher=fetcher)
+                stylesheets.append(CSS(string=furniture, font_config=fonts))
+                rendered = document.render(stylesheets=stylesheets, font_config=fonts,
+                                           **options)
+            if edition.kind == NOTE and len(rendered.pages) > 1:
+                problems.append(_note_too_long(request, rendered))
+            else:
+                pdf = rendered.write_pdf(finisher=finisher, **options)
         except FatalURLFetchingError as err:
             messages.append(str(err.__cause__ or err))
     if messages:
@@ -84,7 +103,126 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
                     f"(while rendering {edition.name}.pdf)")
             for message in messages
         ])
+    if problems:
+        raise BuildFailed(problems)
     return pdf
+
+
+# -- the page furniture and the one-page note -------------------------------------------
+
+NOTE = "note"  # the document kind that must fit one page
+FURNITURE_GAP = 5.0  # mm at least between the running header or footer and the page's text
+TITLE_LINE_AT = 297 / 3  # mm: a header taller than this shows the title in one line
+HEADER_TITLE = "header-title"  # the class of the running header's title line
+PX = 25.4 / 96  # mm
+
+
+def _room_for_furniture(document: object) -> tuple[str, bool]:
+    """A stylesheet giving the running header and footer the room they need
+    ("" when print.css's margins hold them), and whether the header's title
+    line must be cut to one line. WeasyPrint's page-margin boxes do not grow:
+    a header taller than the margin would print over the text. The marking is
+    never shortened; the title line of the running header is cut to one line
+    only when the header would take more than a third of the page, since the
+    cover, the contents and the properties show the title whole."""
+    need = {"top": 0.0, "bottom": 0.0}
+    have = {"top": 0.0, "bottom": 0.0}
+    shortened = False
+    for page in document.pages:
+        box = page._page_box
+        have["top"], have["bottom"] = box.margin_top * PX, box.margin_bottom * PX
+        for margin in box.children:
+            side = getattr(margin, "at_keyword", "").partition("-")[0].lstrip("@")
+            if side not in need:
+                continue
+            height = _content_height(margin) * PX
+            if side == "top" and height + 2 * FURNITURE_GAP > TITLE_LINE_AT:
+                height, shortened = _with_one_title_line(margin) * PX, True
+            need[side] = max(need[side], height + 2 * FURNITURE_GAP)
+    rules = [f"margin-{side}: {need[side]:.1f}mm;" for side in need
+             if need[side] > have[side] + 0.05]
+    return (f"@page {{ {' '.join(rules)} }}\n" if rules else ""), shortened
+
+
+def _title_in_one_line(html: str, root: Path, theme: Theme) -> str:
+    """The HTML with the running header's title line cut to the text width,
+    ending in an ellipsis. (CSS's text-overflow would do it too, but WeasyPrint
+    then maps the ellipsis glyph to the whole hidden text, which PDF readers
+    refuse.)"""
+    measure = project_metrics(root)
+
+    def width(piece: str) -> float:
+        return measure.width(piece, theme.sizes.running, theme.fonts.sans.face) * POINT
+
+    tree = lxml.html.document_fromstring(html)
+    for line in tree.find_class(HEADER_TITLE):
+        text = re.sub(r"\s+", " ", line.text_content()).strip()
+        first = wrap(text, TEXT_WIDTH - width(" \u2026"), width)[0]
+        for child in list(line):
+            line.remove(child)
+        line.text = first if first == text else first.rstrip(" ·") + " \u2026"
+    return lxml.html.tostring(tree, doctype="<!DOCTYPE html>", encoding="unicode", method="html")
+
+
+def _content_height(box: object) -> float:
+    """The height of what a box holds, in CSS px."""
+    return sum(child.margin_height() for child in getattr(box, "children", ()))
+
+
+def _with_one_title_line(margin: object) -> float:
+    """A header's height if its title paragraph were one line."""
+    height = 0.0
+    for child in getattr(margin, "children", ()):
+        for part in getattr(child, "children", ()) or [child]:
+            element_class = getattr(part, "element", None)
+            classes = (element_class.get("class", "") if element_class is not None else "")
+            lines = getattr(part, "children", ())
+            if HEADER_TITLE in classes.split() and lines:
+                height += lines[0].margin_height()
+            else:
+                height += part.margin_height()
+    return height
+
+
+def _note_too_long(request: Request, document: object) -> Problem:
+    """The note's overflow, in pages and lines of body text, placed at its brief."""
+    pages = document.pages
+    last = pages[-1]._page_box
+    top = last.content_box_y()
+    used = max((_bottom(child) - top for child in last.children
+                if not hasattr(child, "at_keyword")), default=0.0)
+    line = _line_height(last)
+    extra_pages, lines = len(pages) - 2, max(1, -(-int(used) // int(line or 1)))
+    over = (f"{extra_pages} page{'s' if extra_pages != 1 else ''} and " if extra_pages else ""
+            ) + f"{lines} line{'s' if lines != 1 else ''}"
+    slug = request.edition.brief.slug
+    return Problem(f"{BRIEFS}/{slug}.yaml", 1, 1,
+                   f"the note is {len(pages)} pages long: {over} too long for one page "
+                   f"(while rendering {request.edition.name}.pdf)",
+                   expected="a note that fits one page: a shorter summary, fewer key facts "
+                   "or key points")
+
+
+def _bottom(box: object) -> float:
+    """The lowest edge of anything in a box, in CSS px."""
+    bottom = box.position_y + box.margin_height()
+    for child in getattr(box, "children", ()):
+        bottom = max(bottom, _bottom(child))
+    return bottom
+
+
+def _line_height(page: object) -> float:
+    """The height of a line of text on a page: its first paragraph's or item's."""
+    stack = list(page.children)
+    while stack:
+        box = stack.pop(0)
+        element = getattr(box, "element", None)
+        lines = [child for child in getattr(box, "children", ())
+                 if type(child).__name__ == "LineBox"]
+        if element is not None and element.tag in ("p", "li") and lines:
+            return lines[0].height
+        stack[:0] = list(getattr(box, "children", ()))
+    return 20.0  # px: a line of 10.5 pt text
 
 
 def _root_rule(theme: Theme) -> str:
@@ -102,14 +240,65 @@ def _readable_xmp(document: object, pdf: pydyf.PDF) -> None:
 
 
 def _xmp_near_the_start(data: bytes) -> bytes:
-    """FIDO reads only the first 128 KiB for `pdfaid`, and WeasyPrint writes the
-    XMP packet after every page. qpdf (through pikepdf) writes objects in the
-    order it meets them from the catalog, so the packet comes within the first
-    few KiB; `deterministic_id` keeps the bytes reproducible."""
-    import pikepdf
+    """The post-processing step, through pikepdf (qpdf):
 
+    - each attachment once in the catalog's /AF (WeasyPrint 70 lists each twice)
+      and the embedded-files name tree sorted by name, as ISO 32000-1 7.9.6 wants;
+    - the custom Info fields (the marking, the reference) and the language in the
+      XMP as well, the custom ones in Briefing's namespace, which a PDF/A
+      extension schema describes (ISO 19005-2 6.6.2.3: no undescribed property);
+    - the XMP packet within the first few KiB: FIDO reads only the first 128 KiB
+      for `pdfaid`, WeasyPrint writes the packet after every page, and qpdf
+      writes objects in the order it meets them from the catalog;
+      `deterministic_id` keeps the bytes reproducible."""
+    import pikepdf
+    from lxml import etree
+    from pikepdf.models.metadata import XmpDocument
+
+    namespace, prefix = "https://briefing.example/ns/pdf/1.0/", "briefing"
+    standard = {"/Title", "/Author", "/Subject", "/Keywords", "/Creator", "/Producer",
+                "/CreationDate", "/ModDate", "/Trapped"}
     out = io.BytesIO()
     with pikepdf.open(io.BytesIO(data)) as pdf:
+        root = pdf.Root
+        if "/AF" in root:
+            root.AF = pikepdf.Array(list({item.objgen: item for item in root.AF}.values()))
+        if "/Names" in root and "/EmbeddedFiles" in root.Names:
+            names = list(root.Names.EmbeddedFiles.Names)
+            pairs = sorted(zip(names[::2], names[1::2], strict=True),
+                           key=lambda pair: bytes(pair[0]))
+            root.Names.EmbeddedFiles.Names = pikepdf.Array(
+                [item for pair in pairs for item in pair])
+        custom = {str(key)[1:]: str(value) for key, value in pdf.docinfo.items()
+                  if str(key) not in standard}
+        XmpDocument.register_xml_namespace(namespace, prefix)
+        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
+            if "/Lang" in root:
+                xmp["dc:language"] = [str(root.Lang)]
+            for key, value in sorted(custom.items()):
+                xmp[f"{prefix}:{key}"] = value
+            if custom:  # the extension schema that describes them
+                ns = {name: XmpDocument.NS[name] for name in
+                      ("rdf", "pdfaExtension", "pdfaSchema", "pdfaProperty")}
+                rdf, schema, prop = (f"{{{ns[name]}}}" for name in ("rdf", "pdfaSchema",
+                                                                    "pdfaProperty"))
+                description = etree.SubElement(xmp._get_rdf_root(), f"{rdf}Description",
+                                               {f"{rdf}about": ""}, nsmap=ns)
+                bag = etree.SubElement(etree.SubElement(
+                    description, f"{{{ns['pdfaExtension']}}}schemas"), f"{rdf}Bag")
+                item = etree.SubElement(bag, f"{rdf}li", {f"{rdf}parseType": "Resource"})
+                for field, text in (("schema", "Briefing: the brief's own fields"),
+                                    ("namespaceURI", namespace), ("prefix", prefix)):
+                    etree.SubElement(item, f"{schema}{field}").text = text
+                properties = etree.SubElement(etree.SubElement(item, f"{schema}property"),
+                                              f"{rdf}Seq")
+                for key in sorted(custom):
+                    entry = etree.SubElement(properties, f"{rdf}li",
+                                             {f"{rdf}parseType": "Resource"})
+                    for field, text in (("name", key), ("valueType", "Text"),
+                                        ("category", "external"),
+                                        ("description", f"the brief's {key}")):
+                        etree.SubElement(entry, f"{prop}{field}").text = text
         pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.disable,
                  stream_decode_level=pikepdf.StreamDecodeLevel.none, deterministic_id=True)
     return out.getvalue()

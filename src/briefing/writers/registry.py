@@ -8,8 +8,8 @@ this one table. Writers are imported only when a build needs them, so that
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from briefing.render.edition import Edition
@@ -33,6 +33,7 @@ class Request:
     edition: Edition
     root: Path
     attachments: tuple[Attachment, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)  # the edition's catalog words
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,11 @@ WRITERS: dict[str, Writer] = {writer.name: writer for writer in (
     Writer("docx", "docx", "briefing.writers.docx:write_docx",
            "the editable Word file (python-docx)"),
     Writer("html", "html", "briefing.writers.html:write_html",
-           "the semantic HTML both writers read, for template authors"),
+           "the HTML edition: one accessible, self-contained page for screens"),
+    Writer("semantic", "semantic.html", "briefing.writers.html:write_semantic",
+           "the semantic HTML every writer reads, for template authors"),
     Writer("pdfa", "pdf", "briefing.writers.pdf:write_pdfa",
            "the archival PDF/A-3u with its source embedded", built=False),
 )}
-DEFAULT_FORMATS = ("pdf", "docx")
+DEFAULT_FORMATS = ("pdf", "docx", "html")
 BUILD_FORMATS = tuple(name for name, writer in WRITERS.items() if writer.built)

@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 
 from lxml.html import HtmlElement
 
+from briefing.writers.subset import FOOTNOTE
+
 _SPACE = re.compile(r"[ \t\n\r\f]+")
 
 
@@ -32,50 +34,92 @@ class RunStyle:
 
 @dataclass(frozen=True)
 class Piece:
-    """A stretch of inline content: text, a field (PAGE, NUMPAGES) or an image."""
+    """A stretch of inline content: text, a line break (`<br>`: text "\\n" and
+    `br`, so that a text that is one newline stays a space), a field (PAGE,
+    NUMPAGES), an image, or a footnote (`note`: the pieces of its text, which
+    Word keeps apart)."""
 
     text: str
     style: RunStyle
     field: str | None = None
     image: HtmlElement | None = None
+    note: tuple[Piece, ...] | None = None
+    br: bool = False
 
     @property
     def solid(self) -> bool:
-        """Fields and images are kept whole by whitespace collapsing."""
-        return self.field is not None or self.image is not None
+        """Fields, images and footnotes are kept whole by whitespace collapsing."""
+        return self.field is not None or self.image is not None or self.note is not None
 
 
-def inline(element: HtmlElement, style: RunStyle, skip: tuple[str, ...]) -> Iterator[Piece]:
+def inline(element: HtmlElement, style: RunStyle, skip: tuple[str, ...] = ()) -> Iterator[Piece]:
     """The pieces of an element's inline content, in order."""
-    if element.text:
-        yield Piece(element.text, style)
-    for child in element:
+    return pieces(element.text, list(element), style, skip)
+
+
+def pieces(text: str | None, children: list[HtmlElement], style: RunStyle,
+           skip: tuple[str, ...] = ()) -> Iterator[Piece]:
+    """The pieces of `text` followed by `children` (each with its tail), in order.
+
+    A loop over an explicit stack, not recursion: however deep the markup is
+    nested, the writer never runs out of stack."""
+    if text:
+        yield Piece(text, style)
+    # Each frame: the children still to read, their style, and the tail (with its
+    # style) to give once they are all read.
+    stack: list[tuple[Iterator[HtmlElement], RunStyle, str | None, RunStyle]] = [
+        (iter(children), style, None, style)]
+    while stack:
+        items, current, _, _ = stack[-1]
+        child = next(items, None)
+        if child is None:
+            _, _, tail, outer = stack.pop()
+            if tail:
+                yield Piece(tail, outer)
+            continue
+        inner = _container(child, current, skip)
+        if inner is not None:  # an element with content of its own: read it next
+            if child.text:
+                yield Piece(child.text, inner)
+            stack.append((iter(child), inner, child.tail, current))
+            continue
         if not isinstance(child.tag, str) or child.tag in skip:
             pass
         elif child.tag == "br":
-            yield Piece("\n", style)
+            yield Piece("\n", current, br=True)
         elif child.tag == "img":
-            yield Piece("", style, image=child)
-        elif child.tag in ("strong", "b"):
-            yield from inline(child, replace(style, bold=True), skip)
-        elif child.tag in ("em", "i"):
-            yield from inline(child, replace(style, italic=True), skip)
-        elif child.tag == "a":
-            href = child.get("href", "")
-            link = href if href.startswith(("https://", "#")) else None
-            yield from inline(child, replace(style, link=link), skip)
+            yield Piece("", current, image=child)
         elif child.tag == "span" and "page-number" in child.classes:
-            yield Piece("", style, field="PAGE")
+            yield Piece("", current, field="PAGE")
         elif child.tag == "span" and "page-count" in child.classes:
-            yield Piece("", style, field="NUMPAGES")
-        elif child.tag == "span" and "fallback" in child.classes:
-            yield from inline(child, replace(style, fallback=child.get("lang", "")), skip)
-        elif child.tag == "span":
-            yield from inline(child, style, skip)
+            yield Piece("", current, field="NUMPAGES")
+        elif child.tag == "span" and FOOTNOTE in child.classes:
+            # A note's text starts afresh: not bold, italic or linked as its call is.
+            note = RunStyle(fallback=current.fallback)
+            yield Piece("", current, note=tuple(pieces(child.text, list(child), note, skip)))
         else:
             raise Unsupported(child)
         if child.tail:
-            yield Piece(child.tail, style)
+            yield Piece(child.tail, current)
+
+
+def _container(child: HtmlElement, style: RunStyle, skip: tuple[str, ...]) -> RunStyle | None:
+    """The style of a formatting element's content; None for anything else."""
+    tag = child.tag
+    if not isinstance(tag, str) or tag in skip:
+        return None
+    if tag in ("strong", "b"):
+        return replace(style, bold=True)
+    if tag in ("em", "i"):
+        return replace(style, italic=True)
+    if tag == "a":
+        href = child.get("href", "")
+        return replace(style, link=href if href.startswith(("https://", "#")) else None)
+    if tag == "span" and "fallback" in child.classes:
+        return replace(style, fallback=child.get("lang", ""))
+    if tag == "span" and not {"page-number", "page-count", FOOTNOTE} & set(child.classes):
+        return style
+    return None
 
 
 def collapsed(pieces: list[Piece]) -> list[Piece]:
@@ -87,7 +131,7 @@ def collapsed(pieces: list[Piece]) -> list[Piece]:
             out.append(piece)
             at_space = False
             continue
-        if piece.text == "\n":
+        if piece.br:
             trim_end(out)
             out.append(piece)
             at_space = True

@@ -26,14 +26,19 @@ BLOCK_STYLES = {"h1": "Heading 1", "h2": "Heading 2", "h3": "Heading 3", "p": "N
                 "figcaption": "Caption", "caption": "Caption", "dt": "Definition Term",
                 "dd": "Definition"}
 LISTS = {"ul", "ol"}
+# <span class="footnote">: a footnote's text where it is referenced (content/prose.py).
+FOOTNOTE = "footnote"
 TABLE_PARTS = {"thead", "tbody", "tr", "th", "td"}
-SUPPORTED = frozenset(CONTAINERS | INLINE | set(BLOCK_STYLES) | LISTS | TABLE_PARTS | {
+# The column widths render/layout.py states for every table, which both writers read.
+COLUMNS = {"colgroup", "col"}
+SUPPORTED = frozenset(CONTAINERS | INLINE | set(BLOCK_STYLES) | LISTS | TABLE_PARTS | COLUMNS | {
     "html", "head", "body", "header", "footer", "nav", "aside", "li", "dl", "table"})
 HEAD = frozenset({"head", "title", "meta", "link", "style"})
 # Which children a structural element may have.
 CHILDREN = {
     "ul": {"li"}, "ol": {"li"}, "dl": {"dt", "dd"},
-    "table": {"caption", "thead", "tbody"}, "thead": {"tr"}, "tbody": {"tr"},
+    "table": {"caption", "colgroup", "thead", "tbody"}, "colgroup": {"col"},
+    "thead": {"tr"}, "tbody": {"tr"},
     "tr": {"th", "td"},
 }
 
@@ -78,9 +83,25 @@ def _outside(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str, str]]:
         if tag == "table" and "data" in element.classes and element.find("caption") is None:
             yield element, 'a <table class="data"> has no <caption>', \
                 "a caption for every data table"
+        if tag == "span" and FOOTNOTE in element.classes:
+            yield from _footnote_problems(element)
         if tag == "img" and element.get("alt") is None:
             yield element, f"<img src={element.get('src', '')[:40]!r}> has no alt text", \
                 "alt text for every image"
+
+
+def _footnote_problems(note: HtmlElement) -> Iterator[tuple[HtmlElement, str, str]]:
+    """A footnote is one Word footnote: inline content, in the text of the page."""
+    if any(a.tag in ("header", "footer") for a in note.iterancestors()):
+        yield note, "a footnote in the page header or footer", "footnotes in the text only"
+    for inner in note.iterdescendants():
+        if not isinstance(inner.tag, str):
+            continue
+        if inner.tag == "span" and FOOTNOTE in inner.classes:
+            yield inner, "a footnote inside a footnote", "footnotes in the text only"
+        elif inner.tag not in INLINE:
+            yield inner, f"<{inner.tag}> inside a footnote", \
+                "only text, emphasis, links and line breaks in a footnote"
 
 
 def _list_depth(element: HtmlElement) -> int:

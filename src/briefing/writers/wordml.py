@@ -1,5 +1,6 @@
 """WordprocessingML the python-docx API does not offer: fields, bookmarks,
-languages, fixed column widths, and a byte-reproducible package.
+languages, fixed column widths, list numbering instances, footnotes, and a
+byte-reproducible package.
 
 The DOCX writer decides *what* goes where; this module only knows how Word
 spells it.
@@ -13,8 +14,12 @@ import re
 import zipfile
 
 from docx.document import Document as DocxDocument
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
+from docx.opc.packuri import PackURI
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.parts.story import StoryPart
+from docx.styles.style import BaseStyle
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
@@ -51,6 +56,114 @@ def field_char(paragraph: Paragraph, kind: str) -> None:
     paragraph.add_run()._r.append(char)
 
 
+def new_list(doc: DocxDocument, style: BaseStyle, start: int) -> int | None:
+    """A numbering instance of its own (a new w:num) for one list in a numbered
+    paragraph style, restarting at `start`: without it every list of the style
+    continues the one before. None if the style numbers nothing."""
+    num_id = style_numbering(style)
+    if num_id is None:
+        return None
+    numbering = doc.part.numbering_part.element
+    abstract = numbering.num_having_numId(num_id).abstractNumId.val
+    num = numbering.add_num(abstract)
+    num.add_lvlOverride(ilvl=0).add_startOverride(start)
+    return num.numId
+
+
+def style_numbering(style: BaseStyle) -> int | None:
+    """The numbering instance a paragraph style's own numPr names, if any."""
+    num_ids = style.element.xpath("./w:pPr/w:numPr/w:numId/@w:val")
+    return int(num_ids[0]) if num_ids else None
+
+
+def number(paragraph: Paragraph, num_id: int) -> None:
+    """Put a paragraph in numbering instance `num_id` (its style's single level)."""
+    properties = paragraph._p.get_or_add_pPr()
+    num_pr = OxmlElement("w:numPr")
+    num_pr.append(OxmlElement("w:ilvl", {qn("w:val"): "0"}))
+    num_pr.append(OxmlElement("w:numId", {qn("w:val"): str(num_id)}))
+    style = properties.find(qn("w:pStyle"))
+    if style is not None:  # w:numPr comes right after w:pStyle
+        style.addnext(num_pr)
+    else:
+        properties.insert(0, num_pr)
+
+
+# Word's footnotes part always starts with the separator line above the notes
+# (id -1) and the one it draws when a note continues on the next page (id 0).
+_FOOTNOTES = (
+    f"<w:footnotes {nsdecls('w', 'r')}>"
+    + "".join(
+        f'<w:footnote w:type="{kind}" w:id="{number}"><w:p><w:pPr>'
+        f'<w:spacing w:after="0" w:line="240" w:lineRule="auto"/></w:pPr>'
+        f"<w:r><w:{kind}/></w:r></w:p></w:footnote>"
+        for kind, number in (("separator", -1), ("continuationSeparator", 0)))
+    + "</w:footnotes>")
+
+
+def new_footnotes(doc: DocxDocument) -> StoryPart:
+    """A fresh footnotes part for the document, with Word's two separators; the
+    reference document's own part, if it has one, goes with its cleared body."""
+    main = doc.part
+    for r_id, rel in list(main.rels.items()):
+        if rel.reltype == RELATIONSHIP_TYPE.FOOTNOTES:
+            main.drop_rel(r_id)
+    part = StoryPart(PackURI("/word/footnotes.xml"), CONTENT_TYPE.WML_FOOTNOTES,
+                     parse_xml(_FOOTNOTES), main.package)
+    main.relate_to(part, RELATIONSHIP_TYPE.FOOTNOTES)
+    settings = doc.settings.element
+    if settings.find(qn("w:footnotePr")) is None:
+        properties = parse_xml(f'<w:footnotePr {nsdecls("w")}><w:footnote w:id="-1"/>'
+                               '<w:footnote w:id="0"/></w:footnotePr>')
+        after = settings.find(qn("w:compat"))  # the schema's order: footnotePr, then compat
+        if after is not None:
+            after.addprevious(properties)
+        else:
+            settings.append(properties)
+    return part
+
+
+def add_footnote(part: StoryPart, note_id: int, text_style: str | None,
+                 mark_style: str | None) -> Paragraph:
+    """Footnote `note_id`'s paragraph, begun with its number (w:footnoteRef), for the
+    caller to fill; `text_style` and `mark_style` are style ids, if the document has them."""
+    note = OxmlElement("w:footnote", {qn("w:id"): str(note_id)})
+    p = OxmlElement("w:p")
+    if text_style:
+        properties = OxmlElement("w:pPr")
+        properties.append(OxmlElement("w:pStyle", {qn("w:val"): text_style}))
+        p.append(properties)
+    p.append(_mark_run("w:footnoteRef", mark_style))
+    space = OxmlElement("w:r")
+    text = OxmlElement("w:t", {qn("xml:space"): "preserve"})
+    text.text = " "
+    space.append(text)
+    p.append(space)
+    note.append(p)
+    part.element.append(note)
+    return Paragraph(p, part)
+
+
+def footnote_reference(paragraph: Paragraph, note_id: int, mark_style: str | None) -> None:
+    """The footnote's number in the text: a w:footnoteReference run."""
+    paragraph._p.append(_mark_run("w:footnoteReference", mark_style, note_id))
+
+
+def _mark_run(tag: str, style: str | None, note_id: int | None = None) -> object:
+    run = OxmlElement("w:r")
+    properties = OxmlElement("w:rPr")
+    if style:
+        properties.append(OxmlElement("w:rStyle", {qn("w:val"): style}))
+    else:  # a reference document without Word's footnote styles: raise the number
+        properties.append(OxmlElement("w:vertAlign", {qn("w:val"): "superscript"}))
+    run.append(properties)
+    mark = OxmlElement(tag)
+    if note_id is not None:
+        mark.set(qn("w:id"), str(note_id))
+    run.append(mark)
+    return run
+
+
 def set_language(r_pr: object, language: str) -> None:
     lang = r_pr.find(qn("w:lang"))
     if lang is None:
@@ -76,11 +189,21 @@ def clear_body(doc: DocxDocument) -> None:
             body.remove(child)
 
 
+ZIP_YEARS = (1980, 2107)  # the years an MS-DOS date, as zip entries carry, can hold
+
+
 def reproducible(doc: DocxDocument, day: dt.date) -> bytes:
-    """Save with every zip entry stamped with the brief's date, in a fixed order."""
+    """Save with every zip entry stamped with the brief's date, in a fixed order.
+    A zip entry's date holds the years 1980 to 2107 only: a brief dated outside
+    them is stamped with the nearest day they hold (its properties keep its date)."""
     buffer = io.BytesIO()
     doc.save(buffer)
-    stamp = (max(day.year, 1980), day.month, day.day, 0, 0, 0)
+    if day.year < ZIP_YEARS[0]:
+        stamp = (ZIP_YEARS[0], 1, 1, 0, 0, 0)
+    elif day.year > ZIP_YEARS[1]:
+        stamp = (ZIP_YEARS[1], 12, 31, 0, 0, 0)
+    else:
+        stamp = (day.year, day.month, day.day, 0, 0, 0)
     out = io.BytesIO()
     with zipfile.ZipFile(buffer) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
         for info in source.infolist():

@@ -1,0 +1,90 @@
+"""`briefing serve` in a real browser: edit, see it; break it, see the mistake;
+fix it, see the brief again; never a reload by hand."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from browser import chromium
+from conftest import REPO, make_project
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+BRIEF = "content/briefs/sample.yaml"
+EDITION = "2020-01-15_sample_en"
+SCREENSHOT = REPO / "docs" / "serve.png"
+WAIT = 120  # seconds a condition may take to come true: a bound, not a pause
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+    project = make_project(tmp_path / "p")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "-C", str(project), "serve", "--port",
+         str(port), "-j", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()  # printed just before it listens
+        assert first.startswith(f"serving the preview on http://127.0.0.1:{port}/"), first
+        yield project, port
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+def body_text(driver) -> str:
+    return driver.find_element(By.TAG_NAME, "body").text
+
+
+def test_the_page_follows_every_save(served: tuple[Path, int], tmp_path: Path,
+                                     request: pytest.FixtureRequest) -> None:
+    project, port = served
+    brief = project / BRIEF
+    with chromium() as driver:
+        wait = WebDriverWait(driver, WAIT, poll_frequency=0.2)
+        driver.get(f"http://127.0.0.1:{port}/")
+        driver.find_element(By.LINK_TEXT, EDITION).click()
+        wait.until(lambda d: "Every block the templates know" in body_text(d))
+        marker = driver.execute_script("window.briefingMarker = 1; return 1")
+
+        brief.write_text(brief.read_text().replace("Every block the templates know",
+                                                   "Freshly edited subtitle"))
+        wait.until(lambda d: "Freshly edited subtitle" in body_text(d))
+        # The page reloaded itself: what this test set on it is gone.
+        assert driver.execute_script("return window.briefingMarker") is None
+        assert marker == 1
+
+        brief.write_text(brief.read_text().replace("title: Sample brief", "titel: Sample"))
+        wait.until(lambda d: "unknown key `titel`" in body_text(d))
+        problems = driver.find_element(By.CSS_SELECTOR, "pre.problems").text
+        assert problems.startswith("content/briefs/sample.yaml:")
+
+        brief.write_text(brief.read_text().replace("titel: Sample", "title: Sample brief"))
+        wait.until(lambda d: "Freshly edited subtitle" in body_text(d))
+        assert not driver.find_elements(By.CSS_SELECTOR, "pre.problems")
+        driver.set_window_size(1280, 900)
+        shot = tmp_path / "serve.png"
+        driver.save_screenshot(str(shot))
+        assert shot.stat().st_size > 10_000
+        if request.config.getoption("--update-goldens"):  # README's picture of the preview
+            SCREENSHOT.write_bytes(shot.read_bytes())
+
+
+def test_only_this_machine_can_connect(served: tuple[Path, int]) -> None:
+    _, port = served
+    listening = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True,
+                               text=True).stdout
+    assert listening.strip(), "nothing listens"
+    assert all(line.split()[3].startswith("127.0.0.1:") for line in listening.splitlines())
