@@ -68,7 +68,7 @@ def test_the_page_follows_every_save(served: tuple[Path, int], tmp_path: Path,
 
         brief.write_text(brief.read_text().replace("title: Sample brief", "titel: Sample"))
         wait.until(lambda d: "unknown key `titel`" in body_text(d))
-        problems = driver.find_element(By.CSS_SELECTOR, "pre.problems").text
+        problems = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "pre.problems").text)
         assert problems.startswith("content/briefs/sample.yaml:")
 
         brief.write_text(brief.read_text().replace("titel: Sample", "title: Sample brief"))
