@@ -136,6 +136,14 @@ def app(root: Path, previews: Previews, listeners: _Listeners) -> Starlette:
 
 def serve(root: Path, port: int, limits: Limits, build: Callable[[list[str]], None]) -> None:
     """Serve until interrupted."""
+    import importlib
+
+    # Imported here, once: the render workers are forked from this process
+    # and inherit them, so a save does not wait for Python to import WeasyPrint.
+    for module in ("briefing.render.html", "briefing.render.view", "briefing.render.fonts",
+                   "briefing.writers.subset", "briefing.writers.html", "briefing.writers.pdf",
+                   "fontTools.ttLib", "lxml.html"):
+        importlib.import_module(module)
     listeners = _Listeners()
     previews = Previews(root, limits, listeners.tell)
     stop = threading.Event()
