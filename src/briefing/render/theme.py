@@ -158,6 +158,10 @@ class Theme(_Group):
         properties |= {f"--{name(token)}": f'"{font.css}"'
                        for token, font in (("serif", self.fonts.serif),
                                            ("sans", self.fonts.sans))}
+        # The typefaces' own names, for the HTML edition's system-font stacks.
+        properties |= {f"--{token}-face": f'"{font.face}"'
+                       for token, font in (("serif", self.fonts.serif),
+                                           ("sans", self.fonts.sans))}
         properties |= {f"--size-{name(token)}": f"{value:g}pt"
                        for token, value in self.sizes.model_dump().items()}
         properties |= {f"--line-{name(token)}": f"{value:g}pt"
@@ -165,6 +169,12 @@ class Theme(_Group):
         properties |= {f"--{name(token)}": f"{value:g}mm"
                        for token, value in self.lengths.model_dump().items()}
         return properties
+
+
+def css_root(theme: Theme) -> str:
+    """`:root { --navy: #1f3a5f; ... }`: the theme as print.css and screen.css read it."""
+    return ":root {\n" + "".join(f"  {name}: {value};\n"
+                                 for name, value in theme.css_properties().items()) + "}\n"
 
 
 def read_theme(root: Path) -> tuple[Theme | None, list[Problem]]:

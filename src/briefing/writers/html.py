@@ -25,7 +25,7 @@ from lxml.html import HtmlElement
 from briefing.errors import BuildFailed, Problem
 from briefing.files import MAX_ASSET_BYTES, TEMPLATES, Unreadable, read_confined
 from briefing.render.edition import Edition
-from briefing.render.theme import load_theme
+from briefing.render.theme import css_root, load_theme
 from briefing.writers.registry import Request
 
 SCREEN_CSS = f"{TEMPLATES}/screen.css"
@@ -64,11 +64,7 @@ class _Page:
         head.append(style)
 
     def stylesheet(self) -> str:
-        theme = load_theme(self.request.root)
-        properties = theme.css_properties() | {
-            "--serif-face": f'"{theme.fonts.serif.face}"',
-            "--sans-face": f'"{theme.fonts.sans.face}"'}
-        root = ":root {" + " ".join(f"{k}: {v};" for k, v in properties.items()) + "}\n"
+        root = css_root(load_theme(self.request.root))
         try:
             css = read_confined(self.request.root / SCREEN_CSS, [self.templates],
                                 MAX_ASSET_BYTES).decode("utf-8")

@@ -29,7 +29,7 @@ from weasyprint.urls import FatalURLFetchingError
 from briefing.errors import BuildFailed, Problem
 from briefing.files import ASSET_FOLDERS, BRIEFS, STYLESHEET, TEMPLATES
 from briefing.render.layout import POINT, TEXT_WIDTH, breakable, project_metrics, wrap
-from briefing.render.theme import Theme, load_theme
+from briefing.render.theme import Theme, css_root, load_theme
 from briefing.writers.fetcher import ProjectFetcher
 from briefing.writers.registry import Request
 
@@ -75,7 +75,7 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
     problems: list[Problem] = []
     with _weasyprint_messages() as messages:
         try:
-            tokens = CSS(string=_root_rule(theme), url_fetcher=fetcher, font_config=fonts)
+            tokens = CSS(string=css_root(theme), url_fetcher=fetcher, font_config=fonts)
             stylesheet = CSS(filename=str((root / STYLESHEET).resolve()), url_fetcher=fetcher,
                              font_config=fonts)
             # Long words get breaking opportunities WeasyPrint needs (not Word).
@@ -223,12 +223,6 @@ def _line_height(page: object) -> float:
             return lines[0].height
         stack[:0] = list(getattr(box, "children", ()))
     return 20.0  # px: a line of 10.5 pt text
-
-
-def _root_rule(theme: Theme) -> str:
-    """`:root { --navy: #1f3a5f; ... }`: the theme as print.css reads it."""
-    return ":root {\n" + "".join(f"  {name}: {value};\n"
-                                 for name, value in theme.css_properties().items()) + "}\n"
 
 
 def _readable_xmp(document: object, pdf: pydyf.PDF) -> None:
