@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date, format_interval, format_skeleton
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
@@ -115,6 +116,27 @@ class PartialDate:
                           {"type": "integer", "minimum": 1000, "maximum": 9999}]}
 
 
+def _day_range(start: dt.date, end: dt.date, locale: str) -> str:
+    """A range of days with the month written out, as a single day is.
+
+    CLDR has interval patterns for day ranges only with abbreviated months
+    (yMMMd); Babel then prints "29-31 Oct 2018" next to "8 November 1999".
+    ICU widens the fields of the nearest pattern to the skeleton asked for;
+    so does this: the yMMMd interval pattern, its MMM made MMMM."""
+    formats = Locale.parse(locale).interval_formats
+    if _SKELETON["day"] in formats or "yMMMd" not in formats:
+        return format_interval(start, end, _SKELETON["day"], locale=locale)
+    differs = "y" if start.year != end.year else "M" if start.month != end.month else "d"
+    parts = formats["yMMMd"].get(differs)
+    if not parts or start == end:
+        return format_interval(start, end, _SKELETON["day"], locale=locale)
+    return "".join(format_date(day, _FULL_MONTH.sub("MMMM", part), locale=locale)
+                   for day, part in zip((start, end), parts, strict=True))
+
+
+_FULL_MONTH = re.compile(r"(?<!M)MMM(?!M)")
+
+
 @dataclass(frozen=True)
 class Period:
     """One partial date, or a range of two at the same precision (`2007/2008`)."""
@@ -137,7 +159,10 @@ class Period:
         if self.end is None:
             return self.start.format(locale)
         skeleton = _SKELETON[self.start.precision]
-        return format_interval(self.start.first_day, self.end.first_day, skeleton, locale=locale)
+        start, end = self.start.first_day, self.end.first_day
+        if skeleton == _SKELETON["day"]:
+            return _day_range(start, end, locale)
+        return format_interval(start, end, skeleton, locale=locale)
 
     def iso(self) -> str:
         return self.start.iso() + (f"/{self.end.iso()}" if self.end else "")
