@@ -101,6 +101,25 @@ def test_fonts_not_installed_is_one_line(tmp_path: Path) -> None:
         "fonts/: run `make build` once)", "1 error(s); nothing was written"]
 
 
+@pytest.mark.parametrize(("name", "message"), [
+    ("NotoSerif-Regular.ttf", "the font file is damaged: its SHA-256 is not the one "
+     "fonts/SHA256SUMS lists"),
+    ("Extra-Regular.ttf", "the font file is not a usable font (Not a TrueType or OpenType "
+     "font (bad sfntVersion))"),
+])
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_a_damaged_font_is_placed_at_the_font(tmp_path: Path, name: str, message: str,
+                                              command: str) -> None:
+    """A listed font that differs from its digest, or a file in fonts/ that is no font."""
+    project = make_project(tmp_path / "p", files={f"fonts/{name}": b"not a font" * 100})
+    result = run_cli(project, command)
+    assert result.code == 1, result.err
+    assert result.err.splitlines()[0] == (
+        f"fonts/{name}:1:1: {message} (expected the font as installed: run `make build` to "
+        "copy it again)")
+    assert "Traceback" not in result.err
+
+
 # --- only regular files inside the project are read ------------------------------------
 
 def special(project: Path, kind: str, outside: Path) -> Path:

@@ -4,16 +4,17 @@ How a failing worker stays local to its edition: test_workers.py."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import docx
 import pytest
 import yaml
+from changes import Changes
 from conftest import REPO, ROOTS, make_project, output_files, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -51,26 +52,43 @@ def build_command(project: Path, *args: str) -> list[str]:
     return [sys.executable, str(REPO / "build.py"), "-C", str(project), command, "-q", *rest]
 
 
+def _build_until(project: Path, change: int | None) -> int:
+    """Run a forced build and SIGKILL it right after its `change`-th change to
+    the files under output/ (None: let it finish); how many changes it made."""
+    (project / "output").mkdir(exist_ok=True)
+    with Changes(project / "output") as changes:
+        process = subprocess.Popen(build_command(project, "build", "--force"),
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seen = 0
+        while process.poll() is None or changes.next(timeout=0) is not None:
+            if changes.next(timeout=1.0) is None:
+                continue
+            seen += 1
+            if seen == change:
+                process.kill()  # SIGKILL: no cleanup handler runs
+                break
+        process.wait()
+    return seen
+
+
 def test_kill_at_twenty_moments_loses_nothing(tmp_path: Path) -> None:
+    """Killed right after each of twenty changes it makes to output/ (spread
+    over a whole build: temporaries written, renamed, folders switched, the
+    cache saved), a build leaves every file whole: the old one or the new."""
     project = make_project(tmp_path / "p", files={
         "content/briefs/other.yaml": (ROOTS / "sample" / "other-brief.yaml").read_text()})
     assert run_cli(project).code == 0
     old = digests(project)
     brief = project / BRIEF
     brief.write_text(brief.read_text().replace("Sample brief", "Sample brief, second edition"))
-    started = time.monotonic()
-    assert run_cli(project, "build", "--force").code == 0
-    duration = time.monotonic() - started
+    total = _build_until(project, None)
     new = digests(project)
     assert new != old
+    assert total >= 20, total
     brief.write_text(brief.read_text().replace("second edition", "third edition"))
     seen: list[dict[str, str]] = []
     for moment in range(20):
-        process = subprocess.Popen(build_command(project, "build", "--force"),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(duration * (0.2 + moment / 16))  # from early on to past the end
-        process.kill()  # SIGKILL: no cleanup handler runs
-        process.wait()
+        _build_until(project, 1 + moment * (total - 1) // 19)
         assert_all_outputs_open(project)
         seen.append({name: digest for name, digest in digests(project).items()
                      if not name.rsplit("/", 1)[-1].startswith(".")})
@@ -84,6 +102,7 @@ def test_kill_at_twenty_moments_loses_nothing(tmp_path: Path) -> None:
         for name, digest in observed.items():
             assert digest in (new[name], final[name]), name
     assert any(observed != new for observed in seen), "no kill came late enough to matter"
+    assert any(observed != final for observed in seen), "every kill came too late"
 
 
 def test_a_full_disk_leaves_no_partial_file(tmp_path: Path) -> None:
@@ -110,6 +129,30 @@ def test_a_full_disk_leaves_no_partial_file(tmp_path: Path) -> None:
         assert digests(project) != before
     finally:
         subprocess.run(["umount", str(output)], check=True)
+
+
+def test_a_full_disk_while_saving_the_cache_is_placed(tmp_path: Path) -> None:
+    """The outputs are whole and stay; the cache that could not be saved is a
+    placed error (exit 1), and the next build, with no cache, renders again."""
+    project = make_project(tmp_path / "p")
+    cache = project / "output" / ".cache"
+    cache.mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", str(cache)], check=True)
+    try:
+        (cache / "filler").write_bytes(b"\0" * 4096)
+        result = run_cli(project)
+        assert result.code == 1, result.err
+        assert result.err.splitlines() == [
+            "output/.cache/manifest.json:1:1: could not save the build cache "
+            "output/.cache/manifest.json: No space left on device (expected a writable "
+            "output/ folder with free space; the outputs written are whole)",
+            "1 error(s) outside the briefs; the briefs' outputs are written"]
+        assert_all_outputs_open(project)
+        assert len(output_files(project)) == 3
+        again = run_cli(project)
+        assert again.code == 1 and "built 3 file(s)" in again.out  # nothing proven fresh
+    finally:
+        subprocess.run(["umount", str(cache)], check=True)
 
 
 def test_two_builds_at_once_both_succeed(tmp_path: Path) -> None:
@@ -219,3 +262,110 @@ def test_random_unicode_renders_or_is_refused(property_project: Path, text: str)
     else:
         assert result.code == 1 and "Traceback" not in result.err, result.err
         assert result.err.startswith("content/briefs/sample.yaml:"), result.err
+
+
+# Mutations of a real brief, built to PDF and DOCX: the random documents above
+# rarely get past validation, these mostly do, so the writers meet them too.
+
+SECOND_BRIEF = "content/briefs/border-cooperation.yaml"
+NASTY_TEXT = st.sampled_from([
+    "2108-01-01", "0001-01-01", "9999/9999", "x" * 300, "W" * 3000,
+    "**bold** *it* `code` [link](https://example.org/a_(b))",
+    "1. one\n2. two\n\n   > quoted\n\n3. three", "- a\n  - b\n    - c\n      - d",
+    "Text[^n].\n\n[^n]: The note.", "| a | b |\n|---|---|\n| 1 | - x<br>- y |",
+    "<b>html</b> &#x202E; &amp; &#1;", "\u202etxt.exe", "https://example.org/\x01",
+    "mailto:a@b", "İstanbul, ıi, Iİ", "Ёлка «ёж» 中文", "line\nbreak  \nhard",
+    "# heading\n\n---\n\n```\ncode\n```", "eu", "frontex", "in force", "2020", "2020-02", " ", "",
+])
+NASTY = st.sampled_from([None, [], {}, 0, -1, 10**20, 2108, 1.5, True]) | NASTY_TEXT | VALUES
+
+
+def _replacement(current: object, alike: bool) -> st.SearchStrategy:
+    """A value of the kind that was there (so that validation lets many through
+    to the writers), or anything."""
+    if not alike:
+        return NASTY
+    if isinstance(current, str):
+        alike: st.SearchStrategy = NASTY_TEXT | TEXT
+    elif isinstance(current, bool):
+        alike = st.booleans()
+    elif isinstance(current, int):
+        alike = st.sampled_from([0, -1, 1, 10**20, 2108, 1900])
+    else:
+        alike = NASTY
+    return alike
+
+
+def _paths(node: object, at: tuple = ()) -> list[tuple]:
+    """Every place in a YAML tree a value can be replaced: keys' values and list items."""
+    found = [at] if at else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            found += _paths(value, (*at, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += _paths(value, (*at, index))
+    return found
+
+
+def _at(tree: object, path: tuple) -> object:
+    for step in path:
+        tree = tree[step]  # type: ignore[index]
+    return tree
+
+
+def _mutate(tree: dict, path: tuple, action: str, value: object) -> None:
+    *parents, last = path
+    node = tree
+    for step in parents:
+        node = node[step]
+    if action == "delete":
+        del node[last]
+    elif action == "repeat" and isinstance(node, list):
+        node.insert(last, copy.deepcopy(node[last]))  # a copy: YAML would make an alias
+    else:
+        node[last] = value
+
+
+@pytest.fixture(scope="module")
+def mutation_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    project = make_project(tmp_path_factory.mktemp("mutations") / "p", root=None, files={
+        "content/briefs/international-cooperation.yaml": ""})
+    base = yaml.safe_load((project / SECOND_BRIEF).read_text())
+    base["languages"] = ["en"]  # one language: the writers, not the count, are tested
+    return project, base
+
+
+@st.composite
+def mutations(draw: st.DrawFn, base: dict) -> dict:
+    tree = yaml.safe_load(yaml.safe_dump(base, allow_unicode=True, sort_keys=False))
+    chance = draw(st.randoms(use_true_random=False))  # where: evenly over the whole brief
+    for _ in range(chance.choice([1, 1, 2, 3])):
+        paths = _paths(tree)
+        leaves = [path for path in paths if not isinstance(_at(tree, path), dict | list)]
+        path = chance.choice(leaves if chance.random() < 0.8 else paths)
+        action = chance.choice(["replace", "replace", "replace", "delete", "repeat"])
+        current = _at(tree, path)
+        _mutate(tree, path, action, draw(_replacement(current, chance.random() < 0.85)))
+    return tree
+
+
+@settings(max_examples=30, **PROPERTY)
+@given(st.data())
+def test_mutated_briefs_build_to_pdf_and_docx_or_fail_cleanly(
+        mutation_project: tuple[Path, dict], data: st.DataObject) -> None:
+    """A real brief with one to three fields replaced, deleted or repeated, built
+    by the command line to PDF and DOCX: valid files, or placed errors and exit
+    1; never a traceback or exit 70."""
+    project, base = mutation_project
+    brief = data.draw(mutations(base))
+    (project / SECOND_BRIEF).write_text(yaml.safe_dump(brief, allow_unicode=True,
+                                                       sort_keys=False))
+    result = run_cli(project, "build", "--force", "-j", "1", "--format", "pdf",
+                     "--format", "docx")
+    if result.code == 0:
+        assert_all_outputs_open(project)
+        return
+    assert result.code == 1 and "Traceback" not in result.err, result.err
+    placed = [line for line in result.err.splitlines() if not line.startswith("failed:")]
+    assert placed and all(line.startswith("content/") for line in placed), result.err

@@ -286,7 +286,8 @@ def _run_build(args: argparse.Namespace, root: Path, slugs: list[str], *, force:
               f"({len(problems)} error(s); their previous outputs are untouched)",
               file=sys.stderr)
     elif result.problems:
-        print(f"{len(result.problems)} error(s) in content no brief uses", file=sys.stderr)
+        print(f"{len(result.problems)} error(s) outside the briefs; the briefs' outputs "
+              "are written", file=sys.stderr)
     if result.bugs:  # after everything else was written and reported
         for bug in result.bugs:
             print(f"a bug in Briefing stopped rendering {bug.edition}:\n{bug.traceback}",

@@ -7,6 +7,9 @@ build, placed at the content field that contains it.
 
 from __future__ import annotations
 
+import hashlib
+import io
+import struct
 from functools import cache
 from pathlib import Path
 
@@ -14,10 +17,11 @@ from briefing.content.checks import texts
 from briefing.content.model import Brief, Project
 from briefing.content.yamlsource import dotted
 from briefing.errors import Problem, Problems
-from briefing.files import FONTS, ProjectFiles
+from briefing.files import FONT_SUMS, FONTS, ProjectFiles, Unreadable
 
 # Characters that are layout, not glyphs: line breaks and the like.
 _INVISIBLE = {0x09, 0x0A, 0x0D, 0xAD, 0x200B, 0x200C, 0x200D}
+MAX_FONT_BYTES = 64 * 2**20  # a font file larger than this is not one a brief needs
 
 
 def glyph_problems(project: Project, root: Path, languages: dict[str, list[str]]) -> list[Problem]:
@@ -28,6 +32,9 @@ def glyph_problems(project: Project, root: Path, languages: dict[str, list[str]]
         problems.add(root / FONTS, 1, 1, "the project's fonts are not installed",
                      expected="the font files in fonts/: run `make build` once")
         return problems.items
+    damaged = font_file_problems(root, fonts)
+    if damaged:
+        return damaged
     covered = coverage(fonts)
     for brief in project.briefs:
         for language in languages.get(brief.slug, []):
@@ -91,6 +98,46 @@ def _written_at(char: str, root: Path, project: Project, brief: Brief, language:
             line = text.count("\n", 0, index) + 1
             return path, line, index - (text.rfind("\n", 0, index) + 1) + 1
     return project.sources[id(brief)].file, 1, 1
+
+
+def font_file_problems(root: Path, fonts: tuple[Path, ...]) -> list[Problem]:
+    """Font files that are not what `make build` installed (fonts/SHA256SUMS
+    lists their digests) or are not fonts at all: each a placed problem,
+    before any of them is used."""
+    from fontTools.ttLib import TTFont, TTLibError
+
+    files = ProjectFiles(root)
+    listed = _listed_digests(files)
+    problems = Problems(root)
+    expected = "the font as installed: run `make build` to copy it again"
+    for path in fonts:
+        try:
+            data = files.read(path, MAX_FONT_BYTES)
+        except Unreadable as err:
+            problems.add(path, 1, 1, f"the font file {err.why}", expected=err.expected)
+            continue
+        digest = listed.get(path.name)
+        if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+            problems.add(path, 1, 1, f"the font file is damaged: its SHA-256 is not the one "
+                         f"{FONT_SUMS} lists", expected=expected)
+            continue
+        try:
+            if not TTFont(io.BytesIO(data), lazy=True).getBestCmap():
+                raise TTLibError("it maps no characters")
+        except (TTLibError, AssertionError, KeyError, ValueError, struct.error) as err:
+            problems.add(path, 1, 1, f"the font file is not a usable font ({err})",
+                         expected=expected)
+    return problems.items
+
+
+def _listed_digests(files: ProjectFiles) -> dict[str, str]:
+    """fonts/SHA256SUMS as file name -> digest (no file: nothing listed)."""
+    try:
+        text = files.read(files.path(FONT_SUMS)).decode("utf-8", "replace")
+    except Unreadable:
+        return {}
+    return {name.strip(): digest for digest, _, name in
+            (line.partition("  ") for line in text.splitlines()) if name.strip()}
 
 
 @cache
