@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -65,6 +66,13 @@ def test_the_page_follows_every_save(served: tuple[Path, int], tmp_path: Path,
         # The page reloaded itself: what this test set on it is gone.
         assert driver.execute_script("return window.briefingMarker") is None
         assert marker == 1
+        # The preview PDF is the one of this save, never the one before it.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/preview/{EDITION}.pdf",
+                                    timeout=WAIT) as response:
+            pdf = response.read()
+        text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True,
+                              check=True).stdout.decode()
+        assert "Freshly edited subtitle" in " ".join(text.split())
 
         brief.write_text(brief.read_text().replace("title: Sample brief", "titel: Sample"))
         wait.until(lambda d: "unknown key `titel`" in body_text(d))
@@ -74,6 +82,10 @@ def test_the_page_follows_every_save(served: tuple[Path, int], tmp_path: Path,
         brief.write_text(brief.read_text().replace("titel: Sample", "title: Sample brief"))
         wait.until(lambda d: "Freshly edited subtitle" in body_text(d))
         assert not driver.find_elements(By.CSS_SELECTOR, "pre.problems")
+        # In the background the server builds output/ from the last save too,
+        # though the saves before it stopped the builds they started.
+        built = project / "output" / "sample" / f"{EDITION}.html"
+        wait.until(lambda _: built.is_file() and "Freshly edited subtitle" in built.read_text())
         driver.set_window_size(1280, 900)
         shot = tmp_path / "serve.png"
         driver.save_screenshot(str(shot))

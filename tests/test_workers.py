@@ -23,7 +23,15 @@ from pathlib import Path
 import pytest
 from conftest import REPO, ROOTS, Run, make_project, run_cli
 
-from briefing.build.workers import TASKS_PER_WORKER, Job, Limits, RenderBugs, render_all
+from briefing.build import pipeline
+from briefing.build.workers import (
+    TASKS_PER_WORKER,
+    Job,
+    Limits,
+    RenderBugs,
+    Stop,
+    render_all,
+)
 from briefing.content.load import load_project
 from briefing.render.edition import Edition
 
@@ -257,3 +265,36 @@ def test_memory_above_the_hard_limit_is_refused_and_the_default_fits(project: Pa
     assert all((project / name).stat().st_size > 0 for name in SAMPLE)
     shown = " ".join(run_limited(project, limit, "build", "--help").out.split())
     assert "in MiB (default: 3000)" in shown
+
+
+class _StopAfterFirst:
+    """A build's progress that stops the build once its first edition is done."""
+
+    def __init__(self, stop: Stop) -> None:
+        self.stop, self.done_names = stop, []
+
+    def start(self, total: int) -> None:
+        pass
+
+    def done(self, name: str, written: list) -> None:
+        self.done_names.append(name)
+        self.stop.set()
+
+
+def test_a_stopped_build_writes_what_it_finished_and_nothing_else(tmp_path: Path) -> None:
+    """What the preview does when a save comes during its background build: the
+    briefs finished are written whole, the others untouched, no worker is left,
+    and the next build knows it has work to do."""
+    project = make_project(tmp_path / "p", files={
+        "content/briefs/other.yaml": (ROOTS / "sample" / "other-brief.yaml").read_text()})
+    stop = Stop()
+    progress = _StopAfterFirst(stop)
+    result = pipeline.build(project, jobs=1, progress=progress, stop=stop)
+    assert result.stopped and not result.ok
+    assert progress.done_names == ["2021-03-01_other_en"]  # then it stopped
+    assert sorted(p.name for p in (project / "output" / "other").iterdir()) == [
+        "2021-03-01_other_en.docx", "2021-03-01_other_en.html", "2021-03-01_other_en.pdf"]
+    assert not (project / "output" / "sample").exists()
+    assert not multiprocessing.active_children()
+    again = run_cli(project)
+    assert again.code == 0 and "built 3 file(s), 3 up to date" in again.out, again.out

@@ -22,6 +22,7 @@ from briefing.build.workers import (
     MAX_SECONDS,
     Limits,
     RenderOptions,
+    Stop,
     memory_ceiling_mib,
 )
 from briefing.errors import BuildFailed, Problem, UsageError
@@ -199,7 +200,7 @@ def _serve(args: argparse.Namespace, root: Path) -> int:
 
     args.verbosity = -1  # the page shows what the build would print
     serve(root, args.port, Limits(args.timeout, args.memory),
-          lambda slugs: _run_build(args, root, slugs, force=False))
+          lambda slugs, stop: _run_build(args, root, slugs, force=False, stop=stop))
     return EXIT_OK
 
 
@@ -266,14 +267,15 @@ def _schema(args: argparse.Namespace, root: Path) -> int:
     return EXIT_OK
 
 
-def _run_build(args: argparse.Namespace, root: Path, slugs: list[str], *, force: bool) -> int:
+def _run_build(args: argparse.Namespace, root: Path, slugs: list[str], *, force: bool,
+               stop: Stop | None = None) -> int:
     from briefing.build.progress import reporter
 
     with reporter(root, args.verbosity) as progress:
         result = pipeline.build(root, slugs, args.lang, args.format or DEFAULT_FORMATS,
                                 allow_fallback=args.allow_fallback, force=force,
                                 jobs=args.jobs, limits=Limits(args.timeout, args.memory),
-                                progress=progress)
+                                progress=progress, stop=stop)
     problems = [p for slug in sorted(result.failed) for p in result.failed[slug]]
     _print_problems(problems + result.problems)
     if args.verbosity >= 0:

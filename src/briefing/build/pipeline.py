@@ -24,7 +24,7 @@ from briefing.build.output import (
 )
 from briefing.build.progress import Progress, Silent, Written
 from briefing.build.validate import Validation, known, validate_content
-from briefing.build.workers import Bug, Job, Limits, RenderBugs, render_all
+from briefing.build.workers import Bug, Job, Limits, RenderBugs, Stop, render_all
 from briefing.content.model import SLUG
 from briefing.errors import Problem, UsageError
 from briefing.files import CACHE, OUTPUT, ProjectFiles
@@ -39,10 +39,11 @@ class Result:
     failed: dict[str, list[Problem]] = field(default_factory=dict)  # slug -> problems
     problems: list[Problem] = field(default_factory=list)  # in files no brief uses
     bugs: list[Bug] = field(default_factory=list)  # editions stopped by a bug in Briefing
+    stopped: bool = False  # told to stop before it was done (see workers.Stop)
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.problems and not self.bugs
+        return not self.failed and not self.problems and not self.bugs and not self.stopped
 
 
 def output_name(edition: Edition, fmt: str) -> str:
@@ -61,8 +62,10 @@ def build(
     jobs: int = 1,
     limits: Limits | None = None,
     progress: Progress | None = None,
+    stop: Stop | None = None,
 ) -> Result:
-    """Build what is asked, skipping what is up to date."""
+    """Build what is asked, skipping what is up to date. Once `stop` is set the
+    build ends: the briefs finished are written, the others left as they were."""
     with exclusive(root):
         cache = Cache.open(root)
         every = sorted(ProjectFiles(root).briefs())
@@ -75,7 +78,7 @@ def build(
             return Result(fresh=fresh)
         validation = validate_content(root, chosen, languages, allow_fallback=allow_fallback)
         run = _Build(root, cache, validation, languages, formats, allow_fallback, force)
-        return run.run(jobs, limits or Limits(), progress or Silent())
+        return run.run(jobs, limits or Limits(), progress or Silent(), stop)
 
 
 class _Build:
@@ -109,7 +112,7 @@ class _Build:
                 todo.append(fmt)
         return Job(edition, tuple(todo)) if todo else None
 
-    def run(self, jobs: int, limits: Limits, progress: Progress) -> Result:
+    def run(self, jobs: int, limits: Limits, progress: Progress, stop: Stop | None) -> Result:
         work = [job for planned in self.jobs.values() for job in planned]
         progress.start(len(work))
         remove_stale_temporaries(self.root / OUTPUT)
@@ -120,7 +123,7 @@ class _Build:
         problems: dict[str, list[Problem]] = {slug: [] for slug in self.jobs}
         try:
             for job, outputs, trouble in render_all(self.root, self.validation.project, work,
-                                                    jobs, limits):
+                                                    jobs, limits, stop):
                 slug = job.edition.brief.slug
                 rendered[slug] += [(job.edition, *output) for output in outputs]
                 problems[slug] += trouble
@@ -130,6 +133,7 @@ class _Build:
                 progress.done(job.edition.name, written)
         except RenderBugs as bugs:  # raised once every other edition was written
             self.result.bugs += bugs.bugs
+        self.result.stopped = stop is not None and stop.is_set()
         for slug, planned in self.jobs.items():
             if not planned:  # everything of this brief was already up to date
                 self._remember(slug)

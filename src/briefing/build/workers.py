@@ -38,6 +38,7 @@ import multiprocessing
 import os
 import resource
 import signal
+import threading
 import time
 import traceback
 from collections import deque
@@ -126,16 +127,49 @@ def memory_ceiling_mib() -> int:
     return min(hard >> 20, MAX_MEMORY_MIB)
 
 
+class Stop:
+    """Set by another thread to end a `render_all` at once (the preview does,
+    when a new save makes the build in progress pointless). It wakes the
+    build's wait for its workers: no polling."""
+
+    def __init__(self) -> None:
+        self.signal, self._sender = multiprocessing.Pipe(duplex=False)
+        self._set = False
+
+    def set(self) -> None:
+        if not self._set:
+            self._set = True
+            self._sender.send_bytes(b"stop")
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def clear(self) -> None:
+        while self.signal.poll():
+            self.signal.recv_bytes()
+        self._set = False
+
+
 _STATE: dict[str, Any] = {}  # what workers inherit when forked: root, project, work
+_ONE_RENDER = threading.Lock()
 
 
 def render_all(root: Path, project: Project, work: list[Job], jobs: int,
-               limits: Limits) -> Iterator[Outcome]:
+               limits: Limits, stop: Stop | None = None) -> Iterator[Outcome]:
     """Render each job in up to `jobs` workers; yield (job, outputs, problems)
     in job order. A failed job yields its problem and nothing stops the rest;
-    raise RenderBugs at the end if any job met a bug."""
+    raise RenderBugs at the end if any job met a bug. Once `stop` is set, the
+    workers are killed and nothing more is yielded. One at a time per process:
+    workers inherit the jobs through `_STATE`, which a second render in
+    another thread would change under the first."""
     if not work:
         return
+    with _ONE_RENDER:
+        yield from _render_all(root, project, work, jobs, limits, stop)
+
+
+def _render_all(root: Path, project: Project, work: list[Job], jobs: int,
+                limits: Limits, stop: Stop | None) -> Iterator[Outcome]:
     limits = replace(limits, seconds=min(limits.seconds, MAX_SECONDS),
                      memory_mib=min(limits.memory_mib, memory_ceiling_mib()))
     _STATE.update(root=root, project=project, work=work)  # workers are told only an index
@@ -147,7 +181,8 @@ def render_all(root: Path, project: Project, work: list[Job], jobs: int,
     bugs: list[Bug] = []
     finished: dict[int, tuple[Any, ...]] = {}
     following = 0
-    for index, reply in _replies(len(work), max(1, min(jobs, len(work))), limits, preload):
+    for index, reply in _replies(len(work), max(1, min(jobs, len(work))), limits, preload,
+                                 stop):
         finished[index] = reply
         while following in finished:
             job, reply = work[following], finished.pop(following)
@@ -270,8 +305,8 @@ class _Worker:
         self.conn.close()
 
 
-def _replies(jobs: int, count: int, limits: Limits,
-             preload: tuple[str, ...]) -> Iterator[tuple[int, tuple[Any, ...]]]:
+def _replies(jobs: int, count: int, limits: Limits, preload: tuple[str, ...],
+             stop: Stop | None = None) -> Iterator[tuple[int, tuple[Any, ...]]]:
     """(job index, reply) for each of `jobs` jobs, as `count` workers finish them."""
     context = multiprocessing.get_context("fork")
     waiting = deque(range(jobs))
@@ -289,8 +324,11 @@ def _replies(jobs: int, count: int, limits: Limits,
                 busy.append(worker)
                 worker.give(waiting.popleft(), limits.seconds)
             soonest = min(worker.deadline for worker in busy) - time.monotonic()
-            wait([w.conn for w in busy] + [w.process.sentinel for w in busy],
+            wait([w.conn for w in busy] + [w.process.sentinel for w in busy]
+                 + ([stop.signal] if stop else []),
                  timeout=min(max(soonest, 0.0), _LONGEST_WAIT))
+            if stop and stop.is_set():
+                return  # the workers are killed below
             for worker in list(busy):
                 reply = worker.reply(limits.seconds)
                 if reply is None:

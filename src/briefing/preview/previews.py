@@ -2,8 +2,9 @@
 
 Previews are made by the build's own validation and worker pool, and held in
 memory, apart from output/: the HTML edition of the edition being viewed,
-then its PDF, then the affected briefs are built into output/ as a normal
-build does it (all-or-nothing per brief). A mistake in content or templates
+then its PDF; then, in the background, the affected briefs are built into
+output/ as a normal build does it (all-or-nothing per brief), a build that
+the next save stops so that its preview comes first. A mistake in content or templates
 becomes the preview's `problems`, the same `path:line:col: message` lines the
 command line prints, and the server keeps running.
 """
@@ -15,12 +16,19 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from briefing.build.validate import validate_content
-from briefing.build.workers import Job, Limits, RenderBugs, render_all
+from briefing.build.workers import Job, Limits, RenderBugs, Stop, render_all
 from briefing.errors import BuildFailed, UsageError
 from briefing.files import ProjectFiles
 from briefing.render.edition import Edition, editions
+
+if TYPE_CHECKING:
+    from briefing.content.model import Project
+
+
+Found = tuple["Project", Edition]  # an edition to render, and its validated project
 
 
 @dataclass
@@ -31,15 +39,17 @@ class Preview:
     version: int = 0
     html: bytes | None = None
     pdf: bytes | None = None
+    pdf_version: int = 0  # the version `pdf` was rendered for: older is stale
     problems: list[str] = field(default_factory=list)
 
 
 class Previews:
     """Every edition's preview; `viewed` is rendered first after each save."""
 
-    def __init__(self, root: Path, limits: Limits, changed: Callable[[int, str], None]
-                 ) -> None:
+    def __init__(self, root: Path, limits: Limits, changed: Callable[[int, str], None],
+                 outputs: OutputBuilder | None = None) -> None:
         self.root, self.limits, self.changed = root, limits, changed
+        self.outputs = outputs  # paused while a preview renders, then asked to build
         self.lock = threading.RLock()
         self.previews: dict[str, Preview] = {}
         self.viewed: str | None = None
@@ -65,61 +75,99 @@ class Previews:
             return preview
         with self.lock:
             self.view(name)
-            self.refresh([self._slug(name)])
+            self.refresh([slug_of(name)], saved=False)
             return self.previews.setdefault(name, Preview(name))
+
+    def with_pdf(self, name: str) -> Preview:
+        """The preview of `name` with a PDF of its latest version: waits for the
+        PDF a save is rendering (a refresh holds the lock until it is made),
+        or renders it now."""
+        self.get(name)
+        with self.lock:
+            preview = self.previews.setdefault(name, Preview(name))
+            if preview.pdf_version != preview.version and not preview.problems:
+                self._render(name, (("pdf",),), keep_version=True)
+            return preview
 
     def view(self, name: str) -> None:
         self.viewed = name
 
     # -- rendering ---------------------------------------------------------------------------
 
-    def refresh(self, slugs: list[str] | None) -> None:
-        """After a save: the viewed edition's HTML, then its PDF, then the rest."""
+    def refresh(self, slugs: list[str] | None, *, saved: bool = True) -> None:
+        """After a save: the viewed edition's HTML, then its PDF, then the
+        affected briefs into output/ (`saved`) while the page is read."""
+        with self.lock:
+            if self.outputs is not None:
+                self.outputs.pause()  # the preview first, with the machine to itself
+            try:
+                self._refresh(slugs)
+            finally:
+                if self.outputs is not None:
+                    self.outputs.request(slugs if saved else [])
+
+    def _refresh(self, slugs: list[str] | None) -> None:
         with self.lock:
             viewed = self.viewed
-            slug = self._slug(viewed) if viewed else None
-            if viewed and (slugs is None or slug in slugs):
-                self._render(slug, viewed, ("html",))
-                self.changed(self.previews[viewed].version, viewed)  # the page reloads now
-                self._render(slug, viewed, ("pdf",), keep_version=True)
+            if viewed and (slugs is None or slug_of(viewed) in slugs):
+                # Both at once, in two workers: the page reloads as soon as its
+                # HTML is out, and the PDF is not held up behind it.
+                self._render(viewed, (("html",), ("pdf",)), announce=True)
             for other in list(self.previews):
-                if other != viewed and (slugs is None or self._slug(other) in slugs):
+                if other != viewed and (slugs is None or slug_of(other) in slugs):
                     self.previews[other].version = -1  # stale: rendered again when viewed
 
-    def _render(self, slug: str | None, name: str, formats: tuple[str, ...],
-                keep_version: bool = False) -> None:
+    def _render(self, name: str, steps: tuple[tuple[str, ...], ...], *,
+                announce: bool = False, keep_version: bool = False) -> None:
+        """Render edition `name` into its preview, each step (a tuple of
+        formats) in a worker of its own; with `announce`, tell the pages once
+        the first step is in."""
         preview = self.previews.setdefault(name, Preview(name))
         if not keep_version:
             self.version += 1
             preview.version = self.version
         try:
-            edition = self._edition(slug, name)
+            found = self._edition(slug_of(name), name)
         except BuildFailed as failed:
+            found, preview.problems = None, [str(problem) for problem in failed.problems]
+        else:
+            if found is None:
+                preview.problems = [f"no edition {name}: it was renamed or removed"]
+        if found is None:
             preview.html = preview.pdf = None
-            preview.problems = [str(problem) for problem in failed.problems]
+            if announce:
+                self.changed(preview.version, name)
             return
-        if edition is None:
-            preview.html = preview.pdf = None
-            preview.problems = [f"no edition {name}: it was renamed or removed"]
-            return
-        validation, edition = edition
+        project, edition = found
+        jobs = [Job(edition, formats) for formats in steps]
         try:
-            outcomes = list(render_all(self.root, validation.project,
-                                       [Job(edition, formats)], 1, self.limits))
+            for index, (_, outputs, problems) in enumerate(
+                    render_all(self.root, project, jobs, len(jobs), self.limits)):
+                if problems:
+                    shown = bool(preview.html) and not preview.problems
+                    preview.html = preview.pdf = None
+                    preview.problems = [str(problem) for problem in sorted(set(problems))]
+                    if announce and index > 0 and shown:  # the page showed the HTML:
+                        self.version += 1  # now it must show what the PDF found
+                        preview.version = self.version
+                        self.changed(preview.version, name)
+                else:
+                    if index == 0:
+                        preview.problems = []
+                    for fmt, data, _ in outputs:
+                        setattr(preview, fmt, data)
+                        if fmt == "pdf":
+                            preview.pdf_version = preview.version
+                if announce and index == 0:
+                    self.changed(preview.version, name)  # the page reloads now
         except RenderBugs as bugs:
+            preview.html = preview.pdf = None
             preview.problems = [f"a bug in Briefing while rendering {name}:",
                                 *(bug.traceback for bug in bugs.bugs)]
-            return
-        for _, outputs, problems in outcomes:
-            if problems:
-                preview.html = preview.pdf = None
-                preview.problems = [str(problem) for problem in sorted(set(problems))]
-                return
-            preview.problems = []
-            for fmt, data, _ in outputs:
-                setattr(preview, fmt, data)
+            if announce:
+                self.changed(preview.version, name)
 
-    def _edition(self, slug: str | None, name: str) -> tuple[object, Edition] | None:
+    def _edition(self, slug: str | None, name: str) -> Found | None:
         if slug is None or slug not in ProjectFiles(self.root).briefs():
             return None
         validation = validate_content(self.root, [slug])
@@ -127,23 +175,76 @@ class Previews:
             raise BuildFailed(validation.problems)
         for edition in editions(validation.project, validation.brief(slug)):
             if edition.name == name:
-                return validation, edition
+                return validation.project, edition
         return None
 
-    @staticmethod
-    def _slug(name: str) -> str:
-        """`<date>_<slug>[_<kind>]_<lang>` -> slug."""
-        parts = name.split("_")
-        return parts[1] if len(parts) >= 3 else name
 
 
-def rebuild_outputs(root: Path, slugs: list[str] | None, build: Callable[[list[str]], None]
-                    ) -> None:
-    """The affected briefs into output/, as `build` does it; any trouble is the
-    preview's to show, never the server's end."""
-    try:
-        build(slugs or [])
-    except (BuildFailed, UsageError):
-        pass
-    except Exception:  # a bug: shown, and the server goes on
-        traceback.print_exc()
+def slug_of(name: str) -> str:
+    """The brief of an edition's name, `<date>_<slug>[_<kind>]_<lang>`."""
+    parts = name.split("_")
+    return parts[1] if len(parts) >= 3 else name
+
+
+class OutputBuilder:
+    """Builds the briefs a save affects into output/, in a thread of its own,
+    after the previews: a new save stops the build in progress (its finished
+    briefs are written, the others untouched) so that the preview of the next
+    save does not wait for it, and the stopped briefs are built again with
+    the next ones."""
+
+    def __init__(self, build: Callable[[list[str], Stop], object]) -> None:
+        self._build = build
+        self._ready = threading.Condition()
+        self._pending: set[str] | None = set()  # None: every brief
+        self._asked = False  # whether a build is wanted now
+        self._stop = Stop()
+        self._closed = False
+        self._building = False
+
+    def pause(self) -> None:
+        """A save: stop the build in progress and wait until it has stopped
+        (render workers are forked with what a render is given: two renders
+        at once would mix it up); start none until `request`."""
+        with self._ready:
+            self._asked = False
+            self._stop.set()
+            self._ready.wait_for(lambda: not self._building)
+
+    def request(self, slugs: list[str] | None) -> None:
+        """Build `slugs` (None: every brief) as soon as the thread is free."""
+        with self._ready:
+            if self._pending is not None:
+                self._pending = None if slugs is None else self._pending | set(slugs)
+            self._asked = True
+            self._ready.notify()
+
+    def close(self) -> None:
+        with self._ready:
+            self._closed = True
+            self._stop.set()
+            self._ready.notify()
+
+    def run(self) -> None:
+        """The thread's life: build what was asked, until closed."""
+        while True:
+            with self._ready:
+                self._ready.wait_for(lambda: self._asked or self._closed)
+                if self._closed:
+                    return
+                slugs, self._pending, self._asked = self._pending, set(), False
+                if slugs == set():
+                    continue
+                self._stop.clear()
+                self._building = True
+            try:
+                self._build(sorted(slugs) if slugs is not None else [], self._stop)
+            except (BuildFailed, UsageError):
+                pass  # the page shows the mistakes; the built files stay as they were
+            except Exception:  # a bug: shown, and the server goes on
+                traceback.print_exc()
+            with self._ready:
+                self._building = False
+                if self._stop.is_set() and self._pending is not None:  # stopped by a save:
+                    self._pending = None if slugs is None else self._pending | slugs  # again
+                self._ready.notify_all()

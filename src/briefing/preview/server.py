@@ -11,8 +11,9 @@ A Starlette app served by Uvicorn on 127.0.0.1 only. Pages:
 - `/events` is a server-sent event stream: one message per change.
 
 A thread watches content/, templates/ and fonts/; each save re-renders the
-edition being viewed first (previews.py), tells every page, then builds the
-affected briefs into output/ like `briefing build`.
+edition being viewed first (previews.py) and tells every page; another thread
+then builds the affected briefs into output/ like `briefing build`, and is
+stopped by the next save.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from starlette.responses import FileResponse, HTMLResponse, Response, StreamingR
 from starlette.routing import Route
 
 from briefing.build.watch import affected, changes
-from briefing.build.workers import Limits
+from briefing.build.workers import Limits, Stop
 from briefing.files import OUTPUT, ProjectFiles
-from briefing.preview.previews import Previews, rebuild_outputs
+from briefing.preview.previews import OutputBuilder, Previews, slug_of
 
 HOST = "127.0.0.1"
 # Each message is `<version> <edition name>`: a page reloads when its own
@@ -80,7 +81,7 @@ def app(root: Path, previews: Previews, listeners: _Listeners) -> Starlette:
         name = request.path_params["name"]
         previews.view(name)
         preview = await asyncio.to_thread(previews.get, name)
-        slug = Previews._slug(name)
+        slug = slug_of(name)
         bar = (f'<nav class="preview-bar" aria-label="Preview"><a href="/">All briefs</a> · '
                f'<a href="/preview/{html.escape(name)}.pdf">PDF (preview)</a> · '
                f'<a href="/output/{slug}/{html.escape(name)}.pdf">PDF</a> · '
@@ -98,8 +99,8 @@ def app(root: Path, previews: Previews, listeners: _Listeners) -> Starlette:
 
     async def preview_pdf(request: Request) -> Response:
         name = request.path_params["name"]
-        preview = await asyncio.to_thread(previews.get, name)
-        if preview.pdf is None:
+        preview = await asyncio.to_thread(previews.with_pdf, name)
+        if preview.pdf is None or preview.problems:
             return Response("no PDF: the edition has mistakes", status_code=404)
         return Response(preview.pdf, media_type="application/pdf")
 
@@ -134,7 +135,8 @@ def app(root: Path, previews: Previews, listeners: _Listeners) -> Starlette:
     ])
 
 
-def serve(root: Path, port: int, limits: Limits, build: Callable[[list[str]], None]) -> None:
+def serve(root: Path, port: int, limits: Limits,
+          build: Callable[[list[str], Stop], object]) -> None:
     """Serve until interrupted."""
     import importlib
 
@@ -145,7 +147,8 @@ def serve(root: Path, port: int, limits: Limits, build: Callable[[list[str]], No
                    "fontTools.ttLib", "lxml.html"):
         importlib.import_module(module)
     listeners = _Listeners()
-    previews = Previews(root, limits, listeners.tell)
+    outputs = OutputBuilder(build)
+    previews = Previews(root, limits, listeners.tell, outputs)
     stop = threading.Event()
 
     def watcher() -> None:
@@ -154,18 +157,18 @@ def serve(root: Path, port: int, limits: Limits, build: Callable[[list[str]], No
             slugs = affected(root, changed)
             if slugs == []:
                 continue
-            previews.refresh(slugs)
-            rebuild_outputs(root, slugs, build)
+            previews.refresh(slugs)  # then the outputs, in the background
 
     config = uvicorn.Config(app(root, previews, listeners), host=HOST, port=port,
                             log_level="warning", lifespan="off")
     server = _Server(config)
-    thread = threading.Thread(target=watcher, name="briefing-watch", daemon=True)
-    thread.start()
+    for target, name in ((watcher, "briefing-watch"), (outputs.run, "briefing-outputs")):
+        threading.Thread(target=target, name=name, daemon=True).start()
     try:
         server.run()
     finally:
         stop.set()
+        outputs.close()
 
 
 class _Server(uvicorn.Server):
