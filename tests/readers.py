@@ -51,6 +51,13 @@ def docx_blocks(path: Path) -> list[tuple[str, str]]:
     return [(p.style.name, normalise(p.text)) for p in _paragraphs(document) if p.text.strip()]
 
 
+def without_page_numbers(blocks: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The contents' entries without their page numbers: the HTML has none (in
+    the PDF print.css adds them, in the DOCX a PAGEREF field shows them)."""
+    return [(style, re.sub(r" \d+$", "", text) if style == "toc 1" else text)
+            for style, text in blocks]
+
+
 def _paragraphs(container: object) -> Iterator[Paragraph]:
     for item in container.iter_inner_content():
         if isinstance(item, Table):

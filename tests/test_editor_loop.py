@@ -109,6 +109,12 @@ def test_jobs_must_be_positive(project: Path) -> None:
 
 
 def test_check_does_not_import_the_renderers(project: Path) -> None:
+    """Once a build's WeasyPrint and python-docx found nothing wrong with
+    print.css and reference.docx, `check` remembers it (for the same
+    templates, fonts and code) and imports neither: it stays fast while
+    content is edited."""
+    assert run_cli(project, "build", "--format", "html").code == 0
+    assert run_cli(project, "check").code == 0  # asks them, and remembers
     code = ("import sys; sys.argv = ['build.py', '-C', sys.argv[1], 'check'];"
             "from briefing.cli import main; code = main();"
             "assert 'weasyprint' not in sys.modules and 'docx' not in sys.modules, 'imported';"

@@ -14,6 +14,7 @@ import datetime as dt
 import itertools
 import types
 import typing
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,11 @@ class Markers:
         marker = f"Mk{next(self.counter):03d}x"
         self.seen[path] = ("text", marker)
         return marker
+
+    def language(self, path: str) -> str:
+        """A language other than the edition's (en): its passage is marked so."""
+        self.seen[path] = ("language", "ru")
+        return "ru"
 
     def money(self, path: str) -> str:
         amount = 1000 + next(self.counter)
@@ -120,6 +126,8 @@ def value(annotation: Any, name: str, path: str, markers: Markers,
         return table(markers, path, refs)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return example(annotation, markers, path, refs)
+    if any("[a-z]{2,3}" in str(m) for m in metadata):  # a language code
+        return markers.language(path)
     if annotation is Money:
         return markers.money(path)
     if annotation is Share:
@@ -230,10 +238,30 @@ def docx_text(path: Path) -> str:
 def test_every_field_reaches_every_format(everything: tuple[Path, Markers]) -> None:
     project, markers = everything
     shown = texts(project)
-    missing = {fmt: sorted(path for path, (_, marker) in markers.seen.items()
-                           if _metadata(path) is None and marker.casefold() not in text)
+    missing = {fmt: sorted(path for path, (kind, marker) in markers.seen.items()
+                           if _metadata(path) is None and kind != "language"
+                           and marker.casefold() not in text)
                for fmt, text in shown.items()}
     assert missing == {"html": [], "pdf": [], "docx": []}
+
+
+def test_language_fields_mark_their_passages(everything: tuple[Path, Markers]) -> None:
+    """A field that names a language (a quote's) is shown as the language of its
+    passage: a `lang` in the HTML, a /Lang in the PDF's structure, a w:lang on
+    the Word runs."""
+    project, markers = everything
+    languages = {marker for kind, marker in markers.seen.values() if kind == "language"}
+    assert languages == {"ru"}
+    folder = project / "output" / "sample"
+    html = (folder / "2020-01-15_sample_en.html").read_text()
+    assert 'lang="ru"' in html
+    with pikepdf.open(folder / "2020-01-15_sample_en.pdf") as pdf:
+        marked = {str(obj.get("/Lang")) for obj in pdf.objects
+                  if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/StructElem"
+                  and "/Lang" in obj}
+    assert "ru" in marked
+    word = zipfile.ZipFile(folder / "2020-01-15_sample_en.docx").read("word/document.xml")
+    assert b'<w:lang w:val="ru"/>' in word
 
 
 def test_metadata_fields_reach_the_properties(everything: tuple[Path, Markers]) -> None:

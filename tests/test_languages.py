@@ -120,3 +120,51 @@ def test_every_character_of_every_edition_is_in_the_embedded_fonts(turkish: Path
         for ttf in (turkish / "fonts").glob("NotoSerif-Regular.ttf"):
             covered |= set(TTFont(str(ttf)).getBestCmap())
         assert {c for c in text if not c.isspace() and ord(c) not in covered} == set()
+
+
+def _struct_languages(pdf: pikepdf.Pdf) -> dict[str, set[str]]:
+    """Structure type -> the /Lang values found on elements of that type."""
+    found: dict[str, set[str]] = {}
+    stack = [pdf.Root.StructTreeRoot]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, pikepdf.Dictionary):
+            if "/Lang" in node and "/S" in node:
+                found.setdefault(str(node.S), set()).add(str(node.Lang))
+            kids = node.get("/K")
+            if kids is not None:
+                stack.extend(kids if isinstance(kids, pikepdf.Array) else [kids])
+        elif isinstance(node, pikepdf.Array):
+            stack.extend(node)
+    return found
+
+
+def test_a_quotation_in_its_own_language_is_marked_in_every_format(sample_build: Path) -> None:
+    """`language: ru` on a quote of an English brief: its passage says so in the
+    HTML edition, in the PDF's structure tree and on the DOCX's runs, for screen
+    readers to switch voice; the rest of the brief stays English."""
+    quoted = "Граница должна объединять, а не разделять."
+    stem = sample_build / "output" / "sample" / "2020-01-15_sample_en"
+    html = (stem.with_suffix(".html")).read_text(encoding="utf-8")
+    assert f'<blockquote lang="ru"><p>{quoted}</p></blockquote>' in html
+    with pikepdf.open(stem.with_suffix(".pdf")) as pdf:
+        assert str(pdf.Root.Lang).startswith("en")
+        assert "ru" in set().union(*_struct_languages(pdf).values())
+    document = docx.Document(str(stem.with_suffix(".docx")))
+    lang = docx.oxml.ns.qn("w:lang")
+    languages = {run.text: run._r.rPr.find(lang).get(docx.oxml.ns.qn("w:val"))
+                 for paragraph in document.paragraphs for run in paragraph.runs
+                 if run._r.rPr is not None and run._r.rPr.find(lang) is not None}
+    assert languages.get(quoted) == "ru", languages
+
+
+def test_a_translated_quotation_cannot_claim_one_language(tmp_path: Path) -> None:
+    brief = (ROOTS / "sample" / BRIEF).read_text(encoding="utf-8").replace(
+        "      - text: A memorable sentence.\n", "      - text: {en: A memorable sentence.}\n"
+        "        language: en\n", 1)
+    project = make_project(tmp_path / "p", files={BRIEF: brief})
+    result = run_cli(project, "check")
+    assert result.code == 1
+    assert result.err.splitlines()[0].endswith(
+        "sections[1].quotes[0].language: a quotation in its own language is one text for "
+        "every edition (expected `text:` as one string, or no `language:`)"), result.err

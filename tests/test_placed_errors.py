@@ -120,6 +120,28 @@ def test_a_damaged_font_is_placed_at_the_font(tmp_path: Path, name: str, message
     assert "Traceback" not in result.err
 
 
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_a_damaged_word_template_is_placed(tmp_path: Path, command: str) -> None:
+    project = make_project(tmp_path / "p", files={"templates/reference.docx": b"PK\3\4 torn"})
+    result = run_cli(project, command)
+    assert result.code == 1, result.err
+    assert result.err.splitlines()[0] == (
+        "templates/reference.docx:1:1: the Word template is not a usable .docx (BadZipFile: "
+        "File is not a zip file) (expected a .docx saved by Word or LibreOffice, or the one "
+        "tools/make-reference-docx makes)")
+
+
+def test_a_word_template_linked_outside_is_refused(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    outside = tmp_path / "elsewhere.docx"
+    (project / "templates/reference.docx").rename(outside)
+    (project / "templates/reference.docx").symlink_to(outside)
+    result = run_cli(project, "build")
+    assert result.code == 1, result.err
+    assert result.err.splitlines()[0].startswith(
+        "templates/reference.docx:1:1: the Word template leads outside the project")
+
+
 # --- only regular files inside the project are read ------------------------------------
 
 def special(project: Path, kind: str, outside: Path) -> Path:

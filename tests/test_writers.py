@@ -12,7 +12,14 @@ import docx
 import lxml.etree
 import pytest
 from conftest import make_project, output_files, run_cli
-from readers import docx_blocks, html_blocks, libreoffice_pdf, normalise, pdf_text
+from readers import (
+    docx_blocks,
+    html_blocks,
+    libreoffice_pdf,
+    normalise,
+    pdf_text,
+    without_page_numbers,
+)
 
 SAMPLE = "output/sample/2020-01-15_sample_en"
 
@@ -21,7 +28,7 @@ def test_docx_headings_and_paragraphs_equal_the_html(sample_build: Path) -> None
     assert run_cli(sample_build, "build", "--format", "semantic").code == 0
     html = (sample_build / f"{SAMPLE}.semantic.html").read_text(encoding="utf-8")
     expected = html_blocks(html)
-    actual = docx_blocks(sample_build / f"{SAMPLE}.docx")
+    actual = without_page_numbers(docx_blocks(sample_build / f"{SAMPLE}.docx"))
     assert [text for _, text in actual] == [text for _, text in expected]
     html_headings = [(int(tag[1]), text) for tag, text in expected if re.fullmatch(r"h\d", tag)]
     docx_headings = [(int(style.split()[-1]), text) for style, text in actual
@@ -36,8 +43,13 @@ def test_real_brief_parity(real_build: Path, tmp_path: Path, language: str) -> N
     project = make_project(tmp_path / "p", root=None)
     assert run_cli(project, "build", "--format", "semantic", "--lang", language).code == 0
     html = (project / "output/international-cooperation" / f"{name}.semantic.html").read_text()
-    actual = docx_blocks(real_build / f"{name}.docx")
-    assert [text for _, text in actual] == [text for _, text in html_blocks(html)]
+    actual = [text for _, text in without_page_numbers(docx_blocks(real_build / f"{name}.docx"))]
+    expected = [text for _, text in html_blocks(html)]
+    if language == "az" and len(actual) == len(expected):
+        # a caps style's text is written in Azerbaijani capitals (İ): the same words
+        expected = [shown if shown == text.replace("i", "İ").upper() else text
+                    for shown, text in zip(actual, expected, strict=True)]
+    assert actual == expected
 
 
 def test_docx_uses_word_styles(sample_build: Path) -> None:
@@ -116,9 +128,37 @@ def test_weasyprint_warning_fails_the_build(tmp_path: Path) -> None:
         "templates/print.css": css.read_text() + "\np { colour: red; }\n"})
     result = run_cli(project)
     assert result.code == 1
-    assert result.err.startswith("templates/print.css:1:1: WeasyPrint: Ignored `colour: red`")
-    assert "2020-01-15_sample_en.pdf" in result.err
+    line = len(css.read_text().splitlines()) + 2
+    assert result.err.startswith(f"templates/print.css:{line}:5: WeasyPrint: Ignored `colour: red`")
     assert not (project / "output").exists()
+
+
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_a_bad_declaration_is_placed_at_its_line_and_column(tmp_path: Path,
+                                                            command: str) -> None:
+    """WeasyPrint's position of an ignored declaration is print.css's line and
+    column; `check` finds it as `build` does."""
+    lines = (Path(__file__).parent.parent / "templates" / "print.css").read_text().splitlines()
+    at = next(number for number, line in enumerate(lines, start=1) if line.startswith("h1 {"))
+    lines[at - 1] = "h1 {   font-size: huge; }"
+    project = make_project(tmp_path / "p", files={"templates/print.css": "\n".join(lines)})
+    result = run_cli(project, command)
+    assert result.code == 1
+    assert result.err.splitlines()[0].startswith(
+        f"templates/print.css:{at}:8: WeasyPrint: Ignored `font-size: huge` at {at}:8")
+
+
+def test_a_remembered_clean_stylesheet_does_not_hide_a_new_mistake(tmp_path: Path) -> None:
+    """`check` remembers that WeasyPrint found nothing in print.css; an edit to
+    print.css (or any template, font or code) asks again."""
+    project = make_project(tmp_path / "p")
+    assert run_cli(project).code == 0
+    assert run_cli(project, "check").code == 0
+    assert list((project / "output/.cache/passed").iterdir())
+    css = project / "templates/print.css"
+    css.write_text(css.read_text().replace("h1 {", "h1 {   font-size: huge;", 1))
+    result = run_cli(project, "check")
+    assert result.code == 1 and "Ignored `font-size: huge`" in result.err
 
 
 def test_remote_resources_are_refused(tmp_path: Path) -> None:
@@ -175,7 +215,7 @@ def test_docx_fields_toc_and_furniture_by_xpath(sample_build: Path) -> None:
     assert instructions[1:] == [f"PAGEREF _{target} \\h" for target in (
         "summary", "profile", "activities", "sources")]
     toc = body.xpath("//w:p[w:pPr/w:pStyle/@w:val='toc1']", namespaces=ns)
-    assert ["".join(p.xpath(".//w:t/text()", namespaces=ns)) for p in toc] == [
+    assert ["".join(p.xpath(".//w:hyperlink//w:t/text()", namespaces=ns)) for p in toc] == [
         "Summary", "1. Partner", "2. Activities", "Sources"]
     bookmarks = set(body.xpath("//w:bookmarkStart/@w:name", namespaces=ns))
     assert {"_summary", "_profile", "_activities", "_sources", "_source_page"} <= bookmarks

@@ -11,6 +11,7 @@ answers at once.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterable
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from briefing.build.output import write_atomically
-from briefing.files import CACHE, ProjectFiles, Unreadable
+from briefing.files import CACHE, OUTPUT, ProjectFiles, Unreadable
 
 VERSION = 1
 
@@ -191,6 +192,38 @@ def _well_formed(data: object) -> bool:
                 and all(isinstance(o, str) for o in entry["outputs"].values())):
             return False
     return True
+
+
+# -- checks that passed, for inputs that did not change ------------------------------------
+
+PASSED = "output/.cache/passed"  # one empty file per check that found nothing
+
+
+def shared_digest(root: Path, what: str) -> str:
+    """A key for the check `what` over the shared inputs (templates, fonts, the
+    lock file) and Briefing's code: the same key, the same verdict."""
+    files = ProjectFiles(root)
+    digest = hashlib.sha256(f"{what}\0{code_digest()}".encode())
+    for name in files.shared_inputs():
+        try:
+            data = files.read(files.path(name), limit=64 << 20)
+        except Unreadable as err:
+            data = f"unreadable: {err.why}".encode()
+        digest.update(f"\0{name}\0".encode() + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def passed_before(root: Path, key: str) -> bool:
+    return (root / PASSED / key).is_file()
+
+
+def remember_passed(root: Path, key: str) -> None:
+    """Note that the check of `key` found nothing: only once a build made
+    output/ (a `check` alone writes nothing), and never an error (a project
+    that cannot be written to is simply checked again)."""
+    if (root / OUTPUT).is_dir():
+        with contextlib.suppress(OSError):
+            write_atomically(root / PASSED / key, b"")
 
 
 def code_digest() -> str:

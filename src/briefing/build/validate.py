@@ -22,6 +22,7 @@ from briefing.build.workers import Job, Limits, render_all
 from briefing.content.load import Loaded, gather
 from briefing.content.model import Brief, Project
 from briefing.errors import Problem, UsageError
+from briefing.files import ProjectFiles
 from briefing.render.edition import Edition, editions
 
 
@@ -77,8 +78,10 @@ def validate_content(root: Path, slugs: Sequence[str] = (), languages: Sequence[
     chosen = list(slugs) or sorted(loaded.brief_files)
     validation = Validation(root, loaded, chosen)
     validation.unattributed = loaded.unattributed() + check_templates(environment(root))
-    for slug in chosen:  # every brief is laid out with the one stylesheet
-        validation.fail(slug, stylesheet_problems(root))
+    shared = stylesheet_problems(root)
+    shared += _shared_file_problems(root, parse_stylesheet=not shared)
+    for slug in chosen:  # every brief is laid out with the one stylesheet and Word template
+        validation.fail(slug, shared)
     for slug in chosen:
         validation.fail(slug, loaded.blame(slug))
         if not loaded.has_brief(slug):
@@ -101,6 +104,40 @@ def validate(root: Path, slugs: Sequence[str] = (), *, allow_fallback: bool = Fa
                                            limits or Limits()):
             validation.fail(job.edition.brief.slug, problems)
     return validation
+
+
+def _shared_file_problems(root: Path, parse_stylesheet: bool) -> list[Problem]:
+    """print.css as WeasyPrint parses it (when it parses at all), and
+    templates/reference.docx as python-docx opens it. A verdict that found
+    nothing is remembered for the same templates, fonts and code: importing
+    those two libraries alone would double the time `check` takes."""
+    from briefing.build.cache import passed_before, remember_passed, shared_digest
+    from briefing.render.fonts import font_file_problems
+
+    fonts = tuple(ProjectFiles(root).fonts())
+    usable = bool(fonts) and not font_file_problems(root, fonts)
+
+    def stylesheet() -> list[Problem]:
+        from briefing.writers.stylesheet import stylesheet_warnings
+        return stylesheet_warnings(root, with_fonts=usable)
+
+    def word_template() -> list[Problem]:
+        from briefing.writers.docx import reference_problems
+        return reference_problems(root)
+
+    checks = [("python-docx's reference.docx", word_template)]
+    if parse_stylesheet:
+        checks.insert(0, (f"WeasyPrint's print.css, fonts={usable}", stylesheet))
+    problems = []
+    for what, check in checks:
+        key = shared_digest(root, what)
+        if passed_before(root, key):
+            continue
+        found = check()
+        if not found:
+            remember_passed(root, key)
+        problems += found
+    return problems
 
 
 def known(slugs: Sequence[str], briefs: Collection[str]) -> None:

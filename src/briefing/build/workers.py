@@ -65,7 +65,9 @@ TASKS_PER_WORKER = 20  # then the worker is replaced
 # What every worker maps before its memory limit applies; writers add theirs.
 PRELOAD = ("briefing.render.html", "briefing.render.view", "briefing.render.fonts",
            "briefing.writers.subset", "fontTools.ttLib", "lxml.html")
-EXTRA_PRELOAD = {"docx": ("PIL.Image", "PIL.PngImagePlugin", "cairosvg")}
+EXTRA_PRELOAD = {"docx": ("PIL.Image", "PIL.PngImagePlugin", "cairosvg", "pikepdf",
+                          "briefing.writers.pages")}
+LAYOUT = "pdf"  # the format that lays pages out: a paged writer is given its page numbers
 # The largest limits taken: a longer time is no limit (about 68 years), and
 # setrlimit takes at most 2**63 - 1 bytes.
 MAX_SECONDS = 2**31 - 1
@@ -175,6 +177,8 @@ def _render_all(root: Path, project: Project, work: list[Job], jobs: int,
     _STATE.update(root=root, project=project, work=work)  # workers are told only an index
     _STATE.pop("env", None)
     formats = {fmt for job in work for fmt in job.formats}
+    if any(WRITERS[fmt].paged for fmt in formats):
+        formats.add(LAYOUT)
     preload = PRELOAD + tuple(dict.fromkeys(
         name for fmt in sorted(formats)
         for name in (WRITERS[fmt].module, *EXTRA_PRELOAD.get(fmt, ()))))
@@ -417,6 +421,7 @@ def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Prob
     from briefing.render.fonts import html_glyph_problems
     from briefing.render.html import environment, render_html
     from briefing.render.view import build_view
+    from briefing.writers.pages import anchor_pages
     from briefing.writers.subset import subset_problems
 
     root: Path = _STATE["root"]
@@ -435,15 +440,23 @@ def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Prob
     problems += html_glyph_problems(html, root, project, brief, edition.language)
     if problems:
         return [], problems
+    request = Request(html, edition, root, job.attachments,
+                      project.catalogs[edition.language].labels)
     outputs = []
-    for fmt in job.formats:
+    laid_out: bytes | None = None  # the PDF, once written: a paged writer reads its pages
+    for fmt in sorted(job.formats, key=lambda name: name != LAYOUT):  # the PDF first
+        writer = WRITERS[fmt]
         started = time.perf_counter()
         try:
-            data = WRITERS[fmt].load()(Request(
-                html, edition, root, job.attachments,
-                project.catalogs[edition.language].labels))
-        except BuildFailed as failed:
-            problems += failed.problems
+            if writer.paged:  # not asked for the PDF, or it failed: lay it out anyway
+                laid_out = laid_out or WRITERS[LAYOUT].load()(request)
+                data = writer.load()(replace(request, pages=anchor_pages(laid_out)))
+            else:
+                data = writer.load()(request)
+        except BuildFailed as failed:  # a PDF laid out twice fails twice: said once
+            problems += [problem for problem in failed.problems if problem not in problems]
             continue
+        if fmt == LAYOUT:
+            laid_out = data
         outputs.append((fmt, data, time.perf_counter() - started))
     return outputs, problems

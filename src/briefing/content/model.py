@@ -293,6 +293,19 @@ class Quote(Record):
     role: Text | None = None
     when: PartialDate | None = None
     source: Slug | None = None
+    # The language the words were said or written in, when they are quoted as
+    # such in every edition: screen readers then read them in that language.
+    language: Language | None = None
+
+    @field_validator("language")
+    @classmethod
+    def _as_said(cls, language: str | None, info: ValidationInfo) -> str | None:
+        text = info.data.get("text")
+        if language is not None and isinstance(text, Text) and text.translated:
+            raise PydanticCustomError(
+                "quote_language", "a quotation in its own language is one text for every "
+                "edition (expected `text:` as one string, or no `language:`)")
+        return language
 
 
 class Section(Record):

@@ -34,6 +34,11 @@ class Text:
             self._single = None
             self._by_language = dict(value)
 
+    @property
+    def translated(self) -> bool:
+        """Whether it has one string per language (not one for all)."""
+        return self._single is None
+
     def in_language(self, language: str) -> str | None:
         if self._single is not None:
             return self._single

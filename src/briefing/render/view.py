@@ -241,8 +241,11 @@ class _Viewer:
                     status_label=self.labels[f"project_status_{item.status}"]
                     if item.status else None) for item in section.projects),
                 tables=tuple(self.table(table) for table in section.tables),
-                quotes=tuple(self.record(item, source=sources.get(item.source))
-                             for item in section.quotes),
+                quotes=tuple(self.record(
+                    item, source=sources.get(item.source),
+                    # marked only where it differs from the edition's own
+                    language=item.language if item.language != self.edition.language
+                    else None) for item in section.quotes),
             ))
         return self.record(brief, partners=self.named(brief.partners),
                            sections=tuple(sections), sources=tuple(sources.values()))

@@ -10,6 +10,13 @@ footnote, numbered by Word in one sequence as the PDF numbers its notes.
 Styles come by name from templates/reference.docx, with the shared
 presentation tokens of templates/theme.yaml put on them first
 (writers/wordstyles.py).
+
+What a reader with a screen reader needs is carried over from the HTML
+(docs/accessibility.md): every picture's alt text, or Word's mark that it
+is decorative (an empty alt); header rows; Word's own heading styles; the
+language of the document and of every passage whose `lang` differs; the
+title. The contents show the page numbers the PDF of the same edition gives
+(`Request.pages`), as the cached results of fields Word updates on opening.
 """
 
 from __future__ import annotations
@@ -18,7 +25,8 @@ import base64
 import datetime as dt
 import functools
 import io
-from collections.abc import Callable
+import zipfile
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,16 +37,20 @@ from docx.enum.section import WD_SECTION
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_COLOR_INDEX
 from docx.opc.constants import RELATIONSHIP_TYPE
+from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.parts.story import StoryPart
 from docx.shared import Emu, Mm, Pt
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
+from lxml import etree
 from lxml.html import HtmlElement
 
+from briefing import __version__
 from briefing.errors import BuildFailed, Problem
-from briefing.files import REFERENCE_DOCX, TEMPLATES
+from briefing.files import REFERENCE_DOCX, TEMPLATES, ProjectFiles, Unreadable
 from briefing.render.layout import (
     CELL_PADDING,
     STACKED,
@@ -54,8 +66,10 @@ from briefing.writers.runs import (
     Unsupported,
     collapse,
     collapsed,
+    in_caps,
     inline,
     pieces,
+    with_language,
 )
 from briefing.writers.subset import BLOCK_STYLES, CONTAINERS, INLINE, LISTS, SUPPORTED
 from briefing.writers.wordml import (
@@ -63,6 +77,7 @@ from briefing.writers.wordml import (
     bookmark_name,
     clear_body,
     column_widths,
+    describe_picture,
     field,
     field_begin,
     field_char,
@@ -74,6 +89,8 @@ from briefing.writers.wordml import (
     reproducible,
     set_language,
     style_numbering,
+    truthful_package,
+    update_fields_on_open,
 )
 from briefing.writers.wordstyles import apply_theme
 
@@ -86,6 +103,40 @@ HEADINGS = ("h1", "h2", "h3")
 FOOTNOTE_TEXT, FOOTNOTE_REFERENCE = "footnote text", "footnote reference"
 ALIGNMENTS = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENTER,
               "right": WD_ALIGN_PARAGRAPH.RIGHT}
+APPLICATION = f"Briefing {__version__}"  # docProps/app.xml: what wrote the file
+HYPERLINK = "Hyperlink"  # Word's character style for links (writers/wordstyles.py)
+
+
+MAX_REFERENCE_BYTES = 16 * 2**20  # a reference.docx holds styles, not content
+REFERENCE_EXPECTED = ("a .docx saved by Word or LibreOffice, or the one "
+                      "tools/make-reference-docx makes")
+
+
+def reference_document(root: Path) -> DocxDocument:
+    """templates/reference.docx, read as every project file is (inside the
+    project, a regular file, of bounded size); a file that is no Word package
+    is a placed problem, not a traceback."""
+    files = ProjectFiles(root)
+    try:
+        data = files.read(files.path(REFERENCE_DOCX), MAX_REFERENCE_BYTES)
+        return Document(io.BytesIO(data))
+    except Unreadable as err:
+        problem = Problem(REFERENCE_DOCX, 1, 1, f"the Word template {err.why}",
+                          expected=err.expected)
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError,
+            etree.XMLSyntaxError) as err:
+        problem = Problem(REFERENCE_DOCX, 1, 1, f"the Word template is not a usable .docx "
+                          f"({type(err).__name__}: {err})", expected=REFERENCE_EXPECTED)
+    raise BuildFailed([problem])
+
+
+def reference_problems(root: Path) -> list[Problem]:
+    """What `check` says about templates/reference.docx: what `build` would."""
+    try:
+        reference_document(root)
+    except BuildFailed as failed:
+        return failed.problems
+    return []
 
 
 def write_docx(request: Request) -> bytes:
@@ -93,11 +144,12 @@ def write_docx(request: Request) -> bytes:
     root, edition = request.root, request.edition
     theme = load_theme(root)
     tree = lxml.html.document_fromstring(request.html)
-    doc = Document(str(root / REFERENCE_DOCX))
+    doc = reference_document(root)
+    truthful_package(doc, APPLICATION)
     apply_theme(doc, theme)
     clear_body(doc)
     writer = _Writer(doc, _language_tag(tree), (root / TEMPLATES).resolve(),
-                     Mm(theme.lengths.key_facts_term))
+                     Mm(theme.lengths.key_facts_term), request.pages)
     try:
         created = writer.properties(tree)
         writer.page_furniture(tree)
@@ -116,9 +168,10 @@ def write_docx(request: Request) -> bytes:
 
 class _Writer:
     def __init__(self, doc: DocxDocument, language: str, templates: Path,
-                 term_width: int) -> None:
+                 term_width: int, pages: Mapping[str, int]) -> None:
         self.doc = doc
         self.language = language
+        self.pages = pages  # the PDF's page of each anchor, for the contents
         self.templates = templates
         self.term_width = term_width  # of a definition list's terms, as print.css has it
         self.style_names = {s.name for s in doc.styles}
@@ -130,6 +183,7 @@ class _Writer:
         self.footnotes: StoryPart | None = None  # made with the first footnote
         self.cell_style: str | None = None  # while filling a table cell: its style
         self.footnote_count = 0
+        self.caps: dict[str, bool] = {}  # paragraph style name -> whether it capitalises
 
     # -- document level -----------------------------------------------------------
 
@@ -200,8 +254,7 @@ class _Writer:
         elif tag in CONTAINERS:
             quote = tag == "blockquote"
             outer = self.base
-            if "fallback" in element.classes:
-                self.base = replace(outer, fallback=element.get("lang", ""))
+            self.base = with_language(element, outer)
             for child in element:
                 if quote and child.tag == "p":
                     self.paragraph(child, parent, self._style(child, "Quote"))
@@ -282,9 +335,13 @@ class _Writer:
         return self._paragraph(found, parent, style) if found else None
 
     def paragraph(self, element: HtmlElement, parent: object, style: str) -> Paragraph:
-        return self._paragraph(collapsed(list(inline(element, self.base))), parent, style)
+        found = inline(element, with_language(element, self.base))
+        return self._paragraph(collapsed(list(found)), parent, style)
 
     def _paragraph(self, found: list[Piece], parent: object, style: str) -> Paragraph:
+        if self._capitalises(style):
+            found = [replace(piece, text=in_caps(piece.text, piece.style.lang or self.language))
+                     for piece in found]
         paragraph = self._add_paragraph(parent, style)
         for fragment_id in self.pending_ids:
             self._bookmark(paragraph, fragment_id)
@@ -305,18 +362,24 @@ class _Writer:
             self.footnote(paragraph, piece.note)
             return
         if style.link:
-            self._hyperlink(paragraph, text, style)
+            self._hyperlink(paragraph, text, style, HYPERLINK)
             return
         for i, line in enumerate(text.split("\n")):
             if i:
                 paragraph.add_run().add_break()
             if line:
-                run = paragraph.add_run(line)
-                run.bold = style.bold or None
-                run.italic = style.italic or None
-                if style.fallback is not None:
-                    run.font.highlight_color = WD_COLOR_INDEX.YELLOW
-                    set_language(run._r.get_or_add_rPr(), style.fallback)
+                self._styled(paragraph.add_run(line), style)
+
+    def _styled(self, run: Run, style: RunStyle) -> None:
+        """Bold, italic, untranslated text highlighted, and the passage's
+        language where it is not the document's."""
+        run.bold = style.bold or None
+        run.italic = style.italic or None
+        if style.fallback is not None:
+            run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+        language = style.lang or style.fallback
+        if language and language != self.language:
+            set_language(run._r.get_or_add_rPr(), language)
 
     def footnote(self, paragraph: Paragraph, note: tuple[Piece, ...]) -> None:
         """A Word footnote: its number here, its text in the footnotes part."""
@@ -403,7 +466,8 @@ class _Writer:
         if is_svg:
             data = _rasterised(data, int(width_px * 2))
         width = min(Mm(width_px * 25.4 / 96), self._text_width())
-        paragraph.add_run().add_picture(io.BytesIO(data), width=width)
+        shape = paragraph.add_run().add_picture(io.BytesIO(data), width=width)
+        describe_picture(shape._inline, collapse(img.get("alt") or ""), _decorative(img))
         paragraph.paragraph_format.keep_with_next = True
 
     def _text_width(self) -> int:
@@ -486,20 +550,21 @@ class _Writer:
             if i == 0:
                 field_begin(paragraph, 'TOC \\o "1-1" \\h \\z \\u')
             link = li.find("a")
-            target = bookmark_name(link.get("href", "#")[1:]) if link is not None else ""
-            for piece in collapsed(list(inline(li, RunStyle(), ()))):
-                self.run(paragraph, piece)
-            if target:  # the page number, which Word and LibreOffice compute on opening
+            anchor = link.get("href", "#")[1:] if link is not None else ""
+            for piece in collapsed(list(inline(li, self.base, ()))):
+                if piece.style.link:  # an entry looks like the contents, not like a link
+                    self._hyperlink(paragraph, piece.text, piece.style, None)
+                else:
+                    self.run(paragraph, piece)
+            if anchor:  # the page the PDF gives it; Word updates it on opening
                 paragraph.add_run().add_tab()
-                field(paragraph, f"PAGEREF {target} \\h", cached="")
+                page = self.pages.get(anchor)
+                field(paragraph, f"PAGEREF {bookmark_name(anchor)} \\h",
+                      cached=str(page) if page else "")
             if i == len(entries) - 1:
                 field_char(paragraph, "end")
         parent.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        settings = self.doc.settings.element
-        if settings.find(qn("w:updateFields")) is None:
-            update = OxmlElement("w:updateFields")
-            update.set(qn("w:val"), "true")
-            settings.append(update)
+        update_fields_on_open(self.doc)
 
     # -- helpers ------------------------------------------------------------------
 
@@ -515,6 +580,15 @@ class _Writer:
             properties.append(OxmlElement("w:pStyle", {qn("w:val"): self.style_ids[style]}))
             paragraph._p.insert(0, properties)
         return paragraph
+
+    def _capitalises(self, name: str) -> bool:
+        """Whether paragraph style `name`, or a style it is based on, sets w:caps."""
+        if name not in self.caps:
+            style, caps = self.doc.styles[name], None
+            while style is not None and caps is None:
+                caps, style = style.font.all_caps, style.base_style
+            self.caps[name] = bool(caps)
+        return self.caps[name]
 
     def _style(self, element: HtmlElement, default: str) -> str:
         """The first class that names a Word style (`quote-attribution`), else default."""
@@ -534,7 +608,9 @@ class _Writer:
         paragraph._p.append(start)
         paragraph._p.append(end)
 
-    def _hyperlink(self, paragraph: Paragraph, text: str, style: RunStyle) -> None:
+    def _hyperlink(self, paragraph: Paragraph, text: str, style: RunStyle,
+                   character: str | None) -> None:
+        """A link, its run in `character` style (Hyperlink), if any."""
         link = OxmlElement("w:hyperlink")
         if style.link.startswith("#"):
             link.set(qn("w:anchor"), bookmark_name(style.link[1:]))
@@ -543,9 +619,9 @@ class _Writer:
                                            is_external=True)
             link.set(qn("r:id"), rel)
         run = paragraph.add_run(text)
-        run.bold = style.bold or None
-        run.italic = style.italic or None
-        run.style = self.doc.styles["Hyperlink"] if "Hyperlink" in self.style_names else None
+        if character in self.style_names:
+            run.style = self.doc.styles[character]
+        self._styled(run, style)
         link.append(run._r)
         paragraph._p.append(link)
 
@@ -613,6 +689,12 @@ def _text_align(element: HtmlElement) -> str:
         if name.strip().lower() == "text-align":
             return value.strip().lower()
     return ""
+
+
+def _decorative(img: HtmlElement) -> bool:
+    """An image the HTML says is only decoration: an empty alt, or a presentation role."""
+    return (img.get("alt") is not None and not img.get("alt").strip()) \
+        or img.get("role") in ("presentation", "none") or img.get("aria-hidden") == "true"
 
 
 def _language_tag(tree: HtmlElement) -> str:

@@ -14,10 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import logging
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import lxml.html
@@ -30,15 +27,21 @@ from briefing.errors import BuildFailed, Problem
 from briefing.files import ASSET_FOLDERS, BRIEFS, STYLESHEET, TEMPLATES
 from briefing.render.layout import POINT, TEXT_WIDTH, breakable, project_metrics, wrap
 from briefing.render.theme import Theme, css_root, load_theme
+from briefing.writers.conformance import conformance_problems
 from briefing.writers.fetcher import ProjectFetcher
 from briefing.writers.registry import Request
+from briefing.writers.stylesheet import position, weasyprint_messages
+from briefing.writers.tagging import tagged
 
-ARCHIVE_VARIANT = "pdf/a-3u"  # why: docs/archive.md
+ARCHIVE_VARIANT = "pdf/a-3u"  # with tags and a PDF/UA-1 identification; why: docs/archive.md
+PRINT_VARIANT = "pdf/ua-1"  # docs/accessibility.md
 
 
 def write_pdf(request: Request) -> bytes:
-    """Lay out the HTML with print.css and return the PDF; same input, same bytes."""
-    return _write(request, {"custom_metadata": True})
+    """Lay out the HTML with print.css and return the tagged PDF/UA-1; same input,
+    same bytes."""
+    return _accessible(request, _write(request, {"pdf_variant": PRINT_VARIANT,
+                                                 "custom_metadata": True}))
 
 
 def write_pdfa(request: Request) -> bytes:
@@ -51,6 +54,7 @@ def write_pdfa(request: Request) -> bytes:
     day = dt.datetime.combine(request.edition.brief.date.first_day, dt.time(), dt.UTC)
     options = {
         "pdf_variant": ARCHIVE_VARIANT,
+        "pdf_tags": True,  # PDF/A-3u does not ask for them; PDF/UA-1, also claimed, does
         "custom_metadata": True,  # as write_pdf: /marking, /reference in the Info dictionary
         "attachments": [Attachment(file_obj=io.BytesIO(item.data), url_fetcher=fetcher,
                                    name=item.name, description=item.description,
@@ -59,7 +63,26 @@ def write_pdfa(request: Request) -> bytes:
                         for item in request.attachments],
         "finisher": _readable_xmp,
     }
-    return _xmp_near_the_start(_write(request, options))
+    return _accessible(request, _xmp_near_the_start(_write(request, options)))
+
+
+def _accessible(request: Request, pdf: bytes) -> bytes:
+    """The PDF, once the accessibility gate (writers/conformance.py) finds nothing;
+    what it finds fails the edition, placed at the edition's template."""
+    tree = lxml.html.document_fromstring(request.html)
+    furniture = {"page-header", "page-footer"}
+    languages = {element.get("lang") for element in tree.iter() if element.get("lang")
+                 and not any(furniture & set((item.get("class") or "").split())
+                             for item in element.iterancestors())} - {tree.get("lang")}
+    found = conformance_problems(pdf, languages)
+    if found:
+        edition = request.edition
+        raise BuildFailed([
+            Problem(f"{TEMPLATES}/{edition.template}", 1, 1,
+                    f"the PDF's structure: {problem} (while rendering {edition.name}.pdf)",
+                    expected="a tagged PDF/UA-1 (docs/accessibility.md)")
+            for problem in found])
+    return pdf
 
 
 def _write(request: Request, options: dict[str, object]) -> bytes:
@@ -73,11 +96,14 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
     options = {**options, "pdf_identifier": identifier.hexdigest()[:32].encode()}
     finisher = options.pop("finisher", None)
     problems: list[Problem] = []
-    with _weasyprint_messages() as messages:
+    from_stylesheet = range(0)  # the messages logged while print.css was parsed
+    with weasyprint_messages() as messages:
         try:
             tokens = CSS(string=css_root(theme), url_fetcher=fetcher, font_config=fonts)
+            before = len(messages)
             stylesheet = CSS(filename=str((root / STYLESHEET).resolve()), url_fetcher=fetcher,
                              font_config=fonts)
+            from_stylesheet = range(before, len(messages))
             # Long words get breaking opportunities WeasyPrint needs (not Word).
             html = breakable(request.html)
             document = HTML(string=html, base_url=templates.as_uri() + "/", url_fetcher=fetcher)
@@ -94,14 +120,15 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
             if edition.kind == NOTE and len(rendered.pages) > 1:
                 problems.append(_note_too_long(request, rendered))
             else:
-                pdf = rendered.write_pdf(finisher=finisher, **options)
+                with tagged():
+                    pdf = rendered.write_pdf(finisher=finisher, **options)
         except FatalURLFetchingError as err:
             messages.append(str(err.__cause__ or err))
     if messages:
         raise BuildFailed([
-            Problem(STYLESHEET, 1, 1, f"WeasyPrint: {message} "
-                    f"(while rendering {edition.name}.pdf)")
-            for message in messages
+            Problem(STYLESHEET, *position(message, index in from_stylesheet),
+                    f"WeasyPrint: {message} (while rendering {edition.name}.pdf)")
+            for index, message in enumerate(messages)
         ])
     if problems:
         raise BuildFailed(problems)
@@ -239,14 +266,14 @@ def _xmp_near_the_start(data: bytes) -> bytes:
     - each attachment once in the catalog's /AF (WeasyPrint 70 lists each twice)
       and the embedded-files name tree sorted by name, as ISO 32000-1 7.9.6 wants;
     - the custom Info fields (the marking, the reference) and the language in the
-      XMP as well, the custom ones in Briefing's namespace, which a PDF/A
-      extension schema describes (ISO 19005-2 6.6.2.3: no undescribed property);
+      XMP as well, the custom ones in Briefing's namespace, and the PDF/UA-1
+      identification, each described by a PDF/A extension schema (ISO 19005-2
+      6.6.2.3: no undescribed property);
     - the XMP packet within the first few KiB: FIDO reads only the first 128 KiB
       for `pdfaid`, WeasyPrint writes the packet after every page, and qpdf
       writes objects in the order it meets them from the catalog;
       `deterministic_id` keeps the bytes reproducible."""
     import pikepdf
-    from lxml import etree
     from pikepdf.models.metadata import XmpDocument
 
     namespace, prefix = "https://briefing.example/ns/pdf/1.0/", "briefing"
@@ -266,53 +293,44 @@ def _xmp_near_the_start(data: bytes) -> bytes:
         custom = {str(key)[1:]: str(value) for key, value in pdf.docinfo.items()
                   if str(key) not in standard}
         XmpDocument.register_xml_namespace(namespace, prefix)
+        schemas = [("PDF/UA identification schema", XmpDocument.NS["pdfuaid"], "pdfuaid",
+                    [("part", "Integer", "internal", "the part of ISO 14289 followed")])]
+        if custom:
+            schemas.append(("Briefing: the brief's own fields", namespace, prefix,
+                            [(key, "Text", "external", f"the brief's {key}")
+                             for key in sorted(custom)]))
         with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
             if "/Lang" in root:
                 xmp["dc:language"] = [str(root.Lang)]
+            xmp["pdfuaid:part"] = "1"  # the tree is the print PDF's: docs/archive.md
             for key, value in sorted(custom.items()):
                 xmp[f"{prefix}:{key}"] = value
-            if custom:  # the extension schema that describes them
-                ns = {name: XmpDocument.NS[name] for name in
-                      ("rdf", "pdfaExtension", "pdfaSchema", "pdfaProperty")}
-                rdf, schema, prop = (f"{{{ns[name]}}}" for name in ("rdf", "pdfaSchema",
-                                                                    "pdfaProperty"))
-                description = etree.SubElement(xmp._get_rdf_root(), f"{rdf}Description",
-                                               {f"{rdf}about": ""}, nsmap=ns)
-                bag = etree.SubElement(etree.SubElement(
-                    description, f"{{{ns['pdfaExtension']}}}schemas"), f"{rdf}Bag")
-                item = etree.SubElement(bag, f"{rdf}li", {f"{rdf}parseType": "Resource"})
-                for field, text in (("schema", "Briefing: the brief's own fields"),
-                                    ("namespaceURI", namespace), ("prefix", prefix)):
-                    etree.SubElement(item, f"{schema}{field}").text = text
-                properties = etree.SubElement(etree.SubElement(item, f"{schema}property"),
-                                              f"{rdf}Seq")
-                for key in sorted(custom):
-                    entry = etree.SubElement(properties, f"{rdf}li",
-                                             {f"{rdf}parseType": "Resource"})
-                    for field, text in (("name", key), ("valueType", "Text"),
-                                        ("category", "external"),
-                                        ("description", f"the brief's {key}")):
-                        etree.SubElement(entry, f"{prop}{field}").text = text
+            _describe(xmp, schemas)
         pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.disable,
                  stream_decode_level=pikepdf.StreamDecodeLevel.none, deterministic_id=True)
     return out.getvalue()
 
 
-@contextmanager
-def _weasyprint_messages() -> Iterator[list[str]]:
-    """Collect everything WeasyPrint logs at WARNING or above."""
-    messages: list[str] = []
+def _describe(xmp: object, schemas: list[tuple[str, str, str, list[tuple[str, ...]]]]) -> None:
+    """The PDF/A extension schemas describing the XMP properties outside PDF/A's
+    predefined schemas (ISO 19005-2 6.6.2.3)."""
+    from lxml import etree
+    from pikepdf.models.metadata import XmpDocument
 
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            messages.append(record.getMessage())
-
-    logger = logging.getLogger("weasyprint")
-    handler = Collect(logging.WARNING)
-    logger.addHandler(handler)
-    propagate, logger.propagate = logger.propagate, False
-    try:
-        yield messages
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = propagate
+    ns = {name: XmpDocument.NS[name] for name in
+          ("rdf", "pdfaExtension", "pdfaSchema", "pdfaProperty")}
+    rdf, schema, prop = (f"{{{ns[name]}}}" for name in ("rdf", "pdfaSchema", "pdfaProperty"))
+    description = etree.SubElement(xmp._get_rdf_root(), f"{rdf}Description",
+                                   {f"{rdf}about": ""}, nsmap=ns)
+    bag = etree.SubElement(etree.SubElement(
+        description, f"{{{ns['pdfaExtension']}}}schemas"), f"{rdf}Bag")
+    for title, uri, prefix, properties in schemas:
+        item = etree.SubElement(bag, f"{rdf}li", {f"{rdf}parseType": "Resource"})
+        for field, text in (("schema", title), ("namespaceURI", uri), ("prefix", prefix)):
+            etree.SubElement(item, f"{schema}{field}").text = text
+        sequence = etree.SubElement(etree.SubElement(item, f"{schema}property"), f"{rdf}Seq")
+        for values in properties:
+            entry = etree.SubElement(sequence, f"{rdf}li", {f"{rdf}parseType": "Resource"})
+            for field, text in zip(("name", "valueType", "category", "description"), values,
+                                   strict=True):
+                etree.SubElement(entry, f"{prop}{field}").text = text

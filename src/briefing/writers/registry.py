@@ -27,13 +27,16 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Request:
-    """What a writer is given: the edition's HTML and where its project is."""
+    """What a writer is given: the edition's HTML and where its project is; for
+    a writer that states page numbers without laying pages out, the page
+    of each anchor in the PDF of the same edition."""
 
     html: str
     edition: Edition
     root: Path
     attachments: tuple[Attachment, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)  # the edition's catalog words
+    pages: Mapping[str, int] = field(default_factory=dict)  # element id -> its PDF page
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Writer:
     target: str  # module:function that writes it
     description: str
     built: bool = True  # offered by `build --format`; False: the archive's own
+    paged: bool = False  # given Request.pages: the PDF is laid out first, asked for or not
 
     def load(self) -> Callable[[Request], bytes]:
         module, _, function = self.target.partition(":")
@@ -56,7 +60,7 @@ class Writer:
 WRITERS: dict[str, Writer] = {writer.name: writer for writer in (
     Writer("pdf", "pdf", "briefing.writers.pdf:write_pdf", "the print PDF (WeasyPrint)"),
     Writer("docx", "docx", "briefing.writers.docx:write_docx",
-           "the editable Word file (python-docx)"),
+           "the editable Word file (python-docx)", paged=True),
     Writer("html", "html", "briefing.writers.html:write_html",
            "the HTML edition: one accessible, self-contained page for screens"),
     Writer("semantic", "semantic.html", "briefing.writers.html:write_semantic",

@@ -30,6 +30,7 @@ class RunStyle:
     italic: bool = False
     link: str | None = None
     fallback: str | None = None  # the language of untranslated text, shown highlighted
+    lang: str | None = None  # the HTML `lang` of the passage, where one is stated
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def pieces(text: str | None, children: list[HtmlElement], style: RunStyle,
             yield Piece("", current, field="NUMPAGES")
         elif child.tag == "span" and FOOTNOTE in child.classes:
             # A note's text starts afresh: not bold, italic or linked as its call is.
-            note = RunStyle(fallback=current.fallback)
+            note = RunStyle(fallback=current.fallback, lang=current.lang)
             yield Piece("", current, note=tuple(pieces(child.text, list(child), note, skip)))
         else:
             raise Unsupported(child)
@@ -103,8 +104,22 @@ def pieces(text: str | None, children: list[HtmlElement], style: RunStyle,
             yield Piece(child.tail, current)
 
 
+def with_language(element: HtmlElement, style: RunStyle) -> RunStyle:
+    """The style of an element's content as its `lang` and `fallback` class say."""
+    if element.get("lang"):
+        style = replace(style, lang=element.get("lang"))
+    if "fallback" in element.classes:
+        style = replace(style, fallback=element.get("lang", ""))
+    return style
+
+
 def _container(child: HtmlElement, style: RunStyle, skip: tuple[str, ...]) -> RunStyle | None:
     """The style of a formatting element's content; None for anything else."""
+    inner = _formatting(child, style, skip)
+    return None if inner is None else with_language(child, inner)
+
+
+def _formatting(child: HtmlElement, style: RunStyle, skip: tuple[str, ...]) -> RunStyle | None:
     tag = child.tag
     if not isinstance(tag, str) or tag in skip:
         return None
@@ -115,8 +130,6 @@ def _container(child: HtmlElement, style: RunStyle, skip: tuple[str, ...]) -> Ru
     if tag == "a":
         href = child.get("href", "")
         return replace(style, link=href if href.startswith(("https://", "#")) else None)
-    if tag == "span" and "fallback" in child.classes:
-        return replace(style, fallback=child.get("lang", ""))
     if tag == "span" and not {"page-number", "page-count", FOOTNOTE} & set(child.classes):
         return style
     return None
@@ -153,3 +166,17 @@ def trim_end(pieces: list[Piece]) -> None:
 
 def collapse(text: str) -> str:
     return _SPACE.sub(" ", text).strip()
+
+
+DOTTED_I = {"az", "tr"}  # languages whose i capitalises as İ and ı as I
+
+
+def in_caps(text: str, language: str) -> str:
+    """Text for a paragraph in a caps style (w:caps). Word and LibreOffice
+    capitalise as English does whatever the language: Azerbaijani and Turkish
+    `i` would show as I, not İ. So for those languages the capitals are
+    written out as the language has them; the others keep their text and let
+    the style capitalise."""
+    if language.partition("-")[0].lower() not in DOTTED_I:
+        return text
+    return text.replace("i", "\u0130").replace("\u0131", "I").upper()

@@ -1,6 +1,7 @@
 """WordprocessingML the python-docx API does not offer: fields, bookmarks,
-languages, fixed column widths, list numbering instances, footnotes, and a
-byte-reproducible package.
+languages, fixed column widths, list numbering instances, footnotes, picture
+descriptions, settings in the schema's order, a package that says truthfully
+what made it, and a byte-reproducible package.
 
 The DOCX writer decides *what* goes where; this module only knows how Word
 spells it.
@@ -12,12 +13,15 @@ import datetime as dt
 import io
 import re
 import zipfile
+from xml.sax.saxutils import escape
 
 from docx.document import Document as DocxDocument
 from docx.opc.constants import CONTENT_TYPE, RELATIONSHIP_TYPE
 from docx.opc.packuri import PackURI
+from docx.opc.part import Part
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
+from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.parts.story import StoryPart
 from docx.styles.style import BaseStyle
 from docx.table import Table
@@ -111,15 +115,9 @@ def new_footnotes(doc: DocxDocument) -> StoryPart:
     part = StoryPart(PackURI("/word/footnotes.xml"), CONTENT_TYPE.WML_FOOTNOTES,
                      parse_xml(_FOOTNOTES), main.package)
     main.relate_to(part, RELATIONSHIP_TYPE.FOOTNOTES)
-    settings = doc.settings.element
-    if settings.find(qn("w:footnotePr")) is None:
-        properties = parse_xml(f'<w:footnotePr {nsdecls("w")}><w:footnote w:id="-1"/>'
-                               '<w:footnote w:id="0"/></w:footnotePr>')
-        after = settings.find(qn("w:compat"))  # the schema's order: footnotePr, then compat
-        if after is not None:
-            after.addprevious(properties)
-        else:
-            settings.append(properties)
+    if doc.settings.element.find(qn("w:footnotePr")) is None:
+        setting(doc, parse_xml(f'<w:footnotePr {nsdecls("w")}><w:footnote w:id="-1"/>'
+                               '<w:footnote w:id="0"/></w:footnotePr>'))
     return part
 
 
@@ -164,6 +162,38 @@ def _mark_run(tag: str, style: str | None, note_id: int | None = None) -> object
     return run
 
 
+# The settings that may follow w:updateFields and w:footnotePr, in the order of
+# CT_Settings (ECMA-376 Part 1, 17.15.1.78): a setting goes before the first of these.
+_LATER_SETTINGS = ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars",
+                   "rsids", "mathPr", "attachedSchema", "themeFontLang", "clrSchemeMapping",
+                   "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures", "forceUpgrade",
+                   "captions", "readModeInkLockDown", "smartTagType", "schemaLibrary",
+                   "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator")
+
+
+def setting(doc: DocxDocument, element: BaseOxmlElement) -> None:
+    """Put `element` (w:updateFields, w:footnotePr) into settings.xml where the
+    schema wants it, replacing one of its kind: Word repairs a file whose
+    settings are out of order."""
+    settings = doc.settings.element
+    name = element.tag.rpartition("}")[2]
+    for old in settings.findall(element.tag):
+        settings.remove(old)
+    later = _LATER_SETTINGS[_LATER_SETTINGS.index(name) + 1:] if name in _LATER_SETTINGS \
+        else _LATER_SETTINGS
+    following = next((child for child in settings
+                      if child.tag.rpartition("}")[2] in later), None)
+    if following is not None:
+        following.addprevious(element)
+    else:
+        settings.append(element)
+
+
+def update_fields_on_open(doc: DocxDocument) -> None:
+    """Ask Word to update every field (the contents' page numbers) when it opens the file."""
+    setting(doc, OxmlElement("w:updateFields", {qn("w:val"): "true"}))
+
+
 def set_language(r_pr: object, language: str) -> None:
     lang = r_pr.find(qn("w:lang"))
     if lang is None:
@@ -187,6 +217,69 @@ def clear_body(doc: DocxDocument) -> None:
     for child in list(body):
         if not child.tag.endswith("}sectPr"):
             body.remove(child)
+
+
+# Word's own mark on a picture its author marked decorative (Alt Text > Mark as decorative).
+_DECORATIVE = ("{C183D7F6-B498-43B3-948B-1728B52AA6E4}",
+               "http://schemas.microsoft.com/office/drawing/2017/decorative")
+
+
+def describe_picture(inline: BaseOxmlElement, description: str, decorative: bool) -> None:
+    """A picture's alternative text (`descr`, which Word shows as Alt Text and
+    screen readers read), or Word's mark that it is decorative: readers skip it."""
+    doc_pr = inline.find(qn("wp:docPr"))
+    for properties in (doc_pr, inline.find(f".//{qn('pic:cNvPr')}")):
+        if description and not decorative:
+            properties.set("descr", description)
+        else:
+            properties.attrib.pop("descr", None)
+    if decorative:
+        uri, namespace = _DECORATIVE
+        doc_pr.append(parse_xml(
+            f'<a:extLst {nsdecls("a")}><a:ext uri="{uri}">'
+            f'<adec:decorative xmlns:adec="{namespace}" val="1"/></a:ext></a:extLst>'))
+
+
+COMPATIBILITY_MODE = "15"  # Word 2013 and later: no compatibility mode when opened
+_APP = "http://schemas.openxmlformats.org/officeDocument/2006/extended-properties"
+_STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
+
+
+def truthful_package(doc: DocxDocument, application: str) -> None:
+    """What the package says of itself, made true whatever saved reference.docx
+    last (python-docx's own template claims "Microsoft Macintosh Word" in
+    Word 2010's compatibility mode): the application that wrote it, Word
+    2013's mode, no thumbnail (the reference document's would show another
+    document) and no Word 2010 stylesWithEffects copy of the styles (it would
+    disagree with the styles the writer changes)."""
+    package = doc.part.package
+    for r_id, rel in list(package.rels.items()):
+        if rel.reltype == RELATIONSHIP_TYPE.THUMBNAIL:
+            del package.rels[r_id]
+    for r_id, rel in list(doc.part.rels.items()):
+        if rel.reltype == _STYLES_WITH_EFFECTS:
+            doc.part.drop_rel(r_id)
+    blob = (f"<?xml version='1.0' encoding='UTF-8' standalone='yes'?>\n"
+            f'<Properties xmlns="{_APP}"><Application>{escape(application)}</Application>'
+            f"<DocSecurity>0</DocSecurity></Properties>").encode()
+    app = next((rel.target_part for rel in package.rels.values()
+                if rel.reltype == RELATIONSHIP_TYPE.EXTENDED_PROPERTIES), None)
+    if app is None:
+        app = Part(PackURI("/docProps/app.xml"), CONTENT_TYPE.OFC_EXTENDED_PROPERTIES,
+                   blob, package)
+        package.relate_to(app, RELATIONSHIP_TYPE.EXTENDED_PROPERTIES)
+    app._blob = blob
+    compat = doc.settings.element.find(qn("w:compat"))
+    if compat is None:
+        compat = OxmlElement("w:compat")
+        setting(doc, compat)
+    mode = next((item for item in compat.findall(qn("w:compatSetting"))
+                 if item.get(qn("w:name")) == "compatibilityMode"), None)
+    if mode is None:
+        mode = OxmlElement("w:compatSetting", {
+            qn("w:name"): "compatibilityMode", qn("w:uri"): "http://schemas.microsoft.com/office/word"})
+        compat.append(mode)
+    mode.set(qn("w:val"), COMPATIBILITY_MODE)
 
 
 ZIP_YEARS = (1980, 2107)  # the years an MS-DOS date, as zip entries carry, can hold

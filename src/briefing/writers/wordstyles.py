@@ -7,6 +7,12 @@ makes the file, so a token changed in theme.yaml changes both formats without
 remaking reference.docx. Only looks both formats share are here: spacing,
 caps, and a look that print.css states differently (the subtitle's grey, the
 definition term's size) stay reference.docx's own.
+
+Typefaces are named, never a theme's: a style whose w:rFonts names a theme
+font beside the face (python-docx's template has them on every heading)
+shows the theme's Calibri in Word, whatever the face says; LibreOffice
+reads the face and hides the mistake. So every theme font goes, and the
+document defaults name the serif.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from docx.document import Document as DocxDocument
+from docx.enum.style import WD_STYLE_TYPE
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 from docx.styles.style import BaseStyle
@@ -39,6 +47,14 @@ class TableLook:
     frame: str | None = None
     header: str | None = None
     fill: str | None = None
+
+
+@dataclass(frozen=True)
+class CharacterLook:
+    """A character style's colour token, and whether it underlines: links look like links."""
+
+    colour: str
+    underline: bool = False
 
 
 PARAGRAPHS: dict[str, Look] = {
@@ -83,8 +99,20 @@ TABLES: dict[str, TableLook] = {
 }
 
 
+# Word's own character styles, by their built-in names; made if reference.docx lacks one.
+CHARACTERS: dict[str, CharacterLook] = {
+    "Hyperlink": CharacterLook("navy", underline=True),  # print.css: a { color: var(--navy) }
+}
+_THEME_FONTS = ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme")
+_SCRIPTS = ("ascii", "hAnsi", "eastAsia", "cs")  # w:rFonts' faces, one per kind of script
+
+
 def apply_theme(doc: DocxDocument, theme: Theme) -> None:
-    """Put the theme's tokens on the styles of `doc` that the tables name and it has."""
+    """Put the theme's tokens on the styles of `doc` that the tables name and it has,
+    and make the character styles the writer uses."""
+    _named_typefaces(doc, theme)
+    for borders in doc.styles.element.xpath(".//w:tblBorders | .//w:tcBorders"):
+        _in_schema_order(borders)
     styles = {style.name: style for style in doc.styles}
     for name, look in PARAGRAPHS.items():
         if name in styles:
@@ -92,15 +120,59 @@ def apply_theme(doc: DocxDocument, theme: Theme) -> None:
     for name, table in TABLES.items():
         if name in styles:
             _table(styles[name], table, theme)
+    for name, character in CHARACTERS.items():
+        if name not in styles:
+            styles[name] = doc.styles.add_style(name, WD_STYLE_TYPE.CHARACTER, builtin=True)
+            styles[name].base_style = doc.styles.default(WD_STYLE_TYPE.CHARACTER)
+            styles[name].priority, styles[name].unhide_when_used = 99, True
+        _character(styles[name], character, theme)
+
+
+def _named_typefaces(doc: DocxDocument, theme: Theme) -> None:
+    """No theme font anywhere in the styles; the document defaults name the serif."""
+    styles = doc.styles.element
+    for fonts in styles.iter(qn("w:rFonts")):
+        for name in _THEME_FONTS:
+            fonts.attrib.pop(qn(f"w:{name}"), None)
+    defaults = styles.find(qn("w:docDefaults"))
+    if defaults is None:
+        defaults = OxmlElement("w:docDefaults")
+        styles.insert(0, defaults)
+    r_pr = defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}")
+    if r_pr is None:
+        holder = defaults.find(qn("w:rPrDefault"))
+        if holder is None:
+            holder = OxmlElement("w:rPrDefault")
+            defaults.insert(0, holder)
+        r_pr = OxmlElement("w:rPr")
+        holder.append(r_pr)
+    _faces(r_pr, theme.fonts.serif.face)
+
+
+def _faces(r_pr: object, face: str) -> None:
+    """`face` for every kind of script in a run properties' w:rFonts (its first child)."""
+    fonts = r_pr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        r_pr.insert(0, fonts)
+    for script in _SCRIPTS:
+        fonts.set(qn(f"w:{script}"), face)
 
 
 def _paragraph(style: BaseStyle, look: Look, theme: Theme) -> None:
     font = style.font
-    font.name = getattr(theme.fonts, look.font).face
+    _faces(style.element.get_or_add_rPr(), getattr(theme.fonts, look.font).face)
     if look.size:
         font.size = Pt(getattr(theme.sizes, look.size))
     if look.colour:
         font.color.rgb = RGBColor.from_string(_hex(getattr(theme.colours, look.colour)))
+
+
+def _character(style: BaseStyle, look: CharacterLook, theme: Theme) -> None:
+    """Word's Hyperlink style: the theme's colour, underlined, on whatever typeface
+    the paragraph has."""
+    style.font.color.rgb = RGBColor.from_string(_hex(getattr(theme.colours, look.colour)))
+    style.font.underline = look.underline or None
 
 
 def _table(style: BaseStyle, look: TableLook, theme: Theme) -> None:
@@ -120,6 +192,19 @@ def _table(style: BaseStyle, look: TableLook, theme: Theme) -> None:
               getattr(colours, look.header))
     if look.fill:
         _fill(element.xpath("./w:tcPr/w:shd"), getattr(colours, look.fill))
+
+
+# The sequence of CT_TblBorders and CT_TcBorders: Word repairs a table style whose
+# borders come in another order (python-docx's `table_style` helpers wrote them so).
+_BORDER_ORDER = ("top", "start", "left", "bottom", "end", "right", "insideH", "insideV",
+                 "tl2br", "tr2bl")
+
+
+def _in_schema_order(borders: object) -> None:
+    sides = sorted(borders, key=lambda side: _BORDER_ORDER.index(side.tag.rpartition("}")[2])
+                   if side.tag.rpartition("}")[2] in _BORDER_ORDER else len(_BORDER_ORDER))
+    for side in sides:
+        borders.append(side)  # appending moves it: the children end up in order
 
 
 def _borders(borders: list, colour: str, points: float) -> None:

@@ -1,0 +1,32 @@
+"""Where each anchor of an edition falls in its PDF.
+
+The DOCX has no layout of its own until Word opens it, yet its contents
+should show page numbers at once (in Protected View, in LibreOffice). The
+PDF laid the same HTML out: WeasyPrint writes a named destination for every
+element id, on the page where the element starts, and print.css numbers the
+pages from the first without a reset, so a destination's page index is the
+number the PDF prints.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pikepdf
+
+
+def anchor_pages(pdf: bytes) -> dict[str, int]:
+    """Element id -> the number of the page it starts on, from the PDF's named destinations."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        numbers = {page.objgen: number for number, page in enumerate(document.pages, 1)}
+        names = document.Root.get("/Names")
+        if names is None or "/Dests" not in names:
+            return {}
+        pages = {}
+        for name, destination in pikepdf.NameTree(names.Dests).items():
+            target = destination.get("/D", destination) if isinstance(
+                destination, pikepdf.Dictionary) else destination
+            page = numbers.get(target[0].objgen) if len(target) else None
+            if page is not None:
+                pages[name] = page
+        return pages
