@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import ROOTS, make_project, run_cli
+from conftest import REPO, ROOTS, make_project, run_cli
 
 BRIEF = "content/briefs/sample.yaml"
 PARTNER = "content/partners/org.yaml"
@@ -129,6 +129,27 @@ def test_a_damaged_word_template_is_placed(tmp_path: Path, command: str) -> None
         "templates/reference.docx:1:1: the Word template is not a usable .docx (BadZipFile: "
         "File is not a zip file) (expected a .docx saved by Word or LibreOffice, or the one "
         "tools/make-reference-docx makes)")
+
+
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_a_word_template_without_a_style_the_writer_needs_is_placed(
+        tmp_path: Path, command: str) -> None:
+    """Before, `check` passed it and the DOCX writer then stopped with a KeyError."""
+    import io
+
+    import docx
+
+    template = docx.Document(str(REPO / "templates" / "reference.docx"))
+    quote = next(style for style in template.styles if style.name == "Quote")
+    quote.element.getparent().remove(quote.element)
+    data = io.BytesIO()
+    template.save(data)
+    project = make_project(tmp_path / "p", files={"templates/reference.docx": data.getvalue()})
+    result = run_cli(project, command)
+    assert result.code == 1, result.err
+    assert result.err.splitlines()[0] == (
+        "templates/reference.docx:1:1: the Word template has no style `Quote` (expected every "
+        "style tools/make-reference-docx makes; add it in Word, or start again from that file)")
 
 
 def test_a_word_template_linked_outside_is_refused(tmp_path: Path) -> None:

@@ -60,8 +60,10 @@ def _build_until(project: Path, change: int | None) -> int:
         process = subprocess.Popen(build_command(project, "build", "--force"),
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         seen = 0
-        while process.poll() is None or changes.next(timeout=0) is not None:
-            if changes.next(timeout=1.0) is None:
+        while True:  # every change is counted, also those still queued when it exits
+            if changes.next(timeout=0 if process.poll() is not None else 1.0) is None:
+                if process.poll() is not None:
+                    break
                 continue
             seen += 1
             if seen == change:

@@ -164,10 +164,26 @@ def test_a_remembered_clean_stylesheet_does_not_hide_a_new_mistake(tmp_path: Pat
 def test_remote_resources_are_refused(tmp_path: Path) -> None:
     css = Path(__file__).parent.parent / "templates" / "print.css"
     project = make_project(tmp_path / "p", files={
-        "templates/print.css": "@import url(https://example.org/x.css);\n" + css.read_text()})
+        "templates/print.css": css.read_text()
+        + "\nbody { background: url(https://example.org/x.png); }\n"})
     result = run_cli(project)
     assert result.code == 1
     assert "only project files may be loaded" in result.err
+
+
+@pytest.mark.parametrize("command", ["check", "build"])
+def test_an_import_is_refused_at_its_line(tmp_path: Path, command: str) -> None:
+    """What WeasyPrint says of an imported sheet names no file, so it could
+    not be placed: print.css is the one stylesheet."""
+    css = Path(__file__).parent.parent / "templates" / "print.css"
+    project = make_project(tmp_path / "p", files={
+        "templates/extra.css": ".x { colr: red; }\n",
+        "templates/print.css": '@charset "utf-8";\n@import "extra.css";\n' + css.read_text()})
+    result = run_cli(project, command)
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        "templates/print.css:2:1: `@import` is not supported: print.css is the one stylesheet "
+        "of the PDF (expected the imported rules written into print.css)")
 
 
 def test_element_the_docx_writer_does_not_know_is_named(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
 from briefing.build.output import write_atomically
@@ -199,11 +200,24 @@ def _well_formed(data: object) -> bool:
 PASSED = "output/.cache/passed"  # one empty file per check that found nothing
 
 
+# The libraries whose verdicts are remembered, by their installed versions: an
+# upgrade in the environment (without a new lock file) asks them again.
+CHECKED_BY = ("weasyprint", "tinycss2", "cssselect2", "pydyf", "fonttools", "python-docx",
+              "lxml")
+
+
 def shared_digest(root: Path, what: str) -> str:
     """A key for the check `what` over the shared inputs (templates, fonts, the
-    lock file) and Briefing's code: the same key, the same verdict."""
+    lock file), Briefing's code and the checking libraries' installed
+    versions: the same key, the same verdict."""
     files = ProjectFiles(root)
-    digest = hashlib.sha256(f"{what}\0{code_digest()}".encode())
+    versions = []
+    for name in CHECKED_BY:
+        try:
+            versions.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} missing")
+    digest = hashlib.sha256(f"{what}\0{code_digest()}\0{' '.join(versions)}".encode())
     for name in files.shared_inputs():
         try:
             data = files.read(files.path(name), limit=64 << 20)
@@ -213,17 +227,22 @@ def shared_digest(root: Path, what: str) -> str:
     return digest.hexdigest()
 
 
-def passed_before(root: Path, key: str) -> bool:
-    return (root / PASSED / key).is_file()
+def passed_before(root: Path, check: str, key: str) -> bool:
+    return (root / PASSED / f"{check}-{key}").is_file()
 
 
-def remember_passed(root: Path, key: str) -> None:
-    """Note that the check of `key` found nothing: only once a build made
-    output/ (a `check` alone writes nothing), and never an error (a project
-    that cannot be written to is simply checked again)."""
-    if (root / OUTPUT).is_dir():
-        with contextlib.suppress(OSError):
-            write_atomically(root / PASSED / key, b"")
+def remember_passed(root: Path, check: str, key: str) -> None:
+    """Note that `check` found nothing for `key`, forgetting its older verdicts:
+    only once a build made output/ (a `check` in a fresh project writes
+    nothing), and never an error (a project that cannot be written to is
+    simply checked again)."""
+    if not (root / OUTPUT).is_dir():
+        return
+    with contextlib.suppress(OSError):
+        write_atomically(root / PASSED / f"{check}-{key}", b"")
+        for older in (root / PASSED).glob(f"{check}-*"):
+            if older.name != f"{check}-{key}":
+                older.unlink(missing_ok=True)
 
 
 def code_digest() -> str:

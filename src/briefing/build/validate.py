@@ -125,17 +125,17 @@ def _shared_file_problems(root: Path, parse_stylesheet: bool) -> list[Problem]:
         from briefing.writers.docx import reference_problems
         return reference_problems(root)
 
-    checks = [("python-docx's reference.docx", word_template)]
+    checks = [("reference-docx", word_template)]
     if parse_stylesheet:
-        checks.insert(0, (f"WeasyPrint's print.css, fonts={usable}", stylesheet))
+        checks.insert(0, (f"print-css-fonts-{usable}".lower(), stylesheet))
     problems = []
     for what, check in checks:
         key = shared_digest(root, what)
-        if passed_before(root, key):
+        if passed_before(root, what, key):
             continue
         found = check()
         if not found:
-            remember_passed(root, key)
+            remember_passed(root, what, key)
         problems += found
     return problems
 

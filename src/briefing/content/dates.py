@@ -122,7 +122,9 @@ def _day_range(start: dt.date, end: dt.date, locale: str) -> str:
     CLDR has interval patterns for day ranges only with abbreviated months
     (yMMMd); Babel then prints "29-31 Oct 2018" next to "8 November 1999".
     ICU widens the fields of the nearest pattern to the skeleton asked for;
-    so does this: the yMMMd interval pattern, its MMM made MMMM."""
+    so does this: the yMMMd interval pattern, its MMM (and LLL) made MMMM
+    without the abbreviation's full stop. Where that pattern writes months as
+    numbers (cs, sk), the range is two whole dates in the locale's fallback."""
     formats = Locale.parse(locale).interval_formats
     if _SKELETON["day"] in formats or "yMMMd" not in formats:
         return format_interval(start, end, _SKELETON["day"], locale=locale)
@@ -130,11 +132,20 @@ def _day_range(start: dt.date, end: dt.date, locale: str) -> str:
     parts = formats["yMMMd"].get(differs)
     if not parts or start == end:
         return format_interval(start, end, _SKELETON["day"], locale=locale)
-    return "".join(format_date(day, _FULL_MONTH.sub("MMMM", part), locale=locale)
+    if not any(_SHORT_MONTH.search(part) for part in parts):  # months as numbers (cs, sk):
+        fallback = formats.get(None) or "{0} – {1}"  # two whole dates, as CLDR falls back
+        return fallback.format(*(format_date(day, "long", locale=locale) for day in (start, end)))
+    return "".join(format_date(day, _SHORT_MONTH.sub(_widened, part), locale=locale)
                    for day, part in zip((start, end), parts, strict=True))
 
 
-_FULL_MONTH = re.compile(r"(?<!M)MMM(?!M)")
+# An abbreviated month (format or stand-alone), with the full stop some
+# locales write after the abbreviation (ka: `dd MMM.`).
+_SHORT_MONTH = re.compile(r"(?<![ML])(MMM|LLL)(?![ML])\.?")
+
+
+def _widened(found: re.Match[str]) -> str:
+    return found[1] + found[1][0]
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -86,7 +87,8 @@ class Previews:
         with self.lock:
             preview = self.previews.setdefault(name, Preview(name))
             if preview.pdf_version != preview.version and not preview.problems:
-                self._render(name, (("pdf",),), keep_version=True)
+                with self._outputs_paused([]):
+                    self._render(name, (("pdf",),), keep_version=True)
             return preview
 
     def view(self, name: str) -> None:
@@ -97,14 +99,21 @@ class Previews:
     def refresh(self, slugs: list[str] | None, *, saved: bool = True) -> None:
         """After a save: the viewed edition's HTML, then its PDF, then the
         affected briefs into output/ (`saved`) while the page is read."""
-        with self.lock:
+        with self.lock, self._outputs_paused(slugs if saved else []):
+            self._refresh(slugs)
+
+    @contextmanager
+    def _outputs_paused(self, then: list[str] | None) -> Iterator[None]:
+        """The preview first, with the machine to itself: the output build
+        stopped meanwhile, and asked afterwards to build `then` (and what it
+        was stopped in)."""
+        if self.outputs is not None:
+            self.outputs.pause()
+        try:
+            yield
+        finally:
             if self.outputs is not None:
-                self.outputs.pause()  # the preview first, with the machine to itself
-            try:
-                self._refresh(slugs)
-            finally:
-                if self.outputs is not None:
-                    self.outputs.request(slugs if saved else [])
+                self.outputs.request(then)
 
     def _refresh(self, slugs: list[str] | None) -> None:
         with self.lock:
@@ -121,11 +130,13 @@ class Previews:
                 announce: bool = False, keep_version: bool = False) -> None:
         """Render edition `name` into its preview, each step (a tuple of
         formats) in a worker of its own; with `announce`, tell the pages once
-        the first step is in."""
+        the first step is in. The preview takes its new version only with its
+        new content: a page read meanwhile (without the lock) gets the old
+        content with the old version, and so reloads when told."""
         preview = self.previews.setdefault(name, Preview(name))
         if not keep_version:
             self.version += 1
-            preview.version = self.version
+        version = self.version if not keep_version else preview.version
         try:
             found = self._edition(slug_of(name), name)
         except BuildFailed as failed:
@@ -135,6 +146,7 @@ class Previews:
                 preview.problems = [f"no edition {name}: it was renamed or removed"]
         if found is None:
             preview.html = preview.pdf = None
+            preview.version = version
             if announce:
                 self.changed(preview.version, name)
             return
@@ -147,23 +159,26 @@ class Previews:
                     shown = bool(preview.html) and not preview.problems
                     preview.html = preview.pdf = None
                     preview.problems = [str(problem) for problem in sorted(set(problems))]
+                    if index == 0:
+                        preview.version = version
                     if announce and index > 0 and shown:  # the page showed the HTML:
                         self.version += 1  # now it must show what the PDF found
                         preview.version = self.version
                         self.changed(preview.version, name)
                 else:
-                    if index == 0:
-                        preview.problems = []
                     for fmt, data, _ in outputs:
                         setattr(preview, fmt, data)
                         if fmt == "pdf":
-                            preview.pdf_version = preview.version
+                            preview.pdf_version = version
+                    if index == 0:
+                        preview.problems, preview.version = [], version
                 if announce and index == 0:
                     self.changed(preview.version, name)  # the page reloads now
         except RenderBugs as bugs:
             preview.html = preview.pdf = None
             preview.problems = [f"a bug in Briefing while rendering {name}:",
                                 *(bug.traceback for bug in bugs.bugs)]
+            preview.version = version
             if announce:
                 self.changed(preview.version, name)
 

@@ -49,6 +49,7 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 from briefing import __version__
+from briefing.content.prose import MAX_LIST_DEPTH
 from briefing.errors import BuildFailed, Problem
 from briefing.files import REFERENCE_DOCX, TEMPLATES, ProjectFiles, Unreadable
 from briefing.render.layout import (
@@ -130,13 +131,29 @@ def reference_document(root: Path) -> DocxDocument:
     raise BuildFailed([problem])
 
 
+# The styles the writer falls back on, so a reference.docx must have them; the
+# ones a class names (`cover-title`) are used only where it has them.
+REQUIRED_STYLES = frozenset({
+    *(name for name in BLOCK_STYLES.values() if name != "Definition Term"),
+    "Quote", "Box", "Definition Table", "Brief Table", "Caption", "TOC Heading",
+    "Table Heading", "Table Text",
+    *(f"{kind}{suffix}" for kind in ("List Number", "List Bullet", "List Continue")
+      for suffix in ("", *(f" {level}" for level in range(2, MAX_LIST_DEPTH + 1)))),
+})
+
+
 def reference_problems(root: Path) -> list[Problem]:
-    """What `check` says about templates/reference.docx: what `build` would."""
+    """What `check` says about templates/reference.docx: what `build` would,
+    a style the writer needs and the file lacks included."""
     try:
-        reference_document(root)
+        doc = reference_document(root)
     except BuildFailed as failed:
         return failed.problems
-    return []
+    present = {style.name for style in doc.styles}
+    return [Problem(REFERENCE_DOCX, 1, 1, f"the Word template has no style `{name}`",
+                    expected="every style tools/make-reference-docx makes; add it in Word, "
+                    "or start again from that file")
+            for name in sorted(REQUIRED_STYLES - present)]
 
 
 def write_docx(request: Request) -> bytes:

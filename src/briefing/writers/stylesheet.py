@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,6 +41,13 @@ def stylesheet_problems(root: Path) -> list[Problem]:
                                     f"CSS syntax: {rule.message}", expected=EXPECTED))
         elif rule.type == "qualified-rule":
             problems += _nested(rule, "".join(t.serialize() for t in rule.prelude).strip())
+        elif rule.type == "at-rule" and rule.lower_at_keyword == "import":
+            # WeasyPrint names no file in what it logs of an imported sheet, so
+            # its mistakes could not be placed; and every check reads print.css.
+            problems.append(Problem(STYLESHEET, rule.source_line, rule.source_column,
+                                    "`@import` is not supported: print.css is the one "
+                                    "stylesheet of the PDF",
+                                    expected="the imported rules written into print.css"))
     return problems
 
 
@@ -96,9 +104,20 @@ def position(message: str, in_stylesheet: bool) -> tuple[int, int]:
     return (int(found[1]), int(found[2])) if found else (1, 1)
 
 
+_COLLECTING = threading.Lock()  # the logger is the process's: one collection at a time
+
+
 @contextmanager
 def weasyprint_messages() -> Iterator[list[str]]:
-    """Collect everything WeasyPrint logs at WARNING or above."""
+    """Collect everything WeasyPrint logs at WARNING or above; other threads
+    wait meanwhile (the preview server checks in several), so that no message
+    lands in another's list."""
+    with _COLLECTING, _collected() as messages:
+        yield messages
+
+
+@contextmanager
+def _collected() -> Iterator[list[str]]:
     messages: list[str] = []
 
     class Collect(logging.Handler):
