@@ -177,7 +177,7 @@ class _Walk:
         mapped = self.parent_tree.get(int(page.obj.get("/StructParents", -1)))
         stack: list[str] = []  # the open sequences: "Artifact", "MCID" or "other"
         unmarked = False
-        for operands, operator in pikepdf.parse_content_stream(page):
+        for operands, operator in pikepdf.parse_content_stream(page, _WATCHED):
             name = bytes(operator)
             if name in (b"BDC", b"BMC"):
                 tag = str(operands[0])
@@ -213,6 +213,10 @@ class _Walk:
         elif not isinstance(mapped, pikepdf.Array) or mcid >= len(mapped) or not isinstance(
                 mapped[mcid], pikepdf.Dictionary):
             self.found.append(f"{where} has no entry in the ParentTree")
+
+
+# Only these operators matter here: pikepdf leaves the others in C++.
+_WATCHED = " ".join(["BDC", "BMC", "EMC", *(name.decode() for name in SHOWS)])
 
 
 def _kids(element: pikepdf.Object) -> list[object]:
