@@ -197,6 +197,27 @@ def test_watch_rebuilds_on_save_and_survives_mistakes(two_briefs: Path) -> None:
         process.wait(timeout=10)
 
 
+def test_a_save_made_as_soon_as_the_watcher_is_ready_is_seen(tmp_path: Path) -> None:
+    """`watch` and `serve` say they are watching from `ready`: a save at that
+    moment must reach the first batch (it was lost when "watching" was printed
+    before the watcher was in place)."""
+    from briefing.build.watch import changes
+
+    project = make_project(tmp_path / "p")
+    brief = project / "content/briefs/sample.yaml"
+    stop = threading.Event()
+    deadline = threading.Timer(60, stop.set)  # only a bound on a failing run
+    deadline.start()
+    try:
+        batches = changes(project, stop, debounce=50,
+                          ready=lambda: brief.write_text(brief.read_text() + "\n"))
+        first = next(batches, [])
+    finally:
+        stop.set()
+        deadline.cancel()
+    assert brief.resolve() in {path.resolve() for path in first}
+
+
 def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -37,23 +37,37 @@ def affected(root: Path, changed: Iterable[Path]) -> list[str] | None:
     return sorted(slugs)
 
 
-def changes(root: Path, stop: threading.Event | None = None, debounce: int = 300
-            ) -> Iterator[list[Path]]:
+def changes(root: Path, stop: threading.Event | None = None, debounce: int = 300,
+            ready: Callable[[], None] | None = None) -> Iterator[list[Path]]:
     """The files each save changes under content/, templates/ and fonts/,
-    gathered for `debounce` ms: what `watch` and `serve` react to."""
+    gathered for `debounce` ms: what `watch` and `serve` react to.
+
+    `ready` is called once, as soon as the watcher sees every save (saves made
+    while it runs are gathered for the first batch): whoever says "watching"
+    says it from there, or a save made right after would be lost."""
     import watchfiles
 
     paths = [root / name for name in WATCHED if (root / name).is_dir()]
+    # A quiet spell of `rust_timeout` ms yields an empty batch: the first one
+    # tells that the watcher is in place.
     for found in watchfiles.watch(*paths, stop_event=stop, debounce=debounce, step=10,
+                                  rust_timeout=100, yield_on_timeout=True,
                                   watch_filter=lambda _, name: Path(name).suffix in SUFFIXES):
-        yield [Path(name) for _, name in found]
+        if ready is not None:
+            ready, started = None, ready
+            started()
+        if found:
+            yield [Path(name) for _, name in found]
 
 
 def watch(root: Path, rebuild: Callable[[list[str] | None], None],
           stop: threading.Event | None = None) -> None:
-    rebuild(None)
-    print("watching content/, templates/ and fonts/ for changes (Ctrl-C to stop)", flush=True)
-    for changed in changes(root, stop):
+    def start() -> None:  # every save from here on is seen, those during this build too
+        rebuild(None)
+        print("watching content/, templates/ and fonts/ for changes (Ctrl-C to stop)",
+              flush=True)
+
+    for changed in changes(root, stop, ready=start):
         slugs = affected(root, changed)
         if slugs == []:
             continue

@@ -149,21 +149,24 @@ def serve(root: Path, port: int, limits: Limits,
     listeners = _Listeners()
     outputs = OutputBuilder(build)
     previews = Previews(root, limits, listeners.tell, outputs)
-    stop = threading.Event()
+    stop, watching = threading.Event(), threading.Event()
 
     def watcher() -> None:
-        # An editor's save is one write or one rename: 50 ms gathers it.
-        for changed in changes(root, stop, debounce=50):
-            slugs = affected(root, changed)
-            if slugs == []:
-                continue
-            previews.refresh(slugs)  # then the outputs, in the background
+        try:  # an editor's save is one write or one rename: 50 ms gathers it
+            for changed in changes(root, stop, debounce=50, ready=watching.set):
+                slugs = affected(root, changed)
+                if slugs == []:
+                    continue
+                previews.refresh(slugs)  # then the outputs, in the background
+        finally:
+            watching.set()
 
     config = uvicorn.Config(app(root, previews, listeners), host=HOST, port=port,
                             log_level="warning", lifespan="off")
     server = _Server(config)
     for target, name in ((watcher, "briefing-watch"), (outputs.run, "briefing-outputs")):
         threading.Thread(target=target, name=name, daemon=True).start()
+    watching.wait()  # "serving" is said once a save would be seen
     try:
         server.run()
     finally:
