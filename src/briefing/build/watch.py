@@ -54,8 +54,8 @@ def changes(root: Path, stop: threading.Event | None = None, debounce: int = 300
                                   rust_timeout=100, yield_on_timeout=True,
                                   watch_filter=lambda _, name: Path(name).suffix in SUFFIXES):
         if ready is not None:
-            ready, started = None, ready
-            started()
+            ready()
+            ready = None
         if found:
             yield [Path(name) for _, name in found]
 
