@@ -29,8 +29,8 @@ EDITION = f"2026-11-20_{SLUG}_en"
 
 def alone(project: Path, formats: tuple[str, ...]) -> float:
     """Validate and render the one edition in `formats`, as the preview must."""
-    from briefing.build.validate import validate_content
-    from briefing.build.workers import Job, Limits, render_all
+    from briefing.orchestration.validate import validate_content
+    from briefing.orchestration.workers import Job, Limits, render_all
 
     started = time.perf_counter()
     validation = validate_content(project, [SLUG])

@@ -30,7 +30,7 @@ import pytest
 from conftest import REPO, Run, make_project
 
 from briefing.archive.seal import first_revision
-from briefing.build.output import remove_stale_temporaries
+from briefing.orchestration.output import remove_stale_temporaries
 
 ARCHIVE = "archive"
 EDITION = "archive/2020-01-15_sample_v{}"

@@ -201,7 +201,7 @@ def test_a_save_made_as_soon_as_the_watcher_is_ready_is_seen(tmp_path: Path) -> 
     """`watch` and `serve` say they are watching from `ready`: a save at that
     moment must reach the first batch (it was lost when "watching" was printed
     before the watcher was in place)."""
-    from briefing.build.watch import changes
+    from briefing.orchestration.watch import changes
 
     project = make_project(tmp_path / "p")
     brief = project / "content/briefs/sample.yaml"

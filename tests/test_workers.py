@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, ROOTS, Run, make_project, run_cli
 
-from briefing.build import pipeline
-from briefing.build.workers import (
+from briefing.orchestration import pipeline
+from briefing.orchestration.workers import (
     TASKS_PER_WORKER,
     Job,
     Limits,

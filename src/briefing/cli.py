@@ -16,8 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from briefing import __version__
-from briefing.build import pipeline
-from briefing.build.workers import (
+from briefing.orchestration import pipeline
+from briefing.orchestration.workers import (
     MAX_MEMORY_MIB,
     MAX_SECONDS,
     Limits,
@@ -170,7 +170,7 @@ def command(name: str) -> Callable[[Callable[[argparse.Namespace, Path], int]],
 
 @command("check")
 def _check(args: argparse.Namespace, root: Path) -> int:
-    from briefing.build.validate import validate
+    from briefing.orchestration.validate import validate
 
     validation = validate(root, args.slugs, allow_fallback=args.allow_fallback,
                           jobs=args.jobs, limits=Limits(args.timeout, args.memory))
@@ -188,7 +188,7 @@ def _build(args: argparse.Namespace, root: Path) -> int:
 
 @command("watch")
 def _watch(args: argparse.Namespace, root: Path) -> int:
-    from briefing.build.watch import watch
+    from briefing.orchestration.watch import watch
 
     watch(root, lambda slugs: _run_build(args, root, slugs or [], force=False))
     return EXIT_OK
@@ -269,7 +269,7 @@ def _schema(args: argparse.Namespace, root: Path) -> int:
 
 def _run_build(args: argparse.Namespace, root: Path, slugs: list[str], *, force: bool,
                stop: Stop | None = None) -> int:
-    from briefing.build.progress import reporter
+    from briefing.orchestration.progress import reporter
 
     with reporter(root, args.verbosity) as progress:
         result = pipeline.build(root, slugs, args.lang, args.format or DEFAULT_FORMATS,

@@ -43,9 +43,9 @@ from briefing.archive.snapshot import (
     source_digest,
     source_files,
 )
-from briefing.build.output import TEMP_SUFFIX, exclusive, sync_folder, write_atomically
-from briefing.build.validate import validate_content
-from briefing.build.workers import RenderOptions
+from briefing.orchestration.output import TEMP_SUFFIX, exclusive, sync_folder, write_atomically
+from briefing.orchestration.validate import validate_content
+from briefing.orchestration.workers import RenderOptions
 from briefing.errors import BuildFailed, UsageError
 from briefing.files import ARCHIVE
 

@@ -46,9 +46,9 @@ from briefing.archive.snapshot import (
     source_digest,
     source_files,
 )
-from briefing.build.cache import code_digest
-from briefing.build.validate import validate_content
-from briefing.build.workers import RenderOptions
+from briefing.orchestration.cache import code_digest
+from briefing.orchestration.validate import validate_content
+from briefing.orchestration.workers import RenderOptions
 from briefing.errors import BuildFailed, UsageError
 from briefing.files import ARCHIVE, FONT_SUMS, FONTS
 

@@ -39,7 +39,7 @@ def rendered() -> dict[str, str]:
 
 
 def write(root: Path) -> list[Path]:
-    from briefing.build.output import write_atomically
+    from briefing.orchestration.output import write_atomically
 
     paths = []
     for name, text in rendered().items():

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from briefing.build.validate import validate_content
-from briefing.build.workers import Job, Limits, RenderBugs, Stop, render_all
+from briefing.orchestration.validate import validate_content
+from briefing.orchestration.workers import Job, Limits, RenderBugs, Stop, render_all
 from briefing.errors import BuildFailed, UsageError
 from briefing.files import ProjectFiles
 from briefing.render.edition import Edition, editions

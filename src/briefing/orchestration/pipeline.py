@@ -14,17 +14,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from briefing.build.cache import Cache, options_key
-from briefing.build.output import (
+from briefing.orchestration.cache import Cache, options_key
+from briefing.orchestration.output import (
     exclusive,
     remove_abandoned_generations,
     remove_folder,
     remove_stale_temporaries,
     switch_folder,
 )
-from briefing.build.progress import Progress, Silent, Written
-from briefing.build.validate import Validation, known, validate_content
-from briefing.build.workers import Bug, Job, Limits, RenderBugs, Stop, render_all
+from briefing.orchestration.progress import Progress, Silent, Written
+from briefing.orchestration.validate import Validation, known, validate_content
+from briefing.orchestration.workers import Bug, Job, Limits, RenderBugs, Stop, render_all
 from briefing.content.model import SLUG
 from briefing.errors import Problem, UsageError
 from briefing.files import CACHE, OUTPUT, ProjectFiles

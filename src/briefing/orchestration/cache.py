@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from briefing.build.output import write_atomically
+from briefing.orchestration.output import write_atomically
 from briefing.files import CACHE, OUTPUT, ProjectFiles, Unreadable
 
 VERSION = 1

@@ -11,7 +11,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from briefing.build.cache import Cache
+from briefing.orchestration.cache import Cache
 from briefing.errors import BuildFailed, UsageError
 from briefing.files import WATCHED
 

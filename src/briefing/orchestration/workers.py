@@ -48,7 +48,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from briefing.build.output import forget_locks
+from briefing.orchestration.output import forget_locks
 from briefing.errors import BuildFailed, Problem, Problems
 from briefing.files import BRIEFS, CONTENT_SUFFIX
 from briefing.render.edition import Edition

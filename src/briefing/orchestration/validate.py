@@ -5,7 +5,7 @@ It has two halves, and every command runs both:
 1. `validate_content`, in the build's own process: every content file and
    catalog on its own and against each other, every template's syntax, and
    the glyph coverage of every edition asked for.
-2. Each edition's HTML, rendered in a limited worker (build/workers.py) and
+2. Each edition's HTML, rendered in a limited worker (orchestration/workers.py) and
    checked against the HTML subset every writer supports, before any writer
    runs. `check` renders the HTML and stops there; the build goes on to write.
 
@@ -18,7 +18,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from briefing.build.workers import Job, Limits, render_all
+from briefing.orchestration.workers import Job, Limits, render_all
 from briefing.content.load import Loaded, gather
 from briefing.content.model import Brief, Project
 from briefing.errors import Problem, UsageError
@@ -111,7 +111,7 @@ def _shared_file_problems(root: Path, parse_stylesheet: bool) -> list[Problem]:
     templates/reference.docx as python-docx opens it. A verdict that found
     nothing is remembered for the same templates, fonts and code: importing
     those two libraries alone would double the time `check` takes."""
-    from briefing.build.cache import passed_before, remember_passed, shared_digest
+    from briefing.orchestration.cache import passed_before, remember_passed, shared_digest
     from briefing.render.fonts import font_file_problems
 
     fonts = tuple(ProjectFiles(root).fonts())
