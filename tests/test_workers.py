@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, ROOTS, Run, make_project, run_cli
 
+from briefing.content.load import load_project
 from briefing.orchestration import pipeline
 from briefing.orchestration.workers import (
     TASKS_PER_WORKER,
@@ -32,7 +33,6 @@ from briefing.orchestration.workers import (
     Stop,
     render_all,
 )
-from briefing.content.load import load_project
 from briefing.render.edition import Edition
 
 LAYOUT = "templates/layout.html.j2"

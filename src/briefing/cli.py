@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from briefing import __version__
+from briefing.errors import BuildFailed, Problem, UsageError
 from briefing.orchestration import pipeline
 from briefing.orchestration.workers import (
     MAX_MEMORY_MIB,
@@ -25,7 +26,6 @@ from briefing.orchestration.workers import (
     Stop,
     memory_ceiling_mib,
 )
-from briefing.errors import BuildFailed, Problem, UsageError
 from briefing.writers.registry import BUILD_FORMATS, DEFAULT_FORMATS, WRITERS
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_SETUP, EXIT_BUG = 0, 1, 2, 3, 70

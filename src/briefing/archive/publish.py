@@ -43,11 +43,11 @@ from briefing.archive.snapshot import (
     source_digest,
     source_files,
 )
+from briefing.errors import BuildFailed, UsageError
+from briefing.files import ARCHIVE
 from briefing.orchestration.output import TEMP_SUFFIX, exclusive, sync_folder, write_atomically
 from briefing.orchestration.validate import validate_content
 from briefing.orchestration.workers import RenderOptions
-from briefing.errors import BuildFailed, UsageError
-from briefing.files import ARCHIVE
 
 REGISTER = "register.csv"
 REGISTER_COLUMNS = ("date", "slug", "version", "reference", "title", "languages", "marking",

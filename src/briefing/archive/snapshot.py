@@ -23,13 +23,13 @@ from pathlib import Path
 from briefing import __version__
 from briefing.archive.bag import clean
 from briefing.archive.provenance import distributions, environment
-from briefing.orchestration.cache import code_digest
-from briefing.orchestration.validate import Validation
-from briefing.orchestration.workers import Job, RenderOptions, render_all
 from briefing.content.load import Loaded
 from briefing.content.text import Text
 from briefing.errors import BuildFailed, UsageError
 from briefing.files import FONT_SUMS, LOCK, ProjectFiles
+from briefing.orchestration.cache import code_digest
+from briefing.orchestration.validate import Validation
+from briefing.orchestration.workers import Job, RenderOptions, render_all
 from briefing.writers.registry import WRITERS, Attachment
 
 SOURCE_TAR = "source.tar"

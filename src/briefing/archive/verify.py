@@ -46,11 +46,11 @@ from briefing.archive.snapshot import (
     source_digest,
     source_files,
 )
+from briefing.errors import BuildFailed, UsageError
+from briefing.files import ARCHIVE, FONT_SUMS, FONTS
 from briefing.orchestration.cache import code_digest
 from briefing.orchestration.validate import validate_content
 from briefing.orchestration.workers import RenderOptions
-from briefing.errors import BuildFailed, UsageError
-from briefing.files import ARCHIVE, FONT_SUMS, FONTS
 
 RECORD_FIELDS = ("identifier", "slug", "date", "version", "reference", "title", "marking",
                  "languages", "publisher")

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from briefing.orchestration.output import write_atomically
 from briefing.files import CACHE, OUTPUT, ProjectFiles, Unreadable
+from briefing.orchestration.output import write_atomically
 
 VERSION = 1
 

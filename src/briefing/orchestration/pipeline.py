@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from briefing.content.model import SLUG
+from briefing.errors import Problem, UsageError
+from briefing.files import CACHE, OUTPUT, ProjectFiles
 from briefing.orchestration.cache import Cache, options_key
 from briefing.orchestration.output import (
     exclusive,
@@ -25,9 +28,6 @@ from briefing.orchestration.output import (
 from briefing.orchestration.progress import Progress, Silent, Written
 from briefing.orchestration.validate import Validation, known, validate_content
 from briefing.orchestration.workers import Bug, Job, Limits, RenderBugs, Stop, render_all
-from briefing.content.model import SLUG
-from briefing.errors import Problem, UsageError
-from briefing.files import CACHE, OUTPUT, ProjectFiles
 from briefing.render.edition import Edition, editions
 from briefing.writers.registry import BUILD_FORMATS, DEFAULT_FORMATS, WRITERS
 

@@ -18,11 +18,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from briefing.orchestration.workers import Job, Limits, render_all
 from briefing.content.load import Loaded, gather
 from briefing.content.model import Brief, Project
 from briefing.errors import Problem, UsageError
 from briefing.files import ProjectFiles
+from briefing.orchestration.workers import Job, Limits, render_all
 from briefing.render.edition import Edition, editions
 
 

@@ -11,9 +11,9 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from briefing.orchestration.cache import Cache
 from briefing.errors import BuildFailed, UsageError
 from briefing.files import WATCHED
+from briefing.orchestration.cache import Cache
 
 SUFFIXES = {".yaml", ".j2", ".css", ".docx", ".svg", ".png", ".ttf"}
 

@@ -48,9 +48,9 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from briefing.orchestration.output import forget_locks
 from briefing.errors import BuildFailed, Problem, Problems
 from briefing.files import BRIEFS, CONTENT_SUFFIX
+from briefing.orchestration.output import forget_locks
 from briefing.render.edition import Edition
 from briefing.writers.registry import WRITERS, Attachment, Request
 

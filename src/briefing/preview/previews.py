@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from briefing.orchestration.validate import validate_content
-from briefing.orchestration.workers import Job, Limits, RenderBugs, Stop, render_all
 from briefing.errors import BuildFailed, UsageError
 from briefing.files import ProjectFiles
+from briefing.orchestration.validate import validate_content
+from briefing.orchestration.workers import Job, Limits, RenderBugs, Stop, render_all
 from briefing.render.edition import Edition, editions
 
 if TYPE_CHECKING:

@@ -30,9 +30,9 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from briefing.files import OUTPUT, ProjectFiles
 from briefing.orchestration.watch import affected, changes
 from briefing.orchestration.workers import Limits, Stop
-from briefing.files import OUTPUT, ProjectFiles
 from briefing.preview.previews import OutputBuilder, Previews, slug_of
 
 HOST = "127.0.0.1"
