@@ -9,6 +9,7 @@ from us.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -21,6 +22,11 @@ from pydantic_core import PydanticCustomError, core_schema
 
 _ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 _EXPECTED = "YYYY, YYYY-MM or YYYY-MM-DD"
+# The years a date may name. Beyond them a date is a typo (9999 for 1999, 0202
+# for 2020), and near the ends of the calendar Python's dates cannot count on
+# (the day after 9999-12-31 does not exist).
+YEARS = range(1000, 3000)
+_YEAR_SCHEMA = {"type": "integer", "minimum": YEARS.start, "maximum": YEARS.stop - 1}
 
 # CLDR skeletons by precision: year, month and year, day month and year.
 _SKELETON = {"year": "y", "month": "yMMMM", "day": "yMMMMd"}
@@ -48,8 +54,7 @@ class PartialDate:
         if self.day:
             return self.first_day
         if self.month:
-            following = dt.date(self.year + self.month // 12, self.month % 12 + 1, 1)
-            return following - dt.timedelta(days=1)
+            return dt.date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
         return dt.date(self.year, 12, 31)
 
     def surely_before(self, other: PartialDate | Period) -> bool:
@@ -89,6 +94,10 @@ class PartialDate:
                 "date_value", "`{text}` is not a real date (expected a day that exists)",
                 {"text": text},
             ) from None
+        if year not in YEARS:
+            raise PydanticCustomError(
+                "date_year", "`{text}` is not a plausible date (expected a year from {first} "
+                "to {last})", {"text": text, "first": YEARS.start, "last": YEARS.stop - 1})
         return cls(year, month, day)
 
     @classmethod
@@ -113,7 +122,7 @@ class PartialDate:
     @classmethod
     def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> Any:
         return {"anyOf": [{"type": "string", "pattern": _ISO.pattern},
-                          {"type": "integer", "minimum": 1000, "maximum": 9999}]}
+                          _YEAR_SCHEMA]}
 
 
 def _day_range(start: dt.date, end: dt.date, locale: str) -> str:
@@ -217,4 +226,4 @@ class Period:
     def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> Any:
         part = _ISO.pattern.strip("^$")
         return {"anyOf": [{"type": "string", "pattern": f"^{part}(/{part})?$"},
-                          {"type": "integer", "minimum": 1000, "maximum": 9999}]}
+                          _YEAR_SCHEMA]}

@@ -87,15 +87,13 @@ class Share:
         if isinstance(value, cls):
             return value
         text = value.strip().removesuffix("%").strip() if isinstance(value, str) else ""
-        try:
-            percent = Decimal(text)
-        except InvalidOperation:
-            percent = Decimal(-1)
-        if not (0 <= percent <= 100) or not re.fullmatch(r"\d+(\.\d+)?", text):
+        # The pattern first: Decimal also reads `NaN`, `sNaN` and `Infinity`, and
+        # comparing a NaN raises instead of answering.
+        if not re.fullmatch(r"\d+(\.\d+)?", text) or not 0 <= Decimal(text) <= 100:
             raise PydanticCustomError("share", "`{value}` is not a share (expected a "
                                       "percentage from 0 to 100, like 15 or 12.5%)",
                                       {"value": value})
-        return cls(percent)
+        return cls(Decimal(text))
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:

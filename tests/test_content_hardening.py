@@ -1,0 +1,79 @@
+"""Content the loader once crashed on or let through (issue 20): each is a placed
+error, exit 1, never a traceback."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from conftest import ROOTS, make_project, run_cli
+
+from briefing.content.dates import PartialDate
+from briefing.content.load import load_project
+from briefing.errors import BuildFailed
+
+BRIEF = "content/briefs/sample.yaml"
+PARTNER = "content/partners/org.yaml"
+SAMPLE_BRIEF = (ROOTS / "sample" / BRIEF).read_text(encoding="utf-8")
+SAMPLE_PARTNER = (ROOTS / "sample" / PARTNER).read_text(encoding="utf-8")
+
+
+def problems(project: Path) -> list[str]:
+    """Every problem the loader reports, as the editor reads it."""
+    with pytest.raises(BuildFailed) as failed:
+        load_project(project)
+    return [str(problem) for problem in failed.value.problems]
+
+
+def with_project(key: str, value: str) -> str:
+    """The sample brief with one project whose `key` is `value`, in section 2."""
+    return SAMPLE_BRIEF.replace(
+        "    events:\n", f"    projects:\n      - title: P\n        {key}: {value}\n    events:\n")
+
+
+def test_a_nan_share_is_a_placed_error_through_the_cli(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", files={BRIEF: with_project("co_financing", "NaN")})
+    result = run_cli(project, "check")
+    assert result.code == 1, result.err
+    assert "Traceback" not in result.err
+    assert result.err.splitlines()[0] == (
+        "content/briefs/sample.yaml:40:23: sections[1].projects[0].co_financing: `NaN` is not "
+        "a share (expected a percentage from 0 to 100, like 15 or 12.5%)")
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("co_financing", "nan"), ("co_financing", "sNaN"), ("co_financing", ".nan"),
+    ("co_financing", "Infinity"), ("co_financing", "-inf"), ("co_financing", ".inf"),
+    ("co_financing", "'NaN%'"), ("budget", "EUR NaN"), ("budget", "EUR Infinity"),
+    ("budget", "{amount: .nan, currency: EUR}"), ("budget", "{amount: -.inf, currency: EUR}"),
+])
+def test_not_a_number_is_a_placed_error(tmp_path: Path, key: str, value: str) -> None:
+    project = make_project(tmp_path / "p", files={BRIEF: with_project(key, value)})
+    first = problems(project)[0]
+    assert first.startswith(f"content/briefs/sample.yaml:40:{11 + len(key)}: "
+                            f"sections[1].projects[0].{key}: "), first
+    assert "(expected " in first
+
+
+@pytest.mark.parametrize(("field", "value", "col"), [
+    ("signed", "9999-12", 13), ("signed", "9999-12-31", 13), ("signed", "9999", 13),
+    ("ratified", "9999-12", 15), ("signed", "'0999'", 13), ("signed", "3000-01", 13),
+    ("signed", "2000/9999", 13),
+])
+def test_an_implausible_date_is_a_placed_error(tmp_path: Path, field: str, value: str,
+                                               col: int) -> None:
+    """9999-12 as a ratification date once overflowed the "is it before" check."""
+    partner = SAMPLE_PARTNER.replace(f"{field}: ", f"{field}: {value} #", 1)
+    project = make_project(tmp_path / "p", files={PARTNER: partner})
+    line = 15 if field == "signed" else 16
+    shown = value.strip("'").rpartition("/")[2] if "/" in value else value.strip("'")
+    assert problems(project) == [
+        f"content/partners/org.yaml:{line}:{col}: agreements[0].{field}: `{shown}` is not a "
+        "plausible date (expected a year from 1000 to 2999)"]
+
+
+def test_a_month_ends_on_its_last_day_up_to_the_last_year() -> None:
+    """The last day of December is counted without the month after it."""
+    assert PartialDate(9999, 12).last_day == dt.date(9999, 12, 31)
+    assert PartialDate(2024, 2).last_day == dt.date(2024, 2, 29)
