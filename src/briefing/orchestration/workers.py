@@ -27,17 +27,29 @@ a worker needs the lock), and every edition left ends in "All workers
 expired", also the one that had finished. So each worker here has a pipe of
 its own, and only the build reads it: a worker can only ever lose its own
 edition.
+
+Nothing is left behind. Each render has a private temporary folder, and each
+worker a sub-folder of it as its TMPDIR: WeasyPrint copies the fonts it uses
+into a `weasyprint-*` folder there (about 4 MB) and removes it only when its
+font configuration is garbage-collected, which a worker that exits, is
+killed or times out never does. The build removes a worker's folder once it
+has reaped the worker, however it ended, and the render's folder at the end.
+A build killed outright cannot; it holds a lock on its folder for as long as
+it lives, so the next render removes every such folder no process holds.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import importlib
 import math
 import multiprocessing
 import os
 import resource
+import shutil
 import signal
+import tempfile
 import threading
 import time
 import traceback
@@ -73,6 +85,7 @@ LAYOUT = "pdf"  # the format that lays pages out: a paged writer is given its pa
 MAX_SECONDS = 2**31 - 1
 MAX_MEMORY_MIB = (2**63 - 1) >> 20
 LIMITS_HINT = "a smaller document, or higher --timeout / --memory limits"
+SCRATCH = "briefing-render-"  # the prefix of each render's private temporary folder
 _OUT_OF_MEMORY = 86  # a worker's exit status when it cannot even say it ran out of memory
 _LONGEST_WAIT = 60.0  # seconds; waits are cut into such pieces, whatever the time limit
 
@@ -241,18 +254,67 @@ def _problem(root: Path, project: Project, edition: Edition, message: str,
     return problems.items[0]
 
 
-# --- the build's side: workers, each with a pipe of its own ------------------------
+# --- the build's side: a private temporary folder, workers with a pipe each --------
+
+
+class _Scratch:
+    """A render's private temporary folder, locked for as long as the render
+    runs: one sub-folder per worker, removed when the worker is reaped; the
+    whole folder removed at the end, or by the next render if this one was
+    killed."""
+
+    def __init__(self) -> None:
+        _sweep()
+        while True:
+            self.path = Path(tempfile.mkdtemp(prefix=SCRATCH))
+            self.lock = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
+            fcntl.flock(self.lock, fcntl.LOCK_EX)
+            with contextlib.suppress(OSError):  # a sweep took it before it was locked
+                if os.path.samestat(os.fstat(self.lock), os.stat(self.path)):
+                    break
+            os.close(self.lock)
+        self.made = 0
+
+    def folder(self) -> Path:
+        """A new worker's own temporary folder."""
+        self.made += 1
+        path = self.path / str(self.made)
+        path.mkdir()
+        return path
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+        os.close(self.lock)
+
+
+def _sweep() -> None:
+    """Remove the temporary folders of renders that were killed: those whose
+    lock no process holds (a live render's is held by its build)."""
+    for path in Path(tempfile.gettempdir()).glob(f"{SCRATCH}*"):
+        try:
+            lock = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        except OSError:  # gone, not a folder, or another user's
+            continue
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            shutil.rmtree(path, ignore_errors=True)
+        except OSError:  # held: its render is running
+            pass
+        finally:
+            os.close(lock)
 
 
 class _Worker:
     """One render process and its pipe; `index` is the job it was given."""
 
     def __init__(self, context: ForkContext, others: list[_Worker], limits: Limits,
-                 preload: tuple[str, ...]) -> None:
+                 preload: tuple[str, ...], scratch: _Scratch) -> None:
         self.conn, theirs = context.Pipe()
+        self.temp = scratch.folder()
         inherited = (self.conn, *(other.conn for other in others))  # for it to close
         self.process: ForkProcess = context.Process(
-            target=_serve, args=(theirs, inherited, os.getpid(), limits, preload),
+            target=_serve, args=(theirs, inherited, os.getpid(), limits, preload,
+                                 (self.temp, scratch.lock)),
             name="briefing-render", daemon=True)
         self.process.start()
         theirs.close()  # so that its end closing (it died) is seen here as EOF
@@ -307,6 +369,7 @@ class _Worker:
             self.process.kill()
         self.process.join()
         self.conn.close()
+        shutil.rmtree(self.temp, ignore_errors=True)  # whatever it left, however it ended
 
 
 def _replies(jobs: int, count: int, limits: Limits, preload: tuple[str, ...],
@@ -316,12 +379,13 @@ def _replies(jobs: int, count: int, limits: Limits, preload: tuple[str, ...],
     waiting = deque(range(jobs))
     idle: list[_Worker] = []
     busy: list[_Worker] = []
+    scratch = _Scratch()
     try:
         for _ in range(count):  # all at once, so that they load in parallel
-            idle.append(_Worker(context, idle, limits, preload))
+            idle.append(_Worker(context, idle, limits, preload, scratch))
         while waiting or busy:
             while waiting and len(busy) < count:
-                worker = idle.pop() if idle else _Worker(context, busy, limits, preload)
+                worker = idle.pop() if idle else _Worker(context, busy, limits, preload, scratch)
                 if worker.served and not worker.process.is_alive():
                     worker.stop()  # it died waiting for its next job: no job's doing
                     continue
@@ -350,19 +414,20 @@ def _replies(jobs: int, count: int, limits: Limits, preload: tuple[str, ...],
     finally:  # done, or the build stopped early (an error, Ctrl-C): no worker stays
         for worker in idle + busy:
             worker.stop()
+        scratch.remove()
 
 
 # --- the worker's side ----------------------------------------------------------
 
 
 def _serve(conn: Connection, inherited: tuple[Connection, ...], build: int, limits: Limits,
-           preload: tuple[str, ...]) -> None:
+           preload: tuple[str, ...], temp: tuple[Path, int]) -> None:
     """A worker's life: take a job, say it started, send what came of it; until
     the build stops it."""
     for other in inherited:
         other.close()
     try:
-        _start_worker(build, limits, preload)
+        _start_worker(build, limits, preload, temp)
         broken = ""
     except Exception:  # reported for each job it is given
         broken = traceback.format_exc()
@@ -386,9 +451,11 @@ def _serve(conn: Connection, inherited: tuple[Connection, ...], build: int, limi
             os._exit(0)
 
 
-def _start_worker(build: int, limits: Limits, preload: tuple[str, ...]) -> None:
+def _start_worker(build: int, limits: Limits, preload: tuple[str, ...],
+                  temp: tuple[Path, int]) -> None:
     """Die with the build (a killed build leaves no orphans), hold none of its
-    locks, leave Ctrl-C to the build, and live within the memory limit."""
+    locks, leave Ctrl-C to the build, write temporary files only in the folder
+    the build removes after it, and live within the memory limit."""
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
@@ -397,6 +464,9 @@ def _start_worker(build: int, limits: Limits, preload: tuple[str, ...]) -> None:
         os._exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the build stops its workers itself
     forget_locks()
+    folder, scratch_lock = temp
+    os.close(scratch_lock)  # the build's: closing this copy leaves it locked
+    tempfile.tempdir = os.environ["TMPDIR"] = str(folder)  # for us and any child
     for name in preload:
         importlib.import_module(name)  # map the libraries before the limit applies
     size = limits.memory_mib * 2**20  # at most the hard limit: render_all saw to it
