@@ -334,8 +334,12 @@ def _limits(sub: argparse.ArgumentParser) -> None:
     memory = min(Limits.memory_mib, ceiling)
     why = ("the hard limit of this process's address space, `ulimit -H -v`"
            if ceiling < MAX_MEMORY_MIB else "the most setrlimit(2) takes")
-    sub.add_argument("-j", "--jobs", type=_positive, default=pipeline.default_jobs(),
-                     metavar="N", help="render in N processes (default: one per core)")
+    most = pipeline.MAX_JOBS_PER_CORE * pipeline.default_jobs()
+    sub.add_argument("-j", "--jobs", default=pipeline.default_jobs(), metavar="N",
+                     type=lambda text: _positive(
+                         text, most, f"{pipeline.MAX_JOBS_PER_CORE} per core: more processes "
+                         "than that only share the same cores and multiply the memory"),
+                     help="render in N processes (default: one per core)")
     sub.add_argument("--timeout", type=lambda text: _positive(text, MAX_SECONDS, "about 68 years"),
                      default=Limits.seconds, metavar="SECONDS",
                      help=f"stop an edition that renders longer (default: {Limits.seconds})")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from briefing.content.model import SLUG
-from briefing.errors import Problem, UsageError
+from briefing.errors import BuildFailed, Problem, UsageError
 from briefing.files import CACHE, OUTPUT, ProjectFiles
 from briefing.orchestration.cache import Cache, options_key
 from briefing.orchestration.output import (
@@ -66,6 +66,7 @@ def build(
 ) -> Result:
     """Build what is asked, skipping what is up to date. Once `stop` is set the
     build ends: the briefs finished are written, the others left as they were."""
+    _usable_output(root)
     with exclusive(root):
         cache = Cache.open(root)
         every = sorted(ProjectFiles(root).briefs())
@@ -79,6 +80,16 @@ def build(
         validation = validate_content(root, chosen, languages, allow_fallback=allow_fallback)
         run = _Build(root, cache, validation, languages, formats, allow_fallback, force)
         return run.run(jobs, limits or Limits(), progress or Silent(), stop)
+
+
+def _usable_output(root: Path) -> None:
+    """output/ is a folder, or not there yet: anything else stops the build
+    before it starts, in words (a file named `output` cannot hold the briefs)."""
+    output = root / OUTPUT
+    if (output.exists() or output.is_symlink()) and not output.is_dir():
+        raise BuildFailed([Problem(OUTPUT, 1, 1, "is not a folder, so no brief can be "
+                                   "written into it", expected="`output` moved away or "
+                                   "removed: the build makes the folder itself")])
 
 
 class _Build:
@@ -121,9 +132,10 @@ class _Build:
         rendered: dict[str, list[tuple[Edition, str, bytes, float]]] = {
             slug: [] for slug in self.jobs}
         problems: dict[str, list[Problem]] = {slug: [] for slug in self.jobs}
+        outcomes = render_all(self.root, self.validation.project, work, jobs, limits,
+                              stop) if work else iter(())  # nothing loaded: no project
         try:
-            for job, outputs, trouble in render_all(self.root, self.validation.project, work,
-                                                    jobs, limits, stop):
+            for job, outputs, trouble in outcomes:
                 slug = job.edition.brief.slug
                 rendered[slug] += [(job.edition, *output) for output in outputs]
                 problems[slug] += trouble
@@ -202,6 +214,11 @@ class _Build:
                 outputs[f"{language}/{kind}/{fmt}"] = output_name(
                     Edition(brief, language, None, kind), fmt)
         self.cache.remember(slug, self.validation.loaded.dependencies(slug), made, outputs)
+
+
+# Render processes beyond this many per core only add memory: each one maps a
+# whole WeasyPrint (about 70 MiB) to share the same cores.
+MAX_JOBS_PER_CORE = 4
 
 
 def default_jobs() -> int:

@@ -66,11 +66,40 @@ class _Undefined(jinja2.StrictUndefined):
         return super()._undefined_message
 
 
+# The largest value a template expression may make: far beyond any brief,
+# far below what would exhaust the machine.
+MAX_MADE_CHARS = 10_000_000
+MAX_EXPONENT_BITS = 4_096
+
+
 class ProjectEnvironment(ImmutableSandboxedEnvironment):
-    """The sandbox, with the project's theme: a figure is drawn when read."""
+    """The sandbox, with the project's theme: a figure is drawn when read.
+
+    `*`, `**` and `+` are intercepted, for two reasons. Jinja folds constant
+    expressions while compiling (`{{ 'x' * 10**10 }}` would be computed in the
+    process that reads the templates, before any limit applies), and an
+    intercepted operator is never folded; and at render time each result is
+    bounded, so a runaway expression is a placed template mistake, not a
+    worker killed for its memory."""
 
     theme: Theme | None = None
     theme_problems: list[Problem]
+    intercepted_binops = frozenset({"*", "**", "+"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int) and isinstance(left, int) and (
+                abs(right) * max(abs(left), 2).bit_length() > MAX_EXPONENT_BITS):
+            raise ValueError(f"{left} ** {right} is too large a number for a document")
+        sequences = (str, list, tuple)
+        if operator == "*" and isinstance(left, int) != isinstance(right, int):
+            count, part = (left, right) if isinstance(left, int) else (right, left)
+            if isinstance(part, sequences) and count * len(part) > MAX_MADE_CHARS:
+                raise ValueError(f"repeating {len(part)} character(s) {count} times makes "
+                                 f"more than {MAX_MADE_CHARS} characters")
+        if operator == "+" and isinstance(left, sequences) and isinstance(
+                right, sequences) and len(left) + len(right) > MAX_MADE_CHARS:
+            raise ValueError(f"joining makes more than {MAX_MADE_CHARS} characters")
+        return super().call_binop(context, operator, left, right)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         return self._drawn(super().getattr(obj, attribute))
