@@ -3,12 +3,19 @@ error, exit 1, never a traceback."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import io
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from conftest import ROOTS, make_project, run_cli
 
+from briefing.cli import main
 from briefing.content.dates import PartialDate
 from briefing.content.load import load_project
 from briefing.errors import BuildFailed
@@ -77,3 +84,83 @@ def test_a_month_ends_on_its_last_day_up_to_the_last_year() -> None:
     """The last day of December is counted without the month after it."""
     assert PartialDate(9999, 12).last_day == dt.date(9999, 12, 31)
     assert PartialDate(2024, 2).last_day == dt.date(2024, 2, 29)
+
+
+# --- `new` where the brief cannot be written --------------------------------------------
+
+NOBODY = 65534
+
+
+@pytest.fixture
+def shared_project() -> Iterator[Path]:
+    """A project every user may read, in a folder every user can reach (pytest's
+    own folders are root's alone), so that `nobody` can run in it."""
+    folder = Path(tempfile.mkdtemp(prefix="briefing-new-"))
+    try:
+        folder.chmod(0o755)
+        yield make_project(folder / "p")
+    finally:
+        shutil.rmtree(folder)
+
+
+def as_ordinary_user(run: Callable[[], int]) -> tuple[int, str]:
+    """`run()`'s exit code and stderr, as a user without root's right to write
+    anywhere: as root, in a forked child that became `nobody`."""
+    if os.geteuid() != 0:
+        return _captured(run)
+    reader, writer = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        try:
+            os.setgroups([])
+            os.setgid(NOBODY)
+            os.setuid(NOBODY)
+            code, err = _captured(run)
+            os.write(writer, f"{code}\n{err}".encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, encoding="utf-8") as report:
+        code, _, err = report.read().partition("\n")
+    os.waitpid(child, 0)
+    return int(code), err
+
+
+def _captured(run: Callable[[], int]) -> tuple[int, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = run()
+    return code, err.getvalue()
+
+
+def test_new_in_a_read_only_folder_is_a_clear_error(shared_project: Path) -> None:
+    briefs = shared_project / "content/briefs"
+    briefs.chmod(0o555)
+    code, err = as_ordinary_user(lambda: main(["-C", str(shared_project), "new", "fresh"]))
+    assert (code, err) == (1, "content/briefs/fresh.yaml:1:1: the new brief cannot be written: "
+                              "permission denied (expected a folder content/briefs/ you may "
+                              "write to)\n1 error(s); nothing was written\n")
+    assert not (briefs / "fresh.yaml").exists()
+
+
+@pytest.mark.parametrize(("change", "first"), [
+    ("file", "content/briefs:1:1: is not a folder (expected a folder content/briefs/)"),
+    ("no content", "content:1:1: no such folder in {root} (expected `-C` naming the project "
+                   "folder, the one holding content/)"),
+])
+def test_new_without_its_folder_is_a_clear_error(project: Path, change: str, first: str,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.rmtree(project / "content/briefs")
+    if change == "file":
+        (project / "content/briefs").write_text("not a folder")
+    else:
+        shutil.rmtree(project / "content")
+    assert main(["-C", str(project), "new", "fresh"]) == 1
+    assert capsys.readouterr().err.splitlines()[0] == first.format(root=project.resolve())
+
+
+def test_new_makes_the_briefs_folder_of_a_project_without_briefs(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.rmtree(project / "content/briefs")
+    assert main(["-C", str(project), "new", "fresh"]) == 0
+    assert (project / "content/briefs/fresh.yaml").is_file()

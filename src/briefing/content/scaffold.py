@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import NoReturn
 
 from briefing.content.model import SLUG
-from briefing.errors import UsageError
+from briefing.errors import BuildFailed, Problems, UsageError
+from briefing.files import BRIEFS, CONTENT, ProjectFiles
 
 TEMPLATE = """\
 # yaml-language-server: $schema=../../schema/brief.schema.json
@@ -82,17 +84,53 @@ sections:
 
 
 def new_brief(root: Path, slug: str, today: dt.date | None = None) -> Path:
+    """Write content/briefs/<slug>.yaml from the template; never overwrite one.
+
+    A folder that cannot take the file (read-only, missing, not a folder, a
+    full disk) is the user's to fix: one problem naming it, exit 1, never a
+    traceback."""
     if not SLUG.fullmatch(slug):
         raise UsageError(f"`{slug}` is not a valid slug (lowercase letters, digits and hyphens)")
-    path = root / "content" / "briefs" / f"{slug}.yaml"
-    if path.exists():
-        raise UsageError(f"{path.relative_to(root)} already exists")
-    catalogs = sorted(p.stem for p in (root / "templates" / "i18n").glob("*.yaml"))
+    layout = ProjectFiles(root)
+    path = layout.path(BRIEFS) / f"{slug}.yaml"
+    if path.exists() or path.is_symlink():
+        raise UsageError(f"{layout.relative(path)} already exists")
+    if not layout.path(CONTENT).is_dir():
+        _cannot_write(root, layout.path(CONTENT), f"no such folder in {root}",
+                      "`-C` naming the project folder, the one holding content/")
+    catalogs = sorted(layout.catalogs())
     language = "en" if "en" in catalogs else (catalogs or ["en"])[0]
     today = today or dt.date.today()
     text = TEMPLATE.format(slug=slug, title=slug.replace("-", " ").capitalize(),
                            date=today.isoformat(), year=today.year, language=language)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("x", encoding="utf-8") as handle:
-        handle.write(text)
+    _make_folder(root, path.parent)
+    try:
+        with path.open("x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise UsageError(f"{layout.relative(path)} already exists") from None
+    except OSError as err:
+        _cannot_write(root, path, f"the new brief cannot be written: {_why(err)}",
+                      f"a folder {BRIEFS}/ you may write to")
     return path
+
+
+def _make_folder(root: Path, folder: Path) -> None:
+    """content/briefs/, made if missing: a project with no brief yet may lack it."""
+    try:
+        folder.mkdir(exist_ok=True)
+    except FileExistsError:
+        _cannot_write(root, folder, "is not a folder", f"a folder {BRIEFS}/")
+    except OSError as err:
+        _cannot_write(root, folder, f"cannot be made: {_why(err)}",
+                      f"a folder {BRIEFS}/ you may write to")
+
+
+def _why(err: OSError) -> str:
+    return (err.strerror or type(err).__name__).lower()
+
+
+def _cannot_write(root: Path, path: Path, why: str, expected: str) -> NoReturn:
+    problems = Problems(root)
+    problems.add(path, 1, 1, why, expected=expected)
+    raise BuildFailed(problems.items)
