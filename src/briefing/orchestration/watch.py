@@ -1,7 +1,9 @@
 """`briefing watch`: rebuild the briefs each saved change affects, forever.
 
 Errors are printed where they happen and the watcher carries on; even a bug
-in Briefing is shown and survived, so an editor never has to restart it.
+in Briefing is shown and survived, so an editor never has to restart it. The
+watcher itself never dies quietly either (`follow`): a failure is shown and
+it starts again, and only gives up, saying so, if it keeps failing.
 """
 
 from __future__ import annotations
@@ -12,18 +14,25 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from briefing.errors import BuildFailed, UsageError
-from briefing.files import WATCHED
+from briefing.files import WATCHED, ProjectFiles
 from briefing.orchestration.cache import Cache
 
 SUFFIXES = {".yaml", ".j2", ".css", ".docx", ".svg", ".png", ".ttf"}
+RETRIES = 3  # failures of the watcher in a row, no save seen in between, before giving up
 
 
 def affected(root: Path, changed: Iterable[Path]) -> list[str] | None:
-    """The briefs a set of changed files touches; None means all of them."""
+    """The briefs a set of changed files touches; None means all of them.
+
+    A file is named where it lies, its symbolic link not followed: a link to
+    outside the project is a brief's file like any other (which the build then
+    refuses, placed), and a path that still lies outside (inside a linked
+    folder) touches everything."""
     cache = Cache.open(root)
+    files = ProjectFiles(root)
     slugs: set[str] = set()
     for path in changed:
-        relative = path.resolve().relative_to(root.resolve()).as_posix()
+        relative = files.relative(path)
         if relative.startswith("content/briefs/"):
             if path.exists():
                 slugs.add(path.stem)
@@ -32,7 +41,7 @@ def affected(root: Path, changed: Iterable[Path]) -> list[str] | None:
             unknown = [p.stem for p in (root / "content/briefs").glob("*.yaml")
                        if p.stem not in cache.briefs]
             slugs.update(users + unknown)
-        else:  # the publisher, a template, a catalog, a font: everything
+        else:  # the publisher, a template, a catalog, a font, anything outside: everything
             return None
     return sorted(slugs)
 
@@ -60,17 +69,39 @@ def changes(root: Path, stop: threading.Event | None = None, debounce: int = 300
             yield [Path(name) for _, name in found]
 
 
+def follow(root: Path, stop: threading.Event | None, *, debounce: int,
+           ready: Callable[[], None], again: Callable[[], None]) -> Iterator[list[str] | None]:
+    """The briefs each batch of saves affects (None: all of them; [] for
+    none, a deleted brief say), until `stop` is set.
+
+    A watcher that died quietly would leave the editor saving into the void,
+    trusting a stale build or page. So a failure (of watchfiles, or in working
+    out what a save affects) is printed with its traceback and the watcher
+    starts again; once it is back in place `again` is called instead of
+    `ready` (saves may have been missed meanwhile: rebuild everything). After
+    RETRIES failures with no save seen in between, it gives up with a clear
+    message (SystemExit, exit 1) rather than spin."""
+    failures = 0
+    while True:
+        try:
+            for changed in changes(root, stop, debounce, ready if failures == 0 else again):
+                failures = 0
+                yield affected(root, changed)
+            return  # stopped
+        except Exception:
+            traceback.print_exc()
+            failures += 1
+            if failures >= RETRIES:
+                raise SystemExit(f"briefing: error: the file watcher failed {failures} times "
+                                 "in a row (see above); stopped, since saves would go "
+                                 "unseen") from None
+            print("(the file watcher failed; watching again, and rebuilding every brief "
+                  "since saves may have been missed)", flush=True)
+
+
 def watch(root: Path, rebuild: Callable[[list[str] | None], None],
           stop: threading.Event | None = None) -> None:
-    def start() -> None:  # every save from here on is seen, those during this build too
-        rebuild(None)
-        print("watching content/, templates/ and fonts/ for changes (Ctrl-C to stop)",
-              flush=True)
-
-    for changed in changes(root, stop, ready=start):
-        slugs = affected(root, changed)
-        if slugs == []:
-            continue
+    def build(slugs: list[str] | None) -> None:
         try:
             rebuild(slugs)
         except (BuildFailed, UsageError) as err:
@@ -78,3 +109,12 @@ def watch(root: Path, rebuild: Callable[[list[str] | None], None],
         except Exception:
             traceback.print_exc()
             print("(a bug in Briefing; still watching)", flush=True)
+
+    def start() -> None:  # every save from here on is seen, those during this build too
+        build(None)
+        print("watching content/, templates/ and fonts/ for changes (Ctrl-C to stop)",
+              flush=True)
+
+    for slugs in follow(root, stop, debounce=300, ready=start, again=lambda: build(None)):
+        if slugs != []:
+            build(slugs)

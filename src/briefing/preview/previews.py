@@ -55,11 +55,45 @@ class Previews:
         self.previews: dict[str, Preview] = {}
         self.viewed: str | None = None
         self.version = 0
+        self.saves = 0  # batches of saves seen: part of the catalogue's key
+        self._catalogue: tuple[object, dict[str, list[str]]] | None = None
+        self._catalogue_lock = threading.Lock()
 
     # -- what there is ---------------------------------------------------------------------
 
     def catalogue(self) -> dict[str, list[str]]:
-        """slug -> the names of its editions (or [] for a brief that does not load)."""
+        """slug -> the names of its editions (or [] for a brief that does not load).
+
+        It takes a whole validation, so it is kept while the project's input
+        files are unchanged (the same names, sizes and modification times, and
+        no batch of saves seen since): a page load is then a few `stat`s, and
+        a burst of requests never validates the project more than once."""
+        with self._catalogue_lock:
+            key = (self.saves, self._stamps())
+            if self._catalogue is None or self._catalogue[0] != key:
+                self._catalogue = (key, self._validated_catalogue())
+            return self._catalogue[1]
+
+    def known(self, name: str) -> bool:
+        """Whether the preview may show edition `name`: one in the catalogue,
+        or one shown before (a brief since broken or removed shows why). Every
+        other name from a URL is refused, never rendered or echoed."""
+        return name in self.previews or any(name in names
+                                            for names in self.catalogue().values())
+
+    def _stamps(self) -> tuple[tuple[str, int, int], ...]:
+        files = ProjectFiles(self.root)
+        stamps = []
+        for name in files.inputs():
+            try:
+                stat = files.path(name).stat()
+            except OSError:  # gone or unreadable since it was listed: a change too
+                stamps.append((name, -1, -1))
+            else:
+                stamps.append((name, stat.st_mtime_ns, stat.st_size))
+        return tuple(stamps)
+
+    def _validated_catalogue(self) -> dict[str, list[str]]:
         try:
             validation = validate_content(self.root)
         except (BuildFailed, UsageError):
@@ -99,8 +133,22 @@ class Previews:
     def refresh(self, slugs: list[str] | None, *, saved: bool = True) -> None:
         """After a save: the viewed edition's HTML, then its PDF, then the
         affected briefs into output/ (`saved`) while the page is read."""
+        if saved:
+            self.saves += 1
         with self.lock, self._outputs_paused(slugs if saved else []):
             self._refresh(slugs)
+
+    def broken(self, why: list[str]) -> None:
+        """Something failed before the previews could follow a save (a bug of
+        ours, shown in the terminal): no preview may pass for current, so each
+        shows `why` until the next save renders it again, and the pages reload."""
+        with self.lock:
+            self.version += 1
+            for preview in self.previews.values():
+                preview.html = preview.pdf = None
+                preview.problems, preview.version = list(why), self.version
+            for name in self.previews:
+                self.changed(self.version, name)
 
     @contextmanager
     def _outputs_paused(self, then: list[str] | None) -> Iterator[None]:
@@ -116,14 +164,19 @@ class Previews:
                 self.outputs.request(then)
 
     def _refresh(self, slugs: list[str] | None) -> None:
+        briefs = ProjectFiles(self.root).briefs()
+
+        def touched(name: str) -> bool:  # a deleted brief's previews say it is gone
+            return slugs is None or slug_of(name) in slugs or slug_of(name) not in briefs
+
         with self.lock:
             viewed = self.viewed
-            if viewed and (slugs is None or slug_of(viewed) in slugs):
+            if viewed and touched(viewed):
                 # Both at once, in two workers: the page reloads as soon as its
                 # HTML is out, and the PDF is not held up behind it.
                 self._render(viewed, (("html",), ("pdf",)), announce=True)
             for other in list(self.previews):
-                if other != viewed and (slugs is None or slug_of(other) in slugs):
+                if other != viewed and touched(other):
                     self.previews[other].version = -1  # stale: rendered again when viewed
 
     def _render(self, name: str, steps: tuple[tuple[str, ...], ...], *,

@@ -14,63 +14,156 @@ A thread watches content/, templates/ and fonts/; each save re-renders the
 edition being viewed first (previews.py) and tells every page; another thread
 then builds the affected briefs into output/ like `briefing build`, and is
 stopped by the next save.
+
+It is a web server on the editor's machine, so any web page the editor opens
+may try to reach it (docs/security.md, "The preview server"): only names the
+catalogue knows are served, and every value is escaped where it is written;
+only requests for this server's own host and port are answered (no DNS
+rebinding); every page carries a strict Content-Security-Policy; event
+streams and requests in flight are bounded; and one Ctrl-C or SIGTERM stops
+it, open pages or not.
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
+import secrets
 import threading
-from collections.abc import AsyncIterator, Callable
+import traceback
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from briefing.files import OUTPUT, ProjectFiles
-from briefing.orchestration.watch import affected, changes
+from briefing.orchestration.watch import follow
 from briefing.orchestration.workers import Limits, Stop
 from briefing.preview.previews import OutputBuilder, Previews, slug_of
 
 HOST = "127.0.0.1"
+MAX_STREAMS = 32  # open event streams (pages showing an edition)
+MAX_REQUESTS = 16  # other requests in flight; each may wait for a render
+SHUTDOWN_SECONDS = 2  # what uvicorn grants connections once the streams are closed
+OUTPUT_FORMATS = ("pdf", "docx", "html")  # what /output/ serves of an edition
+# Pages only: what the preview's own pages and the HTML edition need, and
+# nothing else. Scripts run only with this response's nonce (the reload
+# script below); styles may be inline, since the HTML edition has a <style>
+# and column widths in style attributes, and CSS cannot run script or, with
+# everything else 'none' and images data: only, fetch anything.
+CSP = ("default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; "
+       "img-src data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+       "form-action 'none'")
+HEADERS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 # Each message is `<version> <edition name>`: a page reloads when its own
-# edition has a newer rendering than the one it shows.
-RELOAD = """<script>
-(function () {{
-  var seen = {version}, name = "{name}";
+# edition has a newer rendering than the one it shows. The values come in
+# data- attributes (escaped as any attribute is), never inside the script.
+RELOAD = """(function (script) {
+  var seen = Number(script.dataset.version), name = script.dataset.name;
   var events = new EventSource("/events");
-  events.onmessage = function (event) {{
+  events.onmessage = function (event) {
     var parts = event.data.split(" ");
-    if (parts[1] === name && Number(parts[0]) > seen) {{ location.reload(); }}
-  }};
-}})();
-</script>"""
+    if (parts[1] === name && Number(parts[0]) > seen) { location.reload(); }
+  };
+})(document.currentScript);"""
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class _Listeners:
-    """The open event streams, told of each change from the watcher thread."""
+    """The open event streams, told of each change from the watcher thread,
+    and ended all at once when the server stops (else uvicorn would wait for
+    them as long as a page stays open)."""
 
     def __init__(self) -> None:
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.queues: set[asyncio.Queue[str]] = set()
+        self.queues: set[asyncio.Queue[str | None]] = set()
+        self.closed = False
 
     def tell(self, version: int, name: str) -> None:
         if self.loop is not None:
             for queue in list(self.queues):
                 self.loop.call_soon_threadsafe(queue.put_nowait, f"{version} {name}")
 
+    def close(self) -> None:
+        """In the server's loop: every stream ends now, and none opens again."""
+        self.closed = True
+        for queue in self.queues:
+            queue.put_nowait(None)
 
-def app(root: Path, previews: Previews, listeners: _Listeners) -> Starlette:
+
+class _Guard:
+    """Before any route, on every request: the `Host` header, the bound on
+    requests in flight, and the headers every response carries.
+
+    A page on another site can point a name of its own at 127.0.0.1 (DNS
+    rebinding) and then read this server as if it were its own origin; the
+    browser still sends that name as `Host`, so only this server's own names,
+    with its port, are answered (421 otherwise). Starlette's
+    TrustedHostMiddleware ignores the port and cannot read `[::1]:PORT`."""
+
+    def __init__(self, app: ASGIApp, port: int) -> None:
+        self.app = app
+        self.hosts = {f"{name}:{port}".encode() for name in ("127.0.0.1", "localhost", "[::1]")}
+        self.in_flight = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        host = dict(scope["headers"]).get(b"host", b"").lower()
+        nonce = secrets.token_urlsafe(18)
+        scope.setdefault("state", {})["nonce"] = nonce
+        send = _with_headers(send, nonce)
+        if host not in self.hosts:
+            await _error(421, "This server answers only http://127.0.0.1, localhost or "
+                              "[::1] with its own port.")(scope, receive, send)
+        elif scope["path"] == "/events":  # long-lived: bounded on its own (events())
+            await self.app(scope, receive, send)
+        elif self.in_flight >= MAX_REQUESTS:
+            await _busy()(scope, receive, send)
+        else:
+            self.in_flight += 1
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                self.in_flight -= 1
+
+
+def _with_headers(send: Send, nonce: str) -> Send:
+    """`send` adding nosniff and no-referrer to every response, and to each
+    page (text/html) the Content-Security-Policy with this request's nonce."""
+
+    async def sending(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", [])) + HEADERS
+            kind = dict(headers).get(b"content-type", b"")
+            if kind.startswith(b"text/html"):
+                headers.append((b"content-security-policy", CSP.format(nonce=nonce).encode()))
+            message["headers"] = headers
+        await send(message)
+
+    return sending
+
+
+def app(root: Path, previews: Previews, listeners: _Listeners, port: int) -> ASGIApp:
     files = ProjectFiles(root)
 
     async def index(request: Request) -> Response:
         catalogue = await asyncio.to_thread(previews.catalogue)
         items = []
         for slug, names in catalogue.items():
-            links = "".join(f'<li><a href="/edition/{html.escape(n)}">{html.escape(n)}</a></li>'
+            links = "".join(f'<li><a href="/edition/{_url(n)}">{html.escape(n)}</a></li>'
                             for n in names) or "<li>(this brief has mistakes: open it to see "\
                                                 "them)</li>"
             items.append(f"<li><strong>{html.escape(slug)}</strong><ul>{links}</ul></li>")
@@ -78,15 +171,15 @@ def app(root: Path, previews: Previews, listeners: _Listeners) -> Starlette:
                                   + "".join(items) + "</ul>"))
 
     async def edition(request: Request) -> Response:
-        name = request.path_params["name"]
+        name = await _known(request, "name")
         previews.view(name)
         preview = await asyncio.to_thread(previews.get, name)
-        slug = slug_of(name)
         bar = (f'<nav class="preview-bar" aria-label="Preview"><a href="/">All briefs</a> · '
-               f'<a href="/preview/{html.escape(name)}.pdf">PDF (preview)</a> · '
-               f'<a href="/output/{slug}/{html.escape(name)}.pdf">PDF</a> · '
-               f'<a href="/output/{slug}/{html.escape(name)}.docx">DOCX</a></nav>')
-        script = RELOAD.format(version=preview.version, name=html.escape(name))
+               f'<a href="/preview/{_url(name)}.pdf">PDF (preview)</a> · '
+               f'<a href="/output/{_url(slug_of(name))}/{_url(name)}.pdf">PDF</a> · '
+               f'<a href="/output/{_url(slug_of(name))}/{_url(name)}.docx">DOCX</a></nav>')
+        script = (f'<script nonce="{request.state.nonce}" data-version="{preview.version}" '
+                  f'data-name="{html.escape(name)}">{RELOAD}</script>')
         if preview.problems or preview.html is None:
             lines = "\n".join(html.escape(line) for line in preview.problems)
             body = (f"{bar}<main><h1>Mistakes in {html.escape(name)}</h1>"
@@ -98,46 +191,87 @@ def app(root: Path, previews: Previews, listeners: _Listeners) -> Starlette:
         return HTMLResponse(page)
 
     async def preview_pdf(request: Request) -> Response:
-        name = request.path_params["name"]
+        name = await _known(request, "name")
         preview = await asyncio.to_thread(previews.with_pdf, name)
         if preview.pdf is None or preview.problems:
-            return Response("no PDF: the edition has mistakes", status_code=404)
+            raise HTTPException(404, "No PDF: the edition has mistakes (open its page to "
+                                     "see them).")
         return Response(preview.pdf, media_type="application/pdf")
 
     async def output(request: Request) -> Response:
-        slug, name = request.path_params["slug"], request.path_params["file"]
-        path = files.path(f"{OUTPUT}/{slug}/{name}")
-        if "/" in name or name.startswith(".") or not path.resolve().is_relative_to(
-                files.path(OUTPUT).resolve()) or not path.is_file():
-            return Response("not built (yet)", status_code=404)
+        slug, file = request.path_params["slug"], request.path_params["file"]
+        name, _, suffix = file.rpartition(".")
+        if suffix not in OUTPUT_FORMATS or slug != slug_of(name) or not await asyncio.to_thread(
+                previews.known, name):
+            raise HTTPException(404, "No such output.")
+        path = files.path(f"{OUTPUT}/{slug}/{file}")  # names from the catalogue only
+        if not path.resolve().is_relative_to(files.path(OUTPUT).resolve()) or \
+                not path.is_file():
+            raise HTTPException(404, "Not built (yet).")
         return FileResponse(path)
 
     async def events(request: Request) -> Response:
-        queue: asyncio.Queue[str] = asyncio.Queue()
+        if listeners.closed or len(listeners.queues) >= MAX_STREAMS:
+            return _busy()
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
         listeners.loop = asyncio.get_running_loop()
         listeners.queues.add(queue)
 
         async def stream() -> AsyncIterator[str]:
             try:
                 yield ": connected\n\n"
-                while True:
-                    yield f"data: {await queue.get()}\n\n"
+                while (message := await queue.get()) is not None:
+                    yield f"data: {message}\n\n"
             finally:
                 listeners.queues.discard(queue)
 
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store"})
 
-    return Starlette(routes=[
+    async def _known(request: Request, param: str) -> str:
+        """The edition a URL names, if the catalogue knows it: anything else is
+        a 404 page that does not repeat it."""
+        name = request.path_params[param]
+        if not await asyncio.to_thread(previews.known, name):
+            raise HTTPException(404, "No such edition: open one from the list of briefs.")
+        return name
+
+    routes = Starlette(routes=[
         Route("/", index), Route("/edition/{name}", edition),
         Route("/preview/{name}.pdf", preview_pdf), Route("/output/{slug}/{file}", output),
         Route("/events", events),
-    ])
+    ], exception_handlers={HTTPException: _http_error, Exception: _bug})
+    return _Guard(routes, port)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return _error(exc.status_code, exc.detail)
+
+
+async def _bug(request: Request, exc: Exception) -> Response:
+    """A bug of ours: a page in the browser (uvicorn prints the traceback in
+    the terminal)."""
+    return _error(500, "A bug in Briefing: the terminal running `briefing serve` shows it; "
+                       "please report it.")
+
+
+def _busy() -> Response:
+    return _error(503, "The preview is busy: try again in a moment.",
+                  headers={"Retry-After": "1"})
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """An error as a page: what went wrong, in words, never a traceback."""
+    return HTMLResponse(_page("Briefing preview", f'<h1>{status}</h1><p>{html.escape(message)}'
+                              '</p><p><a href="/">All briefs</a></p>'), status_code=status,
+                        headers=headers)
 
 
 def serve(root: Path, port: int, limits: Limits,
           build: Callable[[list[str], Stop], object]) -> None:
-    """Serve until interrupted."""
+    """Serve until interrupted (or until the file watcher gives up: then exit 1,
+    saying so, rather than serve pages that no longer follow the saves)."""
     import importlib
 
     # Imported here, once: the render workers are forked from this process
@@ -149,21 +283,27 @@ def serve(root: Path, port: int, limits: Limits,
     listeners = _Listeners()
     outputs = OutputBuilder(build)
     previews = Previews(root, limits, listeners.tell, outputs)
+    # Beyond the bounds above, uvicorn itself answers 503 and closes the connection.
+    config = uvicorn.Config(app(root, previews, listeners, port), host=HOST, port=port,
+                            log_level="warning", lifespan="off",
+                            limit_concurrency=MAX_STREAMS + MAX_REQUESTS + 16,
+                            timeout_graceful_shutdown=SHUTDOWN_SECONDS)
+    server = _Server(config, listeners)
     stop, watching = threading.Event(), threading.Event()
+    gave_up: list[str] = []
 
     def watcher() -> None:
         try:  # an editor's save is one write or one rename: 50 ms gathers it
-            for changed in changes(root, stop, debounce=50, ready=watching.set):
-                slugs = affected(root, changed)
-                if slugs == []:
-                    continue
-                previews.refresh(slugs)  # then the outputs, in the background
+            for slugs in follow(root, stop, debounce=50, ready=watching.set,
+                                again=lambda: _refresh(previews, None)):
+                _refresh(previews, slugs)  # then the outputs, in the background
+        except SystemExit as failed:  # said why; no page may pass for current now
+            gave_up.append(str(failed))
+            previews.broken([str(failed)])
+            server.should_exit = True
         finally:
             watching.set()
 
-    config = uvicorn.Config(app(root, previews, listeners), host=HOST, port=port,
-                            log_level="warning", lifespan="off")
-    server = _Server(config)
     for target, name in ((watcher, "briefing-watch"), (outputs.run, "briefing-outputs")):
         threading.Thread(target=target, name=name, daemon=True).start()
     watching.wait()  # "serving" is said once a save would be seen
@@ -172,14 +312,42 @@ def serve(root: Path, port: int, limits: Limits,
     finally:
         stop.set()
         outputs.close()
+    if gave_up:
+        raise SystemExit(gave_up[0])
+
+
+def _refresh(previews: Previews, slugs: list[str] | None) -> None:
+    """Follow a save; a bug of ours on the way is shown, in the terminal and
+    on every page, and the next save tries again."""
+    try:
+        previews.refresh(slugs)
+    except Exception:
+        traceback.print_exc()
+        previews.broken(["a bug in Briefing while following the last save (the terminal "
+                         "running `briefing serve` shows it); save again to retry"])
 
 
 class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, listeners: _Listeners) -> None:
+        super().__init__(config)
+        self.listeners = listeners
+
     async def startup(self, sockets: list[object] | None = None) -> None:
         await super().startup(sockets)
         if self.started:  # listening now: say so, once
             print(f"serving the preview on http://{HOST}:{self.config.port}/ "
                   "(Ctrl-C to stop)", flush=True)
+
+    async def shutdown(self, sockets: list[object] | None = None) -> None:
+        """The event streams end first: uvicorn waits for every response to
+        finish, and a stream to an open page never would."""
+        self.listeners.close()
+        await super().shutdown(sockets)
+
+
+def _url(name: str) -> str:
+    """A name as a URL path segment (then escaped as any attribute is)."""
+    return html.escape(quote(name, safe=""))
 
 
 def _page(title: str, body: str) -> str:
