@@ -79,3 +79,27 @@ def _mapped() -> int:
     with open("/proc/self/statm", encoding="ascii") as statm:
         pages = int(statm.read().split()[0])
     return pages * resource.getpagesize()
+
+
+def test_check_writes_nothing_inside_the_project(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Built once, the stylesheet edited, checked twice (the first check finds
+    the new stylesheet clean and remembers it, the second finds that verdict):
+    not a file of the project, output/ and its cache included, is added,
+    removed or touched."""
+    project = make_project(tmp_path / "p")
+    assert run(capsys, project, "build", "--format", "html")[0] == 0
+    css = project / "templates/print.css"
+    css.write_text(css.read_text(encoding="utf-8") + f"\n/* {tmp_path.name} */\n",
+                   encoding="utf-8")
+
+    def tree() -> dict[str, tuple[int, int]]:
+        return {path.relative_to(project).as_posix(): (path.lstat().st_mtime_ns,
+                                                         path.lstat().st_size)
+                for path in sorted(project.rglob("*"))}
+
+    before = tree()
+    for _ in range(2):
+        code, said = run(capsys, project, "check")
+        assert code == 0, said
+    assert tree() == before

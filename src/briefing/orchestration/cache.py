@@ -14,12 +14,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from briefing.files import CACHE, OUTPUT, ProjectFiles, Unreadable
+from briefing.files import CACHE, ProjectFiles, Unreadable
 from briefing.orchestration.output import write_atomically
 
 VERSION = 1
@@ -197,7 +198,16 @@ def _well_formed(data: object) -> bool:
 
 # -- checks that passed, for inputs that did not change ------------------------------------
 
-PASSED = "output/.cache/passed"  # one empty file per check that found nothing
+KEPT_VERDICTS = 64  # the newest verdicts kept, over every project of this user
+
+
+def verdicts() -> Path:
+    """Where checks that found nothing are remembered: the user's cache folder
+    (`$XDG_CACHE_HOME/briefing/verdicts`, else `~/.cache/briefing/verdicts`),
+    never the project, so that `check` writes nothing inside it. A verdict's
+    name is the digest of everything it looked at, so projects can share it."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "briefing" / "verdicts"
 
 
 # The libraries whose verdicts are remembered, by their installed versions: an
@@ -227,22 +237,20 @@ def shared_digest(root: Path, what: str) -> str:
     return digest.hexdigest()
 
 
-def passed_before(root: Path, check: str, key: str) -> bool:
-    return (root / PASSED / f"{check}-{key}").is_file()
+def passed_before(check: str, key: str) -> bool:
+    return (verdicts() / f"{check}-{key}").is_file()
 
 
-def remember_passed(root: Path, check: str, key: str) -> None:
-    """Note that `check` found nothing for `key`, forgetting its older verdicts:
-    only once a build made output/ (a `check` in a fresh project writes
-    nothing), and never an error (a project that cannot be written to is
-    simply checked again)."""
-    if not (root / OUTPUT).is_dir():
-        return
+def remember_passed(check: str, key: str) -> None:
+    """Note that `check` found nothing for `key`, keeping only the newest
+    verdicts; never an error (a cache that cannot be written to only means
+    the check runs again next time)."""
+    folder = verdicts()
     with contextlib.suppress(OSError):
-        write_atomically(root / PASSED / f"{check}-{key}", b"")
-        for older in (root / PASSED).glob(f"{check}-*"):
-            if older.name != f"{check}-{key}":
-                older.unlink(missing_ok=True)
+        write_atomically(folder / f"{check}-{key}", b"")
+        kept = sorted(folder.iterdir(), key=lambda path: path.stat().st_mtime_ns, reverse=True)
+        for older in kept[KEPT_VERDICTS:]:
+            older.unlink(missing_ok=True)
 
 
 def code_digest() -> str:

@@ -131,11 +131,11 @@ def _shared_file_problems(root: Path, parse_stylesheet: bool) -> list[Problem]:
     problems = []
     for what, check in checks:
         key = shared_digest(root, what)
-        if passed_before(root, what, key):
+        if passed_before(what, key):
             continue
         found = check()
         if not found:
-            remember_passed(root, what, key)
+            remember_passed(what, key)
         problems += found
     return problems
 
