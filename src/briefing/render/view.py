@@ -9,7 +9,7 @@ so that two ids can never collide. Any Jinja filter works on any value.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from markupsafe import Markup
@@ -122,6 +122,29 @@ def build_view(project: Project, edition: Edition) -> dict[str, Any]:
     return _Viewer(project, edition).context()
 
 
+class _OnDemand(Mapping[str, Node]):
+    """Partners' views, each made when first asked for: an edition resolves
+    only the partners its brief shows, in its own language. (A project's other
+    partners need not be written in the languages of this brief.)"""
+
+    def __init__(self, make: Callable[[str], Node], known: Mapping[str, Any]) -> None:
+        self.make, self.known = make, known
+        self.made: dict[str, Node] = {}
+
+    def __getitem__(self, pid: str) -> Node:
+        if pid not in self.made:
+            if pid not in self.known:
+                raise KeyError(pid)
+            self.made[pid] = self.make(pid)
+        return self.made[pid]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.known)
+
+    def __len__(self) -> int:
+        return len(self.known)
+
+
 class _Viewer:
     def __init__(self, project: Project, edition: Edition) -> None:
         self.project, self.edition = project, edition
@@ -129,7 +152,8 @@ class _Viewer:
         self.locale = self.catalog.locale
         self.labels = dict(self.catalog.labels)
         self.anchors = Anchors()
-        self.partners = {pid: self.partner(partner) for pid, partner in project.partners.items()}
+        self.partners = _OnDemand(lambda pid: self.partner(project.partners[pid]),
+                                  project.partners)
 
     def context(self) -> dict[str, Any]:
         edition = self.edition

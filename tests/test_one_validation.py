@@ -1,0 +1,41 @@
+"""`check` is `build` without the writing: the same verdict on the same project.
+
+Each case here once passed `check` and failed `build`, or the other way round.
+Run in process, as the user's command is, to keep them cheap.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import make_project
+
+from briefing.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], project: Path, *args: str) -> tuple[int, str]:
+    code = main(["-C", str(project), *args])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def sample_in(languages: str) -> str:
+    brief = (Path(__file__).parent / "roots/sample/content/briefs/sample.yaml").read_text(
+        encoding="utf-8")
+    return brief.replace("languages: [en]", f"languages: [{languages}]")
+
+
+def test_a_partner_no_brief_shows_need_not_speak_the_briefs_languages(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The view once made labels for every partner of the project, so a partner
+    written in English and Russian stopped an Azerbaijani edition with a
+    traceback, in `check` and `build --force` alike."""
+    project = make_project(tmp_path / "p", files={
+        "content/briefs/sample.yaml": sample_in("en, az"),
+        "content/partners/elsewhere.yaml": "name: {en: Elsewhere, ru: Где-то}\n"
+                                           "kind: state-body\n"})
+    for command in (["check"], ["build", "--force", "--format", "html"]):
+        code, said = run(capsys, project, *command)
+        assert code == 0, (command, said)
+    assert (project / "output/sample/2020-01-15_sample_az.html").is_file()
