@@ -21,10 +21,11 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-u
 
 
 @contextmanager
-def chromium() -> Iterator[webdriver.Chrome]:
+def chromium(*flags: str) -> Iterator[webdriver.Chrome]:
+    """Chromium with FLAGS and `flags` (such as --host-resolver-rules)."""
     with tempfile.TemporaryDirectory(prefix="briefing-chromium-") as profile:
         options = webdriver.ChromeOptions()
-        for flag in [*FLAGS, f"--user-data-dir={profile}"]:
+        for flag in [*FLAGS, *flags, f"--user-data-dir={profile}"]:
             options.add_argument(flag)
         options.binary_location = "/usr/bin/chromium"
         driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)

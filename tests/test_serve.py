@@ -8,6 +8,7 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -28,9 +29,10 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Path, int]]:
-    project = make_project(tmp_path / "p")
+@contextmanager
+def serving(project: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """`briefing serve` on `project` in its own process, listening on a free
+    port once this yields; stopped (SIGTERM) afterwards."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, str(REPO / "build.py"), "-C", str(project), "serve", "--port",
@@ -39,10 +41,17 @@ def served(tmp_path: Path) -> Iterator[tuple[Path, int]]:
         assert process.stdout is not None
         first = process.stdout.readline()  # printed just before it listens
         assert first.startswith(f"serving the preview on http://127.0.0.1:{port}/"), first
-        yield project, port
+        yield process, port
     finally:
         process.terminate()
         process.wait(timeout=60)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Path, int]]:
+    project = make_project(tmp_path / "p")
+    with serving(project) as (_, port):
+        yield project, port
 
 
 def body_text(driver) -> str:
