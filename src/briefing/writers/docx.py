@@ -72,7 +72,15 @@ from briefing.writers.runs import (
     pieces,
     with_language,
 )
-from briefing.writers.subset import BLOCK_STYLES, CONTAINERS, INLINE, LISTS, SUPPORTED
+from briefing.writers.subset import (
+    BLOCK_STYLES,
+    CONTAINERS,
+    IMAGE_WIDTH_EXPECTED,
+    INLINE,
+    LISTS,
+    SUPPORTED,
+    image_width,
+)
 from briefing.writers.wordml import (
     add_footnote,
     bookmark_name,
@@ -106,6 +114,7 @@ ALIGNMENTS = {"left": WD_ALIGN_PARAGRAPH.LEFT, "center": WD_ALIGN_PARAGRAPH.CENT
               "right": WD_ALIGN_PARAGRAPH.RIGHT}
 APPLICATION = f"Briefing {__version__}"  # docProps/app.xml: what wrote the file
 HYPERLINK = "Hyperlink"  # Word's character style for links (writers/wordstyles.py)
+PX = 9525  # EMU in a CSS pixel (96 to the inch)
 
 
 MAX_REFERENCE_BYTES = 16 * 2**20  # a reference.docx holds styles, not content
@@ -170,16 +179,13 @@ def write_docx(request: Request) -> bytes:
     try:
         created = writer.properties(tree)
         writer.page_furniture(tree)
-        for child in tree.body:
-            if child.tag not in ("header", "footer"):
-                writer.block(child, doc)
+        writer.children(tree.body, doc)
     except Unsupported as err:
         what = err.why or f"<{err.element.tag}> is not supported by the DOCX writer"
         raise BuildFailed([Problem(
             f"{TEMPLATES}/{edition.template}", 1, 1,
             f"{what} (while rendering {edition.name}.docx)",
-            expected="an image in templates/ or a data: URL" if err.why
-            else "one of " + ", ".join(sorted(SUPPORTED)))]) from None
+            expected=err.expected or "one of " + ", ".join(sorted(SUPPORTED)))]) from None
     return reproducible(doc, created)
 
 
@@ -269,14 +275,10 @@ class _Writer:
         elif tag == "nav":
             self.contents(element, parent)
         elif tag in CONTAINERS:
-            quote = tag == "blockquote"
             outer = self.base
             self.base = with_language(element, outer)
-            for child in element:
-                if quote and child.tag == "p":
-                    self.paragraph(child, parent, self._style(child, "Quote"))
-                else:
-                    self.block(child, parent, list_level)
+            self.children(element, parent, list_level,
+                          "Quote" if tag == "blockquote" else "Normal")
             self.base = outer
             if "cover" in element.classes:  # the cover is a section of its own
                 self.doc.add_section(WD_SECTION.NEW_PAGE).different_first_page_header_footer = False
@@ -293,6 +295,20 @@ class _Writer:
                                              else "Normal"), element)
         else:
             raise Unsupported(element)
+
+    def children(self, element: HtmlElement, parent: object, list_level: int = 0,
+                 style: str = "Normal") -> None:
+        """A container's content in order: its blocks, and the text and inline
+        elements between them (which the PDF shows too) as paragraphs of their
+        own, in `style`, as its <p>s are. A picture standing alone is a figure;
+        the body's header and footer are the pages' (page_furniture)."""
+        for part in _flow(element, standalone={"img"}):
+            if not isinstance(part, HtmlElement):
+                self._flow_paragraph(part, parent, style)
+            elif part.tag == "p" and style != "Normal":  # a quotation's paragraphs
+                self.paragraph(part, parent, self._style(part, style))
+            elif not (element.tag == "body" and part.tag in ("header", "footer")):
+                self.block(part, parent, list_level)
 
     def list_block(self, element: HtmlElement, parent: object, level: int) -> None:
         """<ul>/<ol> -> List Bullet/List Number (2, 3 when nested); each numbered
@@ -416,8 +432,7 @@ class _Writer:
         table.style = self.doc.styles[self._style(aside, "Box")]
         cell = table.cell(0, 0)
         remove_paragraphs(cell)
-        for child in aside:
-            self.block(child, cell)
+        self.children(aside, cell)
         if not cell.paragraphs and not cell.tables:
             cell.add_paragraph()
         if not cell._tc.getchildren()[-1].tag.endswith("}p"):
@@ -479,10 +494,16 @@ class _Writer:
         on its page; other text before it does not, as in the PDF (Word would
         carry a whole paragraph over, leaving half a page empty)."""
         data, is_svg = _image_source(img, self.templates)
-        width_px = float(img.get("width") or 96)
-        if is_svg:
-            data = _rasterised(data, int(width_px * 2))
-        width = min(Mm(width_px * 25.4 / 96), self._text_width())
+        stated = image_width(img)
+        if stated is None:  # validation refuses it, placed; a writer called alone says so
+            raise Unsupported(img, f"<img width={img.get('width')!r}> is not a width the "
+                              "DOCX writer can size a picture by", IMAGE_WIDTH_EXPECTED)
+        size, share = stated
+        text_width = self._text_width()
+        width = int(text_width * min(size, 100) / 100) if share else Emu(int(size * PX))
+        width = min(width, text_width)
+        if is_svg:  # at twice the pixels it is shown at
+            data = _rasterised(data, max(1, int((width / PX if share else size) * 2)))
         shape = paragraph.add_run().add_picture(io.BytesIO(data), width=width)
         describe_picture(shape._inline, collapse(img.get("alt") or ""), _decorative(img))
         paragraph.paragraph_format.keep_with_next = True
@@ -677,17 +698,21 @@ def _image_source(img: HtmlElement, templates: Path) -> tuple[bytes, bool]:
         return data, header.startswith("image/svg+xml")
     path = (templates / src).resolve()
     if "://" in src or not path.is_relative_to(templates) or not path.is_file():
-        raise Unsupported(img, f"image `{src}` is not a file inside templates/")
+        raise Unsupported(img, f"image `{src}` is not a file inside templates/",
+                          "an image in templates/ or a data: URL")
     return path.read_bytes(), path.suffix.lower() == ".svg"
 
 
-def _flow(element: HtmlElement) -> list[HtmlElement | tuple[str | None, list[HtmlElement]]]:
+def _flow(element: HtmlElement, standalone: frozenset[str] | set[str] = frozenset()
+          ) -> list[HtmlElement | tuple[str | None, list[HtmlElement]]]:
     """An element's content in order: each child block element, and between them
-    each stretch of inline content as (leading text, inline children)."""
+    each stretch of inline content as (leading text, inline children); an
+    inline element of a `standalone` kind counts as a block."""
     parts: list[HtmlElement | tuple[str | None, list[HtmlElement]]] = []
     text, run = element.text, []
     for child in element:
-        if not isinstance(child.tag, str) or child.tag in INLINE:
+        if not isinstance(child.tag, str) or (child.tag in INLINE
+                                               and child.tag not in standalone):
             run.append(child)
             continue
         if text or run:

@@ -19,9 +19,13 @@ _SPACE = re.compile(r"[ \t\n\r\f]+")
 
 
 class Unsupported(Exception):
-    def __init__(self, element: HtmlElement, why: str = "") -> None:
+    """An element the DOCX writer cannot map: `why` (default: its tag is
+    unknown), and what it would take instead."""
+
+    def __init__(self, element: HtmlElement, why: str = "", expected: str = "") -> None:
         self.element = element
         self.why = why
+        self.expected = expected
 
 
 @dataclass(frozen=True)

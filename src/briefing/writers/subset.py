@@ -41,6 +41,12 @@ CHILDREN = {
     "thead": {"tr"}, "tbody": {"tr"},
     "tr": {"th", "td"},
 }
+# An <img>'s width as the DOCX writer sizes the picture: CSS pixels, or a share of
+# the text width; WeasyPrint reads no width attribute (print.css sizes images).
+IMAGE_WIDTH = re.compile(r"\s*(\d{1,6}(?:\.\d{1,6})?)\s*(px|%)?\s*", re.ASCII)
+DEFAULT_IMAGE_WIDTH = 96.0  # px: an inch, for an <img> that states no width
+IMAGE_WIDTH_EXPECTED = 'a width in pixels (`width="120"`) or a share of the text width ' \
+                       '(`width="30%"`)'
 
 
 def subset_problems(html: str, root: Path, template: str, brief_file: str) -> list[Problem]:
@@ -85,9 +91,24 @@ def _outside(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str, str]]:
                 "a caption for every data table"
         if tag == "span" and FOOTNOTE in element.classes:
             yield from _footnote_problems(element)
+        if tag == "img" and image_width(element) is None:
+            yield element, f"<img width={element.get('width')!r}> is not a width the DOCX " \
+                "writer can size a picture by", IMAGE_WIDTH_EXPECTED
         if tag == "img" and element.get("alt") is None:
             yield element, f"<img src={element.get('src', '')[:40]!r}> has no alt text", \
                 "alt text for every image"
+
+
+def image_width(img: HtmlElement) -> tuple[float, bool] | None:
+    """An <img>'s width: (CSS pixels, False) or (percent of the text width,
+    True); None for a width no picture can have (`3cm`, `auto`, `0`, `-5`)."""
+    stated = img.get("width")
+    if stated is None:
+        return DEFAULT_IMAGE_WIDTH, False
+    found = IMAGE_WIDTH.fullmatch(stated)
+    if found is None or float(found[1]) <= 0:
+        return None
+    return float(found[1]), found[2] == "%"
 
 
 def _footnote_problems(note: HtmlElement) -> Iterator[tuple[HtmlElement, str, str]]:

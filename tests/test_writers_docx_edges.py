@@ -1,0 +1,101 @@
+"""What a template may write that the DOCX writer once lost or crashed on: an
+image sized in percent or in a unit it cannot use, text outside any block,
+and long anchors. In process: the edition's HTML rendered from the edited
+template, then checked and written as the build's workers do."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import docx
+import pytest
+from conftest import REPO, make_project
+from docx.shared import Emu
+from readers import docx_blocks, normalise, pdf_text
+
+from briefing.content.load import load_project
+from briefing.errors import BuildFailed
+from briefing.render.edition import Edition
+from briefing.render.html import environment, render_html
+from briefing.render.view import build_view
+from briefing.writers.docx import write_docx
+from briefing.writers.pdf import write_pdf
+from briefing.writers.registry import Request
+from briefing.writers.subset import subset_problems
+
+REPORT = "templates/report.html.j2"
+START = "{% block document %}\n"
+BRIEF = "content/briefs/sample.yaml"
+
+
+def with_template_lines(tmp_path: Path, lines: str) -> tuple[Path, int]:
+    """The sample project, `lines` written first in the report's document block;
+    and the template line they start at."""
+    text = (REPO / REPORT).read_text(encoding="utf-8")
+    assert START in text, "the report template changed: put the lines where the body starts"
+    project = make_project(tmp_path / "p", files={REPORT: text.replace(START, START + lines, 1)})
+    return project, text[:text.index(START)].count("\n") + 2
+
+
+def request(project: Path) -> Request:
+    """The English report of `sample`, as a worker is given it."""
+    content = load_project(project)
+    edition = Edition(content.brief("sample"), "en")
+    html = render_html(environment(project), build_view(content, edition), edition)
+    return Request(html, edition, project)
+
+
+def text_width(document: docx.document.Document) -> int:
+    section = document.sections[-1]
+    return section.page_width - section.left_margin - section.right_margin
+
+
+def test_an_image_width_in_percent_is_a_share_of_the_text_width(tmp_path: Path) -> None:
+    project, _ = with_template_lines(
+        tmp_path, '<p><img src="assets/emblem.svg" width="30%" alt="emblem"></p>\n')
+    asked = request(project)
+    assert subset_problems(asked.html, project, "report.html.j2", BRIEF) == []
+    document = docx.Document(io.BytesIO(write_docx(asked)))
+    [picture] = [shape for shape in document.inline_shapes
+                 if shape._inline.docPr.get("descr") == "emblem"]
+    assert abs(picture.width - text_width(document) * 0.3) < Emu(2)
+
+
+@pytest.mark.parametrize("width", ["3cm", "auto", "0", "-5", "50 %x"])
+def test_an_image_width_the_writer_cannot_use_is_refused_at_its_line(
+        tmp_path: Path, width: str) -> None:
+    project, at = with_template_lines(
+        tmp_path, f'<p><img src="assets/emblem.svg" width="{width}" alt="emblem"></p>\n')
+    asked = request(project)
+    assert [str(problem) for problem in subset_problems(
+        asked.html, project, "report.html.j2", BRIEF)] == [
+        f"{REPORT}:{at}:4: <img width={width!r}> is not a width the DOCX writer can size "
+        'a picture by (expected a width in pixels (`width="120"`) or a share of the text '
+        'width (`width="30%"`))']
+    with pytest.raises(BuildFailed) as failed:  # the writer alone says so too, never a crash
+        write_docx(asked)
+    assert "is not a width the DOCX writer can size a picture by" in str(
+        failed.value.problems[0])
+
+
+LOOSE = ("Loose words in the body\n"
+         '<section class="loose">Words before<p>A paragraph</p>words after <em>these</em>'
+         "<p>Another</p></section>\n"
+         "<aside>Boxed words<p>A boxed paragraph</p></aside>\n")
+
+
+def test_text_outside_blocks_is_kept_in_the_docx_as_in_the_pdf(tmp_path: Path) -> None:
+    project, _ = with_template_lines(tmp_path, LOOSE)
+    asked = request(project)
+    assert subset_problems(asked.html, project, "report.html.j2", BRIEF) == []
+    wanted = ["Loose words in the body", "Words before", "A paragraph", "words after these",
+              "Another", "Boxed words", "A boxed paragraph"]
+    (tmp_path / "out.docx").write_bytes(write_docx(asked))
+    shown = [text for _, text in docx_blocks(tmp_path / "out.docx")]
+    start = shown.index(wanted[0])
+    assert shown[start:start + len(wanted)] == wanted
+    (tmp_path / "out.pdf").write_bytes(write_pdf(asked))
+    printed = normalise(pdf_text(tmp_path / "out.pdf"))
+    assert re.search(".*".join(map(re.escape, wanted)), printed), printed[:400]
