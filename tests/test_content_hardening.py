@@ -164,3 +164,65 @@ def test_new_makes_the_briefs_folder_of_a_project_without_briefs(
     shutil.rmtree(project / "content/briefs")
     assert main(["-C", str(project), "new", "fresh"]) == 0
     assert (project / "content/briefs/fresh.yaml").is_file()
+
+
+# --- links say where they go ------------------------------------------------------------
+
+LOOK_ALIKE = "https://ex\u0430mple.org/x"  # a Cyrillic а among Latin letters
+SUMMARY = "summary: One paragraph of *summary* with a [link](https://example.org/) and a line"
+
+
+def with_summary(summary: str) -> str:
+    return SAMPLE_BRIEF.replace(SUMMARY, f"summary: '{summary}'")
+
+
+@pytest.mark.parametrize(("summary", "why"), [
+    (f"See [https://example.org]({LOOK_ALIKE}).",
+     "the host of `https://xn--exmple-4nf.org/x` mixes Cyrillic and Latin letters (it is really "
+     "`xn--exmple-4nf.org`; expected an address https://host/path whose host is written in one "
+     "script: look-alike letters disguise where it goes)"),
+    (f"See <{LOOK_ALIKE}>.", "the host of `https://xn--exmple-4nf.org/x` mixes Cyrillic and"),
+    ("See [it](https://xn--exmple-4nf.org/).", "the host of `https://xn--exmple-4nf.org/` mixes"),
+    ("See [example.org](https://evil.net/x).",
+     "the link text `example.org` names the host example.org, but the link goes to evil.net "
+     "(expected link text naming the host it goes to, or words that are not an address)"),
+    ("See [**https://example.org/page**](https://evil.net/x).",
+     "the link text `https://example.org/page` names the host example.org, but the link goes"),
+    ("See [it](https://example.org@evil.net/).",
+     "`https://example.org@evil.net/` names a user before its host `evil.net` (expected "),
+    ("See [it](https://xn--zz-.org/).", "`https://xn--zz-.org/` has a host, `xn--zz-.org`, "
+                                        "that is not valid punycode (expected a real host)"),
+])
+def test_a_link_that_hides_where_it_goes_is_a_placed_error(tmp_path: Path, summary: str,
+                                                           why: str) -> None:
+    project = make_project(tmp_path / "p", files={BRIEF: with_summary(summary)})
+    first = problems(project)[0]
+    assert first.startswith(
+        f"content/briefs/sample.yaml:10:10: summary: the link on line 1 of the text: {why}"), first
+
+
+@pytest.mark.parametrize(("file", "old", "new", "first"), [
+    (BRIEF, "url: https://example.org/page", f"url: {LOOK_ALIKE}",
+     "content/briefs/sample.yaml:61:10: sources[0].url: the host of `https://exаmple.org/x` "
+     "mixes Cyrillic and Latin letters (it is really `xn--exmple-4nf.org`; expected "),
+    (PARTNER, "country: NO", "country: NO\nwebsite: https://xn--exmple-4nf.org/",
+     "content/partners/org.yaml:5:10: website: the host of `https://xn--exmple-4nf.org/` mixes"),
+    (PARTNER, "country: NO", "country: NO\nwebsite: https://staff@example.org/",
+     "content/partners/org.yaml:5:10: website: `https://staff@example.org/` names a user"),
+])
+def test_a_url_field_that_hides_where_it_goes_is_a_placed_error(
+        tmp_path: Path, file: str, old: str, new: str, first: str) -> None:
+    text = (ROOTS / "sample" / file).read_text(encoding="utf-8").replace(old, new)
+    found = problems(make_project(tmp_path / "p", files={file: text}))[0]
+    assert found.startswith(first), found
+
+
+def test_links_that_say_where_they_go_are_kept(tmp_path: Path) -> None:
+    """`www.` aside, the text's host is the target's; a host in one script is a real one."""
+    summary = ("[www.example.org](https://example.org/page), [EXAMPLE.org/a](https://www."
+               "example.org/b), [мвд.рф](https://мвд.рф/), [the ministry](https://xn--b1aew."
+               "xn--p1ai/) and [words](https://example.net/).")
+    brief = with_summary(summary).replace("url: https://example.org/page",
+                                          "url: https://мвд.рф/page")
+    project = load_project(make_project(tmp_path / "p", files={BRIEF: brief}))
+    assert project.briefs[0].sources[0].url == "https://мвд.рф/page"

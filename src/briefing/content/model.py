@@ -28,15 +28,25 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from briefing.content.dates import PartialDate, Period
+from briefing.content.links import address_problem
 from briefing.content.money import Money, Share
 from briefing.content.text import Prose, Text, printable
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 Slug = Annotated[str, StringConstraints(pattern=f"^{SLUG.pattern}$")]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}$")]
+
+
+def _goes_where_it_says(url: str) -> str:
+    """A URL field shows its address: its host must read as what it is."""
+    if (why := address_problem(url)) is not None:
+        raise PydanticCustomError("url_host", "{why}", {"why": why})
+    return url
+
+
 # The pattern lets controls other than whitespace through; `printable` names them.
 HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[^\s<>\"']+$"),
-                     AfterValidator(printable)]
+                     AfterValidator(printable), AfterValidator(_goes_where_it_says)]
 Plain = Annotated[str, AfterValidator(printable)]  # a string that is not a Text
 
 

@@ -25,6 +25,8 @@ from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
+from briefing.content.links import address_problem, text_problem
+
 # Word's reference styles have three list levels (List Bullet, List Bullet 2, 3).
 MAX_LIST_DEPTH = 3
 # Quotations in quotations: Word shows every level as Quote, the PDF indents each.
@@ -139,8 +141,20 @@ def _problems(tokens: list[Token]) -> Iterator[tuple[int, str]]:
     defined: dict[str, list[tuple[int, list[Token]]]] = {}
     referenced: dict[str, list[int]] = {}
     note: list[str] = []  # the definition being read, if any
+    items: list[list[int]] = []  # per list item open: its line, and whether it has text
     for token in tokens:
         line = (token.map or [line - 1])[0] + 1
+        if token.type == "list_item_open":
+            items.append([line, 0])
+        elif token.type == "inline" and token.content.strip() and items:
+            items[-1][1] = 1
+        elif token.type == "list_item_close":
+            opened, said = items.pop()
+            if items:
+                items[-1][1] |= said
+            if not said:
+                yield opened, (f"the list item on line {opened} of the text is empty "
+                               "(expected text after its `-`, `*` or number)")
         kind = {"bullet_list": "list", "ordered_list": "list",
                 "blockquote": "quote"}.get(token.type.rsplit("_", 1)[0])
         if kind and token.nesting:
@@ -165,6 +179,7 @@ def _problems(tokens: list[Token]) -> Iterator[tuple[int, str]]:
             defined[note[-1]][-1][1].append(token)
         if token.type == "inline":
             yield from _inline_problems(token.children or [], line, note, referenced)
+            yield from _link_problems(token.children or [], line)
     for label, lines in referenced.items():
         if label not in defined:
             yield lines[0], (f"footnote [^{label}] on line {lines[0]} of the text has no "
@@ -186,6 +201,21 @@ def _problems(tokens: list[Token]) -> Iterator[tuple[int, str]]:
             yield first, (f"footnote [^{label}] on line {first} of the text is not one "
                           "paragraph (expected a footnote of one paragraph, without lists, "
                           "quotations or tables)")
+
+
+def _link_problems(children: list[Token], line: int) -> Iterator[tuple[int, str]]:
+    """A link must go where it seems to: to a host in one script, and to the
+    host its text names when its text is an address (links do not nest)."""
+    href, shown = None, ""
+    for child in children:
+        if child.type == "link_open":
+            href, shown = str(child.attrGet("href") or ""), ""
+        elif child.type == "link_close" and href is not None:
+            if (why := address_problem(href) or text_problem(shown, href)) is not None:
+                yield line, f"the link on line {line} of the text: {why}"
+            href = None
+        elif href is not None and child.type in ("text", "code_inline"):
+            shown += child.content
 
 
 def _inline_problems(children: list[Token], line: int, note: list[str],
