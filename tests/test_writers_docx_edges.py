@@ -99,3 +99,36 @@ def test_text_outside_blocks_is_kept_in_the_docx_as_in_the_pdf(tmp_path: Path) -
     (tmp_path / "out.pdf").write_bytes(write_pdf(asked))
     printed = normalise(pdf_text(tmp_path / "out.pdf"))
     assert re.search(".*".join(map(re.escape, wanted)), printed), printed[:400]
+
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+SHARED = "an-identifier-long-enough-to-fill-a-word-bookmark-"  # 50 characters
+
+
+def test_long_anchors_sharing_their_first_40_characters_get_bookmarks_of_their_own(
+        tmp_path: Path) -> None:
+    """Two sections whose ids differ only after Word's 40 characters: each
+    contents entry (its link and its page reference) leads to its own heading."""
+    brief = (REPO / "tests/roots/sample" / BRIEF).read_text(encoding="utf-8")
+    brief = brief.replace("id: profile", f"id: {SHARED}profile").replace(
+        "id: activities", f"id: {SHARED}activities")
+    project = make_project(tmp_path / "p", files={BRIEF: brief})
+    (tmp_path / "out.docx").write_bytes(write_docx(request(project)))
+    body = docx.Document(str(tmp_path / "out.docx")).element.body
+    paragraphs = list(body.iter(f"{W}p"))
+    text = {id(p): "".join(t.text or "" for t in p.iter(f"{W}t")) for p in paragraphs}
+    starts = list(body.iter(f"{W}bookmarkStart"))
+    names = [start.get(f"{W}name") for start in starts]
+    assert len(names) == len(set(names)), names
+    heading_of = {start.get(f"{W}name"): text[id(start.getparent())] for start in starts}
+    entries = [p for p in paragraphs if p.find(f"{W}hyperlink") is not None
+               and p.find(f"{W}pPr/{W}pStyle[@{W}val='toc1']") is not None]
+    targets = {}
+    for entry in entries:
+        link = entry.find(f"{W}hyperlink").get(f"{W}anchor")
+        [reference] = [" ".join(t.text.split()) for t in entry.iter(f"{W}instrText")
+                       if "PAGEREF" in t.text]
+        assert reference == f"PAGEREF {link} \\h"
+        targets[text[id(entry)].rstrip("0123456789")] = heading_of[link]
+    assert targets["1. Partner"] == "1. Partner"
+    assert targets["2. Activities"] == "2. Activities"

@@ -10,6 +10,7 @@ spells it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import re
 import zipfile
@@ -202,9 +203,24 @@ def set_language(r_pr: object, language: str) -> None:
     lang.set(qn("w:val"), language)
 
 
+MAX_BOOKMARK = 40  # characters in a Word bookmark name
+BOOKMARK_HASH = 10  # hex digits of the fragment's digest, where its name is not itself
+
+
 def bookmark_name(fragment: str) -> str:
-    """Word bookmark names: letters, digits, underscores, at most 40 characters."""
-    return ("_" + re.sub(r"[^A-Za-z0-9_]", "_", fragment))[:40]
+    """The Word bookmark of an HTML fragment id: `_` and the id with `-` as `_`
+    (Word takes letters, digits and underscores, at most 40 characters). An id
+    that cannot be spelled so whole (too long, or with other characters, or an
+    underscore that a hyphen would clash with) keeps what fits of it and ends in
+    a digest of the whole id, so that two ids never share a bookmark. Such names
+    are 40 characters long, the others shorter, so the two kinds never meet."""
+    spelled = fragment.replace("-", "_")
+    if re.fullmatch(r"[A-Za-z0-9-]*", fragment) and len(spelled) < MAX_BOOKMARK - 1:
+        return "_" + spelled
+    digest = hashlib.sha256(fragment.encode("utf-8", "surrogatepass")).hexdigest()
+    room = MAX_BOOKMARK - BOOKMARK_HASH - 2
+    kept = re.sub(r"[^A-Za-z0-9_]", "_", fragment)[:room].ljust(room, "_")
+    return f"_{kept}_{digest[:BOOKMARK_HASH]}"
 
 
 def remove_paragraphs(container: object) -> None:
