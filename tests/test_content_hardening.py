@@ -226,3 +226,59 @@ def test_links_that_say_where_they_go_are_kept(tmp_path: Path) -> None:
                                           "url: https://мвд.рф/page")
     project = load_project(make_project(tmp_path / "p", files={BRIEF: brief}))
     assert project.briefs[0].sources[0].url == "https://мвд.рф/page"
+
+
+# --- nothing invisible in titles and names ------------------------------------------------
+
+INVISIBLE = "(expected a title or name without invisible characters)"
+
+
+@pytest.mark.parametrize(("file", "old", "new", "first"), [
+    (BRIEF, "title: Sample brief", 'title: "Sample\\u200b brief"',
+     "content/briefs/sample.yaml:1:8: title: character U+200B (ZERO WIDTH SPACE) is invisible"),
+    (BRIEF, "    title: Partner", '    title: "Par\\u00adtner"',
+     "content/briefs/sample.yaml:19:12: sections[0].title: character U+00AD (SOFT HYPHEN)"),
+    (PARTNER, "name: Example Organisation", 'name: "Example\\u2060Organisation"',
+     "content/partners/org.yaml:1:7: name: character U+2060 (WORD JOINER) is invisible"),
+    (PARTNER, "short_name: EXO", 'short_name: {en: "E\\u034fXO"}',
+     "content/partners/org.yaml:2:13: short_name: character U+034F (COMBINING GRAPHEME"),
+    (BRIEF, "by: A. Person", 'by: "A.\\u200d Person"',
+     "content/briefs/sample.yaml:51:13: sections[1].quotes[0].by: character U+200D (ZERO WIDTH "
+     "JOINER)"),
+    (BRIEF, "marking: FOR OFFICIAL USE", 'marking: "FOR\\u200cOFFICIAL USE"',
+     "content/briefs/sample.yaml:5:10: marking: character U+200C (ZERO WIDTH NON-JOINER)"),
+    (BRIEF, 'reference: "1.10"', 'reference: "1.\\u180e10"',
+     "content/briefs/sample.yaml:4:12: reference: character U+180E (MONGOLIAN VOWEL SEPARATOR)"),
+    (BRIEF, "title: Sample brief", 'title: "Sample \\u200ebrief"',
+     "content/briefs/sample.yaml:1:8: title: character U+200E (LEFT-TO-RIGHT MARK)"),
+    (BRIEF, "title: Sample brief", 'title: "\\u3164"',
+     "content/briefs/sample.yaml:1:8: title: character U+3164 (HANGUL FILLER)"),
+])
+def test_an_invisible_character_in_a_title_or_name_is_a_placed_error(
+        tmp_path: Path, file: str, old: str, new: str, first: str) -> None:
+    text = (ROOTS / "sample" / file).read_text(encoding="utf-8").replace(old, new)
+    found = problems(make_project(tmp_path / "p", files={file: text}))
+    assert len(found) == 1 and found[0].startswith(first) and found[0].endswith(INVISIBLE), found
+
+
+@pytest.mark.parametrize("char", ["\\ufeff", "\\u2062", "\\u206a", "\\ufff9", "\\U000e0041"])
+def test_characters_that_only_hide_things_are_refused_in_any_text(tmp_path: Path,
+                                                                  char: str) -> None:
+    brief = SAMPLE_BRIEF.replace("department: Test Department",
+                                 f'department: Test Department\nsummary: "one{char}two"')
+    brief = brief.replace(SUMMARY + "\n", "")
+    found = problems(make_project(tmp_path / "p", files={BRIEF: brief}))
+    code = char.removeprefix("\\u").removeprefix("\\U000").upper()
+    assert found == [f"content/briefs/sample.yaml:8:10: summary: character U+{code} is not "
+                     "allowed (expected printable text)"]
+
+
+def test_joiners_a_script_needs_and_invisible_characters_in_prose_are_kept(
+        tmp_path: Path) -> None:
+    """Persian needs the non-joiner, Devanagari the joiner; prose keeps soft
+    hyphens and zero-width spaces (hyphenation, and word breaks in Thai)."""
+    persian, hindi = "می\u200cخواهم", "क्\u200dष"
+    brief = SAMPLE_BRIEF.replace("title: Sample brief", f"title: {persian} {hindi}")
+    brief = brief.replace(SUMMARY, "summary: Bundes\u00adrepublik, ภาษา\u200bไทย")
+    project = load_project(make_project(tmp_path / "p", files={BRIEF: brief}))
+    assert project.briefs[0].title.in_language("en") == f"{persian} {hindi}"

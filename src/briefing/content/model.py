@@ -30,7 +30,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from briefing.content.dates import PartialDate, Period
 from briefing.content.links import address_problem
 from briefing.content.money import Money, Share
-from briefing.content.text import Prose, Text, printable
+from briefing.content.text import Prose, Text, printable, visible_name
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 Slug = Annotated[str, StringConstraints(pattern=f"^{SLUG.pattern}$")]
@@ -69,10 +69,21 @@ def _known_locale(locale: str) -> str:
     return locale
 
 
+# The fields readers tell records apart by: titles, names, labels, the marking
+# and the reference. Nothing in them may be invisible (`visible_name`).
+NAME_FIELDS = ("title", "subtitle", "name", "short_name", "caption", "label", "by", "role",
+               "publisher", "department", "marking", "reference", "place", "where")
+
+
 class Record(BaseModel):
     """Base of every content record: unknown keys are errors, nothing mutates."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    @field_validator(*NAME_FIELDS, check_fields=False)
+    @classmethod
+    def _visible(cls, value: Any) -> Any:
+        return visible_name(value)
 
 
 # --- the publisher -----------------------------------------------------------

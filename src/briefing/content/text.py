@@ -130,16 +130,60 @@ _ALLOWED_CONTROLS = {"\n", "\t", "\r"}
 # U+2029: no font draws them, and they split lines where YAML sees none).
 _REFUSED = {"Cs", "Zl", "Zp"}
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Invisible characters no text in any language needs, which can only hide
+# something: U+FEFF inside text (a byte-order mark at the start of a file is
+# fine, and U+2060 is the word joiner), the invisible mathematical operators,
+# the deprecated format characters, interlinear annotations and the tag
+# characters (which spell hidden ASCII).
+_INVISIBLE = {"\ufeff", *map(chr, range(0x2061, 0x2065)), *map(chr, range(0x206A, 0x2070)),
+              *map(chr, range(0xFFF9, 0xFFFC)), "\U000e0001", *map(chr, range(0xE0020, 0xE0080))}
 
 
 def printable(text: str) -> str:
     """Refuse characters that are not text: controls (also when written as YAML
-    escapes such as "\\x07"), lone surrogates, bidirectional overrides."""
+    escapes such as "\\x07"), lone surrogates, bidirectional overrides and the
+    invisible characters no language needs."""
     for char in text:
         category = unicodedata.category(char)
         if (category == "Cc" and char not in _ALLOWED_CONTROLS) or category in _REFUSED \
-                or char in _BIDI_CONTROLS:
+                or char in _BIDI_CONTROLS or char in _INVISIBLE:
             raise PydanticCustomError(
                 "text_control", "character U+{code} is not allowed (expected printable text)",
                 {"code": f"{ord(char):04X}"})
     return text
+
+
+# Titles and names are how readers tell things apart, so nothing in them may be
+# invisible: no format character (Unicode category Cf: zero-width space, word
+# joiner, soft hyphen, direction marks, U+180E...), the combining grapheme
+# joiner, or the Hangul fillers that draw as blank letters. The zero-width
+# joiner and non-joiner stay where a script needs them to shape its letters
+# (Persian, the Indic scripts): right after a letter or mark of a script other
+# than Latin, Greek or Cyrillic, whose letters have look-alikes and never join.
+_INVISIBLE_IN_NAMES = set("\u034f\u115f\u1160\u3164\uffa0")
+_JOINERS = set("\u200c\u200d")
+_UNJOINED_SCRIPTS = ("LATIN", "GREEK", "CYRILLIC")
+
+
+def visible_name(value: Any) -> Any:
+    """Refuse, in a title or name (a Text or a plain string), any character a
+    reader cannot see; return `value` unchanged."""
+    if isinstance(value, Text):
+        texts = [value._single] if value._single is not None else value._by_language.values()
+    else:
+        texts = [value] if isinstance(value, str) else []
+    for text in texts:
+        for i, char in enumerate(text):
+            if _invisible(char, text[i - 1] if i else ""):
+                raise PydanticCustomError(
+                    "text_invisible", "character U+{code} ({name}) is invisible (expected "
+                    "a title or name without invisible characters)",
+                    {"code": f"{ord(char):04X}", "name": unicodedata.name(char, "unnamed")})
+    return value
+
+
+def _invisible(char: str, before: str) -> bool:
+    if char in _JOINERS:
+        return not before or unicodedata.category(before)[0] not in "LM" \
+            or unicodedata.name(before, "").startswith(_UNJOINED_SCRIPTS) or before.isascii()
+    return unicodedata.category(char) == "Cf" or char in _INVISIBLE_IN_NAMES
