@@ -3,9 +3,11 @@
 WeasyPrint logs the declarations it ignores (and the build fails on any log
 line), but a stylesheet that does not parse as its author meant, such as a
 block whose `}` is missing, swallows the rest of the file without a word and
-gives an unstyled PDF. Here such mistakes are placed at their line; so is
-what WeasyPrint logs while it parses the stylesheet, for `check` to find it
-as the build would.
+gives an unstyled PDF. So does a comment whose `*/` is missing: it runs on
+to the end of the file, or to the end of a later comment, and every rule in
+between is silently gone. Here such mistakes are placed at their line (a
+comment's at its `/*`); so is what WeasyPrint logs while it parses the
+stylesheet, for `check` to find it as the build would.
 """
 
 from __future__ import annotations
@@ -34,8 +36,12 @@ def stylesheet_problems(root: Path) -> list[Problem]:
     except UnicodeDecodeError:
         return [Problem(STYLESHEET, 1, 1, "the stylesheet is not UTF-8 text",
                         expected="a UTF-8 encoded stylesheet")]
-    problems = []
-    for rule in tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True):
+    problems = _swallowed(text)
+    rules = tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True)
+    if not rules and not problems:
+        problems.append(Problem(STYLESHEET, 1, 1, "the stylesheet has no rules: the PDF would "
+                                "come out unstyled", expected="the rules of print.css"))
+    for rule in rules:
         if rule.type == "error":
             problems.append(Problem(STYLESHEET, rule.source_line, rule.source_column,
                                     f"CSS syntax: {rule.message}", expected=EXPECTED))
@@ -49,6 +55,52 @@ def stylesheet_problems(root: Path) -> list[Problem]:
                                     "stylesheet of the PDF",
                                     expected="the imported rules written into print.css"))
     return problems
+
+
+COMMENT_EXPECTED = "every `/*` closed by its `*/`"
+
+
+def _swallowed(text: str) -> list[Problem]:
+    """Comments that hide rules a `*/` was missing for: one never closed, and
+    one holding rules that is either most of the file or holds another `/*`
+    (a comment that ran on into the next). A comment of a few rules set
+    aside on purpose is fine."""
+    problems = []
+    substance = len("".join(text.split())) or 1
+    tokens = tinycss2.parse_component_value_list(text)
+    for token in tokens:
+        if token.type != "comment":
+            continue
+        where = (STYLESHEET, token.source_line, token.source_column)
+        end = token.source_line + token.value.count("\n")
+        if token is tokens[-1] and _unclosed(text, token):
+            problems.append(Problem(*where, "this comment is never closed: it hides the rest "
+                                    f"of the stylesheet (to line {end})",
+                                    expected=COMMENT_EXPECTED))
+        elif _holds_rules(token.value) and (
+                "/*" in token.value or len("".join(token.value.split())) * 2 > substance):
+            problems.append(Problem(*where, f"this comment runs on to line {end} and hides the "
+                                    "rules in between (a `*/` is missing?)",
+                                    expected=COMMENT_EXPECTED))
+    return problems
+
+
+def _unclosed(text: str, last: tinycss2.ast.Comment) -> bool:
+    """Whether the file's last token is a comment with no `*/` (tinycss2 ends an
+    unclosed one at the end of the file and says nothing). Its value is read
+    from the text with line ends made `\\n`, as tinycss2 reads it."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n")
+    return text.endswith("/*" + last.value)
+
+
+def _holds_rules(text: str) -> bool:
+    """Whether text, read as CSS, has a rule with a declaration in it."""
+    for rule in tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True):
+        content = getattr(rule, "content", None) or []
+        if any(item.type == "declaration" for item in tinycss2.parse_blocks_contents(
+                content, skip_comments=True, skip_whitespace=True)):
+            return True
+    return False
 
 
 def _nested(rule: tinycss2.ast.QualifiedRule, selector: str) -> list[Problem]:
