@@ -282,3 +282,45 @@ def test_joiners_a_script_needs_and_invisible_characters_in_prose_are_kept(
     brief = brief.replace(SUMMARY, "summary: Bundes\u00adrepublik, ภาษา\u200bไทย")
     project = load_project(make_project(tmp_path / "p", files={BRIEF: brief}))
     assert project.briefs[0].title.in_language("en") == f"{persian} {hindi}"
+
+
+# --- files the loader will not read are named ---------------------------------------------
+
+RENAME = "is not read: content files end in .yaml (expected the file renamed to {stem}.yaml)"
+NESTED = ("is not read: {top}/ is read without its sub-folders (expected the file in {top}/ "
+          "itself, or outside content/)")
+ELSEWHERE = ("is not read: content/ holds publisher.yaml, briefs/ and partners/ (expected the "
+             "file in content/briefs/ or content/partners/, or outside content/)")
+
+
+@pytest.mark.parametrize(("name", "why"), [
+    ("content/briefs/x.YAML", RENAME.format(stem="x")),
+    ("content/briefs/x.Yaml", RENAME.format(stem="x")),
+    ("content/partners/x.yml", RENAME.format(stem="x")),
+    ("content/publisher.YML", RENAME.format(stem="publisher")),
+    ("templates/i18n/fr.YAML", RENAME.format(stem="fr")),
+    ("content/briefs/drafts/x.yaml", NESTED.format(top="content/briefs")),
+    ("content/partners/old/deep/x.YAML", NESTED.format(top="content/partners")),
+    ("content/x.yaml", ELSEWHERE),
+    ("content/drafts/x.yaml", ELSEWHERE),
+])
+def test_a_file_the_loader_will_not_read_is_named(tmp_path: Path, name: str, why: str) -> None:
+    project = make_project(tmp_path / "p", files={name: SAMPLE_BRIEF})
+    assert problems(project) == [f"{name}:1:1: `{Path(name).name}` {why}"]
+
+
+def test_hidden_files_and_other_files_are_left_alone(tmp_path: Path) -> None:
+    """An editor's backup folder and notes are not content, and not mistakes."""
+    project = make_project(tmp_path / "p", files={
+        "content/briefs/.backup/x.yaml": SAMPLE_BRIEF, "content/briefs/notes.md": "notes",
+        "content/partners/.#org.yml": "lock"})
+    assert load_project(project).briefs[0].slug == "sample"
+
+
+def test_an_unread_file_fails_check_and_build(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    project = make_project(tmp_path / "p", files={"content/briefs/drafts/x.yaml": SAMPLE_BRIEF})
+    first = f"content/briefs/drafts/x.yaml:1:1: `x.yaml` {NESTED.format(top='content/briefs')}"
+    for command in (["check"], ["build", "--format", "html"]):
+        assert main(["-C", str(project), *command]) == 1
+        assert capsys.readouterr().err.splitlines()[0] == first

@@ -35,7 +35,9 @@ CACHE = "output/.cache/manifest.json"
 ARCHIVE = "archive"
 
 CONTENT_SUFFIX = ".yaml"
-MISSPELT_SUFFIXES = (".yml",)  # refused with a message, never silently ignored
+# Files that look like content, in any case (`.YAML`, `.Yml`): each one the
+# loader does not read is named with the reason, never silently ignored.
+YAML_SUFFIXES = (".yaml", ".yml")
 # Everything every output depends on, besides a brief's own content files.
 SHARED_INPUTS = (TEMPLATES, FONTS, LOCK)
 # The folders WeasyPrint and the DOCX writer may load assets from.
@@ -45,6 +47,15 @@ WATCHED = (CONTENT, TEMPLATES, FONTS)
 
 MAX_CONTENT_BYTES = 2 * 1024 * 1024
 MAX_ASSET_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Unread:
+    """A file that looks like content but that the loader will not read, and why."""
+
+    path: Path
+    why: str
+    expected: str
 
 
 class Unreadable(Exception):
@@ -87,11 +98,39 @@ class ProjectFiles:
         """language -> templates/i18n/<language>.yaml."""
         return self._named(CATALOGS)
 
-    def misspelt(self) -> list[Path]:
-        """Content files with a suffix Briefing does not read (`.yml`)."""
-        return sorted(path for folder in (BRIEFS, PARTNERS, CATALOGS, CONTENT)
-                      for suffix in MISSPELT_SUFFIXES
-                      for path in self.path(folder).glob(f"*{suffix}"))
+    def unread(self) -> list[Unread]:
+        """Every YAML file under content/ (and catalog beside the catalogs) that
+        the loader does not read: a suffix other than `.yaml` (`.yml`, `.YAML`),
+        or a place it does not look (`content/briefs/drafts/x.yaml`). Hidden
+        files and folders (an editor's or a version control's) are left alone."""
+        read = {*self.briefs().values(), *self.partners().values(), *self.catalogs().values(),
+                self.path(PUBLISHER)}
+        found = [path for path in self._yaml_like(CONTENT) if path not in read]
+        found += [path for path in self.path(CATALOGS).glob("*") if path.suffix.lower()
+                  in YAML_SUFFIXES and path not in read]
+        return [self._why_unread(path) for path in sorted(set(found))]
+
+    def _yaml_like(self, folder: str) -> list[Path]:
+        base = self.path(folder)
+        return [path for path in base.rglob("*")
+                if path.suffix.lower() in YAML_SUFFIXES and not path.is_dir()
+                and not any(part.startswith(".") for part in path.relative_to(base).parts)]
+
+    def _why_unread(self, path: Path) -> Unread:
+        """Renamed to `.yaml`, would it be read? Then its suffix is the mistake,
+        else its place."""
+        folder = self.relative(path.parent)
+        if folder in (BRIEFS, PARTNERS, CATALOGS) or (
+                folder == CONTENT and path.stem == Path(PUBLISHER).stem):
+            return Unread(path, f"`{path.name}` is not read: content files end in "
+                          f"{CONTENT_SUFFIX}", f"the file renamed to {path.stem}{CONTENT_SUFFIX}")
+        for top in (BRIEFS, PARTNERS):
+            if folder.startswith(f"{top}/"):
+                return Unread(path, f"`{path.name}` is not read: {top}/ is read without its "
+                              "sub-folders", f"the file in {top}/ itself, or outside {CONTENT}/")
+        return Unread(path, f"`{path.name}` is not read: {CONTENT}/ holds {Path(PUBLISHER).name}, "
+                      f"briefs/ and partners/", f"the file in {BRIEFS}/ or {PARTNERS}/, or "
+                      f"outside {CONTENT}/")
 
     def _named(self, folder: str) -> dict[str, Path]:
         return {path.stem: path for path in sorted(self.path(folder).glob(f"*{CONTENT_SUFFIX}"))}
@@ -116,7 +155,7 @@ class ProjectFiles:
     def inputs(self) -> list[str]:
         """Every file a build reads or checks: all of content/, and the shared inputs."""
         return sorted(set(self._under(CONTENT)) | set(self.shared_inputs())
-                      | {self.relative(path) for path in self.misspelt()})
+                      | {self.relative(unread.path) for unread in self.unread()})
 
     def _under(self, folder: str) -> list[str]:
         base = self.path(folder)

@@ -127,9 +127,8 @@ def gather(root: Path, *, allow_fallback: bool = False) -> Loaded:
         catalog = read(file, Catalog)
         if catalog is not None:
             catalogs[catalog.language] = catalog
-    for file in layout.misspelt():
-        problems.add(file, 1, 1, f"`{file.name}` is not read: content files end in .yaml",
-                     expected=f"the file renamed to {file.stem}.yaml")
+    for unread in layout.unread():
+        problems.add(unread.path, 1, 1, unread.why, expected=unread.expected)
     if not brief_files:
         problems.add(layout.path(BRIEFS), 1, 1, "there are no briefs",
                      expected="at least one content/briefs/<slug>.yaml")
