@@ -219,6 +219,11 @@ ERRORS = [
     ("python tag", BRIEF, lambda spy, s: "title: !!python/object:os.system echo\n",
      "content/briefs/sample.yaml:"),
     ("merge key", BRIEF, lambda spy, s: "<<: {title: x}\n", "content/briefs/sample.yaml:1:1: "),
+    ("look-alike link host", BRIEF, lambda spy, s: _sample_with(
+        "summary", "[https://example.org](https://ex\u0430mple.org/)"),
+     "content/briefs/sample.yaml:14:10: summary: the link on line 1 of the text: the host of "),
+    ("zero-width title", BRIEF, lambda spy, s: _sample_with("title", "Sample\u200b brief"),
+     "content/briefs/sample.yaml:1:8: title: character U+200B (ZERO WIDTH SPACE) is invisible"),
 ]
 
 
