@@ -147,16 +147,22 @@ def test_new_in_a_read_only_folder_is_a_clear_error(shared_project: Path) -> Non
     ("file", "content/briefs:1:1: is not a folder (expected a folder content/briefs/)"),
     ("no content", "content:1:1: no such folder in {root} (expected `-C` naming the project "
                    "folder, the one holding content/)"),
+    ("link outside", "content/briefs:1:1: leads outside the project (a symbolic link?) "
+                     "(expected a folder content/briefs/ inside the project)"),
 ])
 def test_new_without_its_folder_is_a_clear_error(project: Path, change: str, first: str,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     shutil.rmtree(project / "content/briefs")
     if change == "file":
         (project / "content/briefs").write_text("not a folder")
+    elif change == "link outside":
+        (project.parent / "elsewhere").mkdir()
+        (project / "content/briefs").symlink_to(project.parent / "elsewhere")
     else:
         shutil.rmtree(project / "content")
     assert main(["-C", str(project), "new", "fresh"]) == 1
     assert capsys.readouterr().err.splitlines()[0] == first.format(root=project.resolve())
+    assert not list(project.parent.rglob("fresh.yaml"))
 
 
 def test_new_makes_the_briefs_folder_of_a_project_without_briefs(

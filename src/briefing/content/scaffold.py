@@ -116,7 +116,11 @@ def new_brief(root: Path, slug: str, today: dt.date | None = None) -> Path:
 
 
 def _make_folder(root: Path, folder: Path) -> None:
-    """content/briefs/, made if missing: a project with no brief yet may lack it."""
+    """content/briefs/, made if missing: a project with no brief yet may lack it.
+    A symbolic link leading outside the project is refused, as the loader would."""
+    if not folder.resolve().is_relative_to(root.resolve()):
+        _cannot_write(root, folder, "leads outside the project (a symbolic link?)",
+                      f"a folder {BRIEFS}/ inside the project")
     try:
         folder.mkdir(exist_ok=True)
     except FileExistsError:
