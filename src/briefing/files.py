@@ -99,7 +99,7 @@ class ProjectFiles:
         return self._named(CATALOGS)
 
     def unread(self) -> list[Unread]:
-        """Every YAML file under content/ (and catalog beside the catalogs) that
+        """Every YAML file under content/ or in templates/i18n/ that
         the loader does not read: a suffix other than `.yaml` (`.yml`, `.YAML`),
         or a place it does not look (`content/briefs/drafts/x.yaml`). Hidden
         files and folders (an editor's or a version control's) are left alone."""
