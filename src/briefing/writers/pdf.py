@@ -6,7 +6,8 @@ from the theme and given to WeasyPrint before print.css.
 
 WeasyPrint only logs what it cannot load or understand; here any warning or
 error it logs fails the edition, so a broken stylesheet or a missing font is
-never a silently different PDF.
+never a silently different PDF. Nor is a footnote taller than a page, which
+WeasyPrint never splits: it is an error at the footnote's definition.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
 from briefing.errors import BuildFailed, Problem
-from briefing.files import ASSET_FOLDERS, BRIEFS, STYLESHEET, TEMPLATES
+from briefing.files import ASSET_FOLDERS, BRIEFS, CONTENT_SUFFIX, STYLESHEET, TEMPLATES
 from briefing.render.layout import POINT, TEXT_WIDTH, breakable, project_metrics, wrap
 from briefing.render.theme import Theme, css_root, load_theme
 from briefing.writers.conformance import conformance_problems
 from briefing.writers.fetcher import ProjectFetcher
 from briefing.writers.registry import Request
 from briefing.writers.stylesheet import position, weasyprint_messages
+from briefing.writers.subset import FOOTNOTE_EXPECTED, footnote_defined_at
 from briefing.writers.tagging import tagged
 
 ARCHIVE_VARIANT = "pdf/a-3u"  # with tags and a PDF/UA-1 identification; why: docs/archive.md
@@ -117,9 +119,10 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
                 stylesheets.append(CSS(string=furniture, font_config=fonts))
                 rendered = document.render(stylesheets=stylesheets, font_config=fonts,
                                            **options)
+            problems += _cut_footnotes(request, rendered)
             if edition.kind == NOTE and len(rendered.pages) > 1:
                 problems.append(_note_too_long(request, rendered))
-            else:
+            elif not problems:
                 with tagged():
                     pdf = rendered.write_pdf(finisher=finisher, **options)
         except FatalURLFetchingError as err:
@@ -250,6 +253,42 @@ def _line_height(page: object) -> float:
             return lines[0].height
         stack[:0] = list(getattr(box, "children", ()))
     return 20.0  # px: a line of 10.5 pt text
+
+
+# -- footnotes too tall for a page -----------------------------------------------------
+
+FOOTNOTE_AREA = "FootnoteAreaBox"  # WeasyPrint's box of a page's footnotes
+
+
+def _cut_footnotes(request: Request, document: object) -> list[Problem]:
+    """Each footnote WeasyPrint could not fit on a page, placed at its definition.
+    WeasyPrint 70 never carries part of a footnote over to the next page: it
+    lays a page's footnotes out upwards from the page's foot, and what does not
+    fit runs above the page's area, over the running header and off the paper,
+    where no reader (and no text extraction) finds it."""
+    problems = []
+    for page in document.pages:
+        box = page._page_box
+        top = box.content_box_y()
+        for area in box.children:
+            if type(area).__name__ != FOOTNOTE_AREA:
+                continue
+            for note in area.children:
+                if note.position_y < top - 0.5:
+                    problems.append(_footnote_too_tall(request, note, box.height))
+    return problems
+
+
+def _footnote_too_tall(request: Request, note: object, room: float) -> Problem:
+    text = re.sub(r"\s+", " ", "".join(note.element.itertext())).strip()
+    words = len(text.split())
+    brief_file = f"{BRIEFS}/{request.edition.brief.slug}{CONTENT_SUFFIX}"
+    path, line, column = footnote_defined_at(request.root, brief_file, text)
+    return Problem(path, line, column,
+                   f"a footnote of {words} words is {note.margin_height() * PX:.0f} mm tall, "
+                   f"more than a page holds ({room * PX:.0f} mm): the PDF cannot carry a "
+                   f"footnote over to the next page (while rendering {request.edition.name}.pdf)",
+                   expected=FOOTNOTE_EXPECTED)
 
 
 def _readable_xmp(document: object, pdf: pydyf.PDF) -> None:

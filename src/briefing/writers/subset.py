@@ -5,10 +5,17 @@ to Word constructs (docs/templates.md). Validation checks every edition's
 HTML against that subset for every format, so `check` fails exactly when
 `build` would, whichever formats are asked for. A problem is placed at the
 template line that writes the element when one does, else at the brief.
+
+A footnote too long for the PDF is refused here too, with the fonts' own
+metrics and before any layout, so that `check` finds it as `build` does:
+WeasyPrint never carries part of a footnote over to the next page, so one
+taller than the page is cut off. A footnote may take at most half a page; the
+PDF writer measures again once the pages are laid out (writers/pdf.py).
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +25,9 @@ from lxml.html import HtmlElement
 
 from briefing.content.prose import MAX_LIST_DEPTH
 from briefing.errors import Problem
-from briefing.files import TEMPLATES, ProjectFiles
+from briefing.files import TEMPLATES, ProjectFiles, Unreadable
+from briefing.render.layout import LEADING, POINT, TEXT_WIDTH, project_metrics, wrap
+from briefing.render.theme import load_theme
 
 CONTAINERS = {"section", "article", "div", "figure", "blockquote", "main"}
 INLINE = {"strong", "b", "em", "i", "a", "span", "br", "img"}
@@ -53,10 +62,10 @@ def subset_problems(html: str, root: Path, template: str, brief_file: str) -> li
     """Every way `html` steps outside what the writers support, placed."""
     tree = lxml.html.document_fromstring(html)
     found = list(dict.fromkeys(_outside(tree)))
+    problems = _long_footnotes(tree, root, brief_file)
     if not found:
-        return []
+        return problems
     sources = _template_sources(root)
-    problems = []
     for element, message, expected in found:
         where = _written_at(sources, element, template) or (brief_file, 1, 1)
         problems.append(Problem(*where, message, expected=expected))
@@ -123,6 +132,76 @@ def _footnote_problems(note: HtmlElement) -> Iterator[tuple[HtmlElement, str, st
         elif inner.tag not in INLINE:
             yield inner, f"<{inner.tag}> inside a footnote", \
                 "only text, emphasis, links and line breaks in a footnote"
+
+
+TEXT_HEIGHT = 247.0  # mm: A4 less print.css's top and bottom margins (25, 25)
+FOOTNOTE_SHARE = 0.5  # of a page's text height: the most a footnote may take
+FOOTNOTE_EXPECTED = "a footnote of at most half a page; the rest of it in the text"
+DEFINITION = re.compile(r"\[\^[^\]\s]+\]:[ \t]*")  # `[^label]: ` in prose (content/prose.py)
+WORDS_COMPARED = 4  # of a footnote's text and a definition's, to know it by
+_SPACES = re.compile(r"\s+")
+
+
+def _long_footnotes(tree: HtmlElement, root: Path, brief_file: str) -> list[Problem]:
+    """Footnotes longer than half a page, set as print.css sets them (the small
+    size of the serif, lines of 1.35) across the text width, each line break
+    starting a line; each placed at its definition."""
+    notes = [span for span in tree.iter("span") if FOOTNOTE in span.classes]
+    if not notes:
+        return []
+    theme, measure = load_theme(root), project_metrics(root)
+    size, face = theme.sizes.small, theme.fonts.serif.face
+    most = int(FOOTNOTE_SHARE * TEXT_HEIGHT / (size * LEADING * POINT))  # lines
+
+    def width(piece: str) -> float:
+        return measure.width(piece, size, face) * POINT
+
+    problems = []
+    for note in notes:
+        lines = _broken_lines(note)
+        if len(lines) + sum(map(len, lines)) <= most:  # too few characters for that many lines
+            continue
+        if sum(len(wrap(line, TEXT_WIDTH, width)) for line in lines) > most:
+            text = " ".join(" ".join(lines).split())
+            problems.append(Problem(
+                *footnote_defined_at(root, brief_file, text),
+                f"a footnote of {len(text.split())} words is longer than half a page: the "
+                "PDF cannot carry a footnote over to the next page", expected=FOOTNOTE_EXPECTED))
+    return problems
+
+
+def _broken_lines(note: HtmlElement) -> list[str]:
+    """A footnote's text, cut at its line breaks (its own white space, line
+    ends included, is only spaces, as HTML sets it)."""
+    note = copy.deepcopy(note)
+    for inner in note.iter():
+        inner.text = inner.text and _SPACES.sub(" ", inner.text)
+        inner.tail = inner.tail and _SPACES.sub(" ", inner.tail)
+        if inner.tag == "br":
+            inner.tail = "\n" + (inner.tail or "")
+    return note.text_content().split("\n")
+
+
+def footnote_defined_at(root: Path, brief_file: str, text: str) -> tuple[str, int, int]:
+    """Where the footnote whose text starts so is defined (`[^label]: ...`):
+    the brief's file is searched, then the partners' (their prose has notes
+    too); the brief's start if no definition matches."""
+    files = ProjectFiles(root)
+    wanted = re.findall(r"\w+", text)[:WORDS_COMPARED]
+    for path in [files.path(brief_file), *files.partners().values()]:
+        try:
+            source = files.read(path).decode("utf-8")
+        except (Unreadable, OSError, ValueError):  # reported where content is loaded
+            continue
+        for found in DEFINITION.finditer(source):
+            end = source.find("\n", found.end())
+            words = re.findall(r"\w+", source[found.end():end if end >= 0 else None])
+            shared = min(len(words), len(wanted))
+            if shared and words[:shared] == wanted[:shared]:
+                start = found.start()
+                return (files.relative(path), source.count("\n", 0, start) + 1,
+                        start - source.rfind("\n", 0, start))
+    return brief_file, 1, 1
 
 
 def _list_depth(element: HtmlElement) -> int:
