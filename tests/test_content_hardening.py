@@ -133,14 +133,22 @@ def _captured(run: Callable[[], int]) -> tuple[int, str]:
     return code, err.getvalue()
 
 
-def test_new_in_a_read_only_folder_is_a_clear_error(shared_project: Path) -> None:
-    briefs = shared_project / "content/briefs"
-    briefs.chmod(0o555)
-    code, err = as_ordinary_user(lambda: main(["-C", str(shared_project), "new", "fresh"]))
-    assert (code, err) == (1, "content/briefs/fresh.yaml:1:1: the new brief cannot be written: "
-                              "permission denied (expected a folder content/briefs/ you may "
-                              "write to)\n1 error(s); nothing was written\n")
-    assert not (briefs / "fresh.yaml").exists()
+@pytest.mark.parametrize(("folder", "mode", "first"), [
+    ("content/briefs", 0o555, "content/briefs/fresh.yaml:1:1: the new brief cannot be written: "
+                              "permission denied"),
+    ("content/briefs", 0o000, "content/briefs:1:1: cannot be searched: permission denied"),
+    ("content", 0o000, "content/briefs:1:1: cannot be searched: permission denied"),
+])
+def test_new_in_a_read_only_folder_is_a_clear_error(shared_project: Path, folder: str,
+                                                    mode: int, first: str) -> None:
+    (shared_project / folder).chmod(mode)
+    try:
+        code, err = as_ordinary_user(lambda: main(["-C", str(shared_project), "new", "fresh"]))
+    finally:
+        (shared_project / folder).chmod(0o755)
+    assert (code, err) == (1, f"{first} (expected a folder content/briefs/ you may write to)\n"
+                              "1 error(s); nothing was written\n")
+    assert not (shared_project / "content/briefs/fresh.yaml").exists()
 
 
 @pytest.mark.parametrize(("change", "first"), [

@@ -93,9 +93,14 @@ def new_brief(root: Path, slug: str, today: dt.date | None = None) -> Path:
         raise UsageError(f"`{slug}` is not a valid slug (lowercase letters, digits and hyphens)")
     layout = ProjectFiles(root)
     path = layout.path(BRIEFS) / f"{slug}.yaml"
-    if path.exists() or path.is_symlink():
+    try:
+        taken, project = path.exists() or path.is_symlink(), layout.path(CONTENT).is_dir()
+    except OSError as err:  # a folder on the way may not be searched
+        _cannot_write(root, path.parent, f"cannot be searched: {_why(err)}",
+                      f"a folder {BRIEFS}/ you may write to")
+    if taken:
         raise UsageError(f"{layout.relative(path)} already exists")
-    if not layout.path(CONTENT).is_dir():
+    if not project:
         _cannot_write(root, layout.path(CONTENT), f"no such folder in {root}",
                       "`-C` naming the project folder, the one holding content/")
     catalogs = sorted(layout.catalogs())
