@@ -7,7 +7,9 @@ It has two halves, and every command runs both:
    the glyph coverage of every edition asked for.
 2. Each edition's HTML, rendered in a limited worker (orchestration/workers.py) and
    checked against the HTML subset every writer supports, before any writer
-   runs. `check` renders the HTML and stops there; the build goes on to write.
+   runs. `check` renders the HTML and stops there (a one-page note is also
+   laid out, since only its pages tell whether it fits); the build goes on
+   to write.
 
 So `check` exits 0 exactly when `build` can render everything.
 """
@@ -98,12 +100,22 @@ def validate(root: Path, slugs: Sequence[str] = (), *, allow_fallback: bool = Fa
     """Both halves, for `check`: every edition's HTML rendered and checked,
     nothing written."""
     validation = validate_content(root, slugs, allow_fallback=allow_fallback)
-    work = [Job(edition) for slug in validation.valid for edition in validation.editions(slug)]
+    work = [Job(edition, laid_out(edition)) for slug in validation.valid
+            for edition in validation.editions(slug)]
     if work:
         for job, _, problems in render_all(root, validation.project, work, jobs,
                                            limits or Limits()):
             validation.fail(job.edition.brief.slug, problems)
     return validation
+
+
+def laid_out(edition: Edition) -> tuple[str, ...]:
+    """What `check` must lay out to know what `build` would find: a note's
+    length is known only once its pages are laid out (its PDF, made and
+    dropped; a note is one page, so this is cheap)."""
+    from briefing.writers.pdf import NOTE
+
+    return ("pdf",) if edition.kind == NOTE else ()
 
 
 def _shared_file_problems(root: Path, parse_stylesheet: bool) -> list[Problem]:

@@ -1,0 +1,122 @@
+"""The differential test: on any project, `check` says what `build` says.
+
+A corpus of mutations of a real brief (the sample, with a one-page note):
+chosen cases that once set the two apart, and cases generated from the brief
+by a seeded generator (the same corpus on every run). For each, `check` and
+`build` run cold (no output/, no cache) and then again warm (after the
+build), in process as the user's commands do; the four exit codes and the
+four sets of placed problems must be equal.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOTS, make_project
+
+from briefing.cli import main
+
+BRIEF = "content/briefs/sample.yaml"
+SAMPLE = (ROOTS / "sample" / BRIEF).read_text(encoding="utf-8")
+WITH_NOTE = SAMPLE.replace("languages: [en]", "languages: [en]\ndocuments: [report, note]\n"
+                           "contact:\n  name: Desk officer\n  email: desk@example.org"
+                           ).replace("  - Second point with **bold** text.\n",
+                                     "  - Second point with **bold** text.\n  - Third point.\n")
+PLACED = re.compile(r"^\S+:\d+:\d+: ", re.MULTILINE)
+Files = dict[str, str]
+
+
+def brief(replace: str, by: str) -> Callable[[], Files]:
+    def make() -> Files:
+        assert replace in WITH_NOTE, replace
+        return {BRIEF: WITH_NOTE.replace(replace, by, 1)}
+    return make
+
+
+def template(name: str, replace: str, by: str) -> Callable[[], Files]:
+    def make() -> Files:
+        text = (Path(__file__).parent.parent / name).read_text(encoding="utf-8")
+        assert replace in text, replace
+        return {BRIEF: WITH_NOTE, name: text.replace(replace, by, 1)}
+    return make
+
+
+CHOSEN: dict[str, Callable[[], Files]] = {
+    "unchanged": lambda: {BRIEF: WITH_NOTE},
+    "an empty list item": brief("      - one\n      - two\n", "      - one\n      -\n"),
+    "an empty numbered item": brief("      - one\n      - two\n", "      1. one\n      2.\n"),
+    "a rule inside a list": brief("      - one\n      - two\n", "      - one\n      - * * *\n"),
+    "an oversized note": brief("  - Third point.\n", "  - Third point. " + (
+        "It says at length what one short line would say. " * 60) + "\n"),
+    "a missing translation": lambda: {BRIEF: WITH_NOTE.replace(
+        "title: Sample brief", "title: {en: Sample brief}").replace(
+        "languages: [en]", "languages: [en, ru]")},
+    "a partner in other languages": lambda: {
+        BRIEF: WITH_NOTE.replace("languages: [en]", "languages: [en, az]"),
+        "content/partners/elsewhere.yaml": "name: {en: Elsewhere, ru: Где-то}\n"
+                                           "kind: state-body\n"},
+    "a template syntax error": template("templates/report.html.j2", "{{ brief.title }}",
+                                       "{{ brief.title }"),
+    "a template naming no field": template("templates/report.html.j2", "{{ brief.title }}",
+                                           "{{ brief.titel }}"),
+    "a stylesheet value": template("templates/print.css", "h1 {", "h1 { font-size: huge;"),
+}
+
+
+def generated(count: int, seed: int = 19) -> dict[str, Callable[[], Files]]:
+    """Mutations of the brief's own fields: each picks a field and breaks it."""
+    data = yaml.safe_load(WITH_NOTE)
+    fields = [key for key in data if key not in ("languages",)]
+    chooser = random.Random(seed)
+    mutations: dict[str, Callable[[], Files]] = {}
+    while len(mutations) < count:
+        key = chooser.choice(fields)
+        how = chooser.choice(["remove", "empty", "misspell", "list", "number"])
+        changed = dict(data)
+        if how == "remove":
+            del changed[key]
+        elif how == "empty":
+            changed[key] = ""
+        elif how == "misspell":
+            changed[key[:-1] + key[-1] * 2] = changed.pop(key)
+        elif how == "list":
+            changed[key] = [changed[key], None]
+        else:
+            changed[key] = 10**30
+        text = yaml.safe_dump(changed, allow_unicode=True, sort_keys=False)
+        mutations[f"{how} {key}"] = lambda text=text: {BRIEF: text}
+    return mutations
+
+
+CORPUS = {**CHOSEN, **generated(6)}
+
+
+def outcome(project: Path, capsys: pytest.CaptureFixture[str], command: str
+            ) -> tuple[int, frozenset[str]]:
+    """The exit code, and the placed problems said."""
+    code = main(["-C", str(project), command])
+    said = capsys.readouterr().err
+    return code, frozenset(line for line in said.splitlines() if PLACED.match(line))
+
+
+@pytest.mark.parametrize("case", sorted(CORPUS))
+def test_check_and_build_agree_cold_and_warm(
+        case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = make_project(tmp_path / "p", files=CORPUS[case]())
+    cold_check = outcome(project, capsys, "check")
+    cold_build = outcome(project, capsys, "build")
+    warm_check = outcome(project, capsys, "check")
+    warm_build = outcome(project, capsys, "build")
+    assert cold_check == cold_build == warm_check == warm_build, (
+        f"check cold: {cold_check}\nbuild cold: {cold_build}\n"
+        f"check warm: {warm_check}\nbuild warm: {warm_build}")
+    assert cold_check[0] in (0, 1), cold_check
+    if case in ("unchanged", "a partner in other languages"):
+        assert cold_check == (0, frozenset())
+    elif not case.startswith(("remove", "empty", "misspell", "list", "number")):
+        assert cold_check[0] == 1 and cold_check[1], f"{case}: nothing found"
