@@ -47,6 +47,19 @@ def serving(project: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
         process.wait(timeout=60)
 
 
+def open_stream(port: int) -> socket.socket:
+    """An event stream, as a page opens it: a raw socket past the first message."""
+    stream = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+    stream.sendall(f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    head = b""
+    while b": connected" not in head:
+        chunk = stream.recv(65536)
+        assert chunk, head
+        head += chunk
+    assert head.startswith(b"HTTP/1.1 200 "), head
+    return stream
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     project = make_project(tmp_path / "p")

@@ -15,7 +15,7 @@ import pytest
 from browser import chromium
 from conftest import make_project
 from selenium.webdriver.common.by import By
-from test_serve import EDITION, WAIT, serving
+from test_serve import EDITION, WAIT, open_stream, serving
 
 from briefing.preview.server import MAX_STREAMS
 
@@ -148,18 +148,6 @@ def test_event_streams_are_bounded(port: int) -> None:
     finally:
         for stream in streams:
             stream.close()
-
-
-def open_stream(port: int) -> socket.socket:
-    stream = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
-    stream.sendall(f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
-    head = b""
-    while b": connected" not in head:
-        chunk = stream.recv(65536)
-        assert chunk, head
-        head += chunk
-    assert head.startswith(b"HTTP/1.1 200 "), head
-    return stream
 
 
 def wait_for_room(port: int) -> socket.socket:

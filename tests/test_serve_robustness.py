@@ -1,0 +1,172 @@
+"""`briefing serve` and `briefing watch` under strain: stopped with a page
+open, more requests than it takes, a project that does not change, a
+symbolic link to outside, a watcher that fails, a brief that goes away."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import queue
+import signal
+import threading
+from collections.abc import Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import make_project
+from test_serve import BRIEF, EDITION, WAIT, open_stream, serving
+
+from briefing.orchestration.watch import RETRIES, follow, watch
+from briefing.orchestration.workers import Limits
+from briefing.preview.previews import Previews
+from briefing.preview.server import MAX_REQUESTS, _Listeners, app
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_one_signal_stops_it_while_a_page_listens(tmp_path: Path, sig: int) -> None:
+    """An open page keeps an event stream; one Ctrl-C or SIGTERM still ends
+    the stream (cleanly: its last chunk) and the server (it waited for ever)."""
+    with serving(make_project(tmp_path / "p")) as (process, port), \
+            open_stream(port) as stream:
+        process.send_signal(sig)
+        received = b"".join(iter(lambda: stream.recv(65536), b""))
+        assert received.endswith(b"0\r\n\r\n"), received  # the stream's end, not a cut
+        process.wait(timeout=10)  # a bound, not a speed test: it never stopped
+
+
+def test_requests_in_flight_are_bounded(tmp_path: Path) -> None:
+    """MAX_REQUESTS requests may wait at once (here for the catalogue, whose
+    lock the test holds); one more is answered 503 at once, and the others
+    are answered once the lock is free."""
+    project = make_project(tmp_path / "p")
+    previews = Previews(project, Limits(), lambda version, name: None)
+    served = app(project, previews, _Listeners(), 8000)
+
+    async def scenario() -> tuple[list[int], int]:
+        with previews._catalogue_lock:
+            waiting = [asyncio.create_task(request(served, "/")) for _ in range(MAX_REQUESTS)]
+            while served.in_flight < MAX_REQUESTS:  # each one in, up to its wait
+                await asyncio.sleep(0)
+            extra = await asyncio.wait_for(request(served, "/"), WAIT)
+        return [await task for task in waiting], extra
+
+    answered, extra = asyncio.run(scenario())
+    assert extra == 503
+    assert answered == [200] * MAX_REQUESTS
+
+
+async def request(served: Callable[..., Any], path: str) -> int:
+    """The status of GET `path`, asked of the ASGI app directly."""
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+             "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
+             "query_string": b"", "root_path": "", "headers": [(b"host", b"127.0.0.1:8000")],
+             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 8000)}
+    statuses: list[int] = []
+    never = asyncio.Event()
+
+    async def receive() -> MutableMapping[str, Any]:
+        if not statuses:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await never.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    await served(scope, receive, send)
+    return statuses[0]
+
+
+def test_the_catalogue_is_reused_until_a_file_changes(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    previews = Previews(project, Limits(), lambda version, name: None)
+    first = previews.catalogue()
+    assert previews.catalogue() is first, "validated again, though nothing changed"
+
+    brief = project / BRIEF
+    stamp = brief.stat().st_mtime_ns
+    brief.write_text(brief.read_text().replace("2020-01-15", "2020-01-16"))
+    os.utime(brief, ns=(stamp, stamp))  # same size, same time: only the watcher knows
+    assert previews.catalogue() is first
+    previews.refresh([])  # what the watcher does with a batch of saves
+    assert previews.catalogue() == {"sample": ["2020-01-16_sample_en"]}
+
+    brief.write_text(brief.read_text().replace("2020-01-16", "2020-01-17") + "\n")
+    assert previews.catalogue() == {"sample": ["2020-01-17_sample_en"]}, \
+        "a save not yet seen by the watcher was missed"
+
+
+def test_a_link_to_outside_does_not_stop_watch(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """A symbolic link under content/ to a file outside the project appears
+    while `watch` runs: the next save is still built (the watcher thread
+    died on it), and the watcher did not even have to start again."""
+    project = make_project(tmp_path / "p")
+    secret = tmp_path / "secret.yaml"
+    secret.write_text("title: not yours\n")
+    asked: queue.Queue[list[str] | None] = queue.Queue()
+    stop = threading.Event()
+    thread = threading.Thread(target=watch, args=(project, asked.put, stop), daemon=True)
+    thread.start()
+    try:
+        assert asked.get(timeout=WAIT) is None  # the first build: every brief
+        (project / "content/briefs/leak.yaml").symlink_to(secret)
+        assert asked.get(timeout=WAIT) == ["leak"]  # named, its link not followed
+        brief = project / BRIEF
+        brief.write_text(brief.read_text() + "\n")
+        assert asked.get(timeout=WAIT) == ["sample"]
+    finally:
+        stop.set()
+        thread.join(WAIT)
+    assert not thread.is_alive()
+    assert "failed" not in capsys.readouterr().out
+
+
+def test_a_failing_watcher_starts_again_then_gives_up(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The watcher fails (here: in what it calls once in place): it says so,
+    starts again and rebuilds everything, then sees saves as before; one that
+    keeps failing gives up with a clear message instead of going quiet."""
+    project = make_project(tmp_path / "p")
+    brief = project / BRIEF
+    stop = threading.Event()
+    again = threading.Event()
+
+    def ready() -> None:
+        raise RuntimeError("a bug on the way")
+
+    def resumed() -> None:  # the watcher is back: a save now is seen
+        again.set()
+        brief.write_text(brief.read_text() + "\n")
+
+    batches = follow(project, stop, debounce=50, ready=ready, again=resumed)
+    try:
+        assert next(batches) == ["sample"]
+    finally:
+        stop.set()
+    assert again.is_set()
+    out = capsys.readouterr()
+    assert "RuntimeError: a bug on the way" in out.err
+    assert "the file watcher failed; watching again" in out.out
+
+    def failing() -> None:
+        raise RuntimeError("for good")
+
+    with pytest.raises(SystemExit, match=f"the file watcher failed {RETRIES} times in a row"):
+        next(follow(project, threading.Event(), debounce=50, ready=failing, again=failing))
+
+
+def test_a_deleted_brief_is_not_shown_as_current(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    told: list[tuple[int, str]] = []
+    previews = Previews(project, Limits(), lambda version, name: told.append((version, name)))
+    assert previews.get(EDITION).html
+    (project / BRIEF).unlink()
+    previews.refresh([])  # a deleted brief affects no brief that can be built
+    shown = previews.get(EDITION)
+    assert shown.html is None
+    assert shown.problems == [f"no edition {EDITION}: it was renamed or removed"]
+    assert told[-1] == (shown.version, EDITION), "the open page was not told to reload"
+    assert previews.known(EDITION), "its page must say so, not answer 404"
