@@ -39,3 +39,25 @@ def test_a_partner_no_brief_shows_need_not_speak_the_briefs_languages(
         code, said = run(capsys, project, *command)
         assert code == 0, (command, said)
     assert (project / "output/sample/2020-01-15_sample_az.html").is_file()
+
+
+@pytest.mark.parametrize(("url", "mime", "data"), [
+    ("data:image/svg+xml;base64,PHN2Zy8+", "image/svg+xml", b"<svg/>"),
+    ("data:image/svg+xml,%3Csvg/%3E", "image/svg+xml", b"<svg/>"),
+    ("data:image/svg+xml;charset=utf-8,%3Csvg/%3E", "image/svg+xml", b"<svg/>"),
+    ("DATA:Image/SVG+XML;base64,PHN2%5Ay8+", "image/svg+xml", b"<svg/>"),
+    ("data:,plain%20text", "text/plain", b"plain text"),
+])
+def test_one_reading_of_data_urls_for_every_writer(url: str, mime: str, data: bytes) -> None:
+    from briefing.writers import dataurl
+
+    assert dataurl.decode(url) == dataurl.DataURL(mime, data)
+
+
+@pytest.mark.parametrize("url", ["data:image/png;base64,not*base64", "data:image/png",
+                                 "https://example.org/x.svg"])
+def test_a_damaged_data_url_is_refused_in_words(url: str) -> None:
+    from briefing.writers import dataurl
+
+    with pytest.raises(dataurl.BadDataURL):
+        dataurl.decode(url)

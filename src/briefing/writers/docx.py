@@ -21,7 +21,6 @@ title. The contents show the page numbers the PDF of the same edition gives
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import functools
 import io
@@ -60,6 +59,7 @@ from briefing.render.layout import (
     short_enough,
 )
 from briefing.render.theme import load_theme
+from briefing.writers import dataurl
 from briefing.writers.registry import Request
 from briefing.writers.runs import (
     Piece,
@@ -692,10 +692,12 @@ def _property(text: str) -> str:
 def _image_source(img: HtmlElement, templates: Path) -> tuple[bytes, bool]:
     """The bytes of an image: a data: URL, or a file inside templates/ only."""
     src = img.get("src", "")
-    if src.startswith("data:"):
-        header, _, payload = src[5:].partition(",")
-        data = base64.b64decode(payload) if header.endswith(";base64") else payload.encode()
-        return data, header.startswith("image/svg+xml")
+    if dataurl.is_data_url(src):
+        try:
+            found = dataurl.decode(src)
+        except dataurl.BadDataURL as err:
+            raise Unsupported(img, str(err), "a data: URL as RFC 2397 has it") from None
+        return found.data, found.svg
     path = (templates / src).resolve()
     if "://" in src or not path.is_relative_to(templates) or not path.is_file():
         raise Unsupported(img, f"image `{src}` is not a file inside templates/",

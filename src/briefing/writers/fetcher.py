@@ -8,7 +8,6 @@ elsewhere, and oversized files. Every WeasyPrint object is created with it.
 
 from __future__ import annotations
 
-import base64
 import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -16,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from briefing.files import MAX_ASSET_BYTES, Unreadable, read_confined
+from briefing.writers import dataurl
 
 
 class Refused(ValueError):
@@ -28,7 +28,7 @@ class ProjectFetcher(URLFetcher):
         self.roots = [root.resolve() for root in roots]
 
     def fetch(self, url: str, headers: object = None) -> URLFetcherResponse:
-        if url.startswith("data:"):
+        if dataurl.is_data_url(url):
             return _data(url)
         parts = urlsplit(url)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
@@ -46,9 +46,8 @@ class ProjectFetcher(URLFetcher):
 
 def _data(url: str) -> URLFetcherResponse:
     """A data: URL (figures drawn from content), decoded here, never fetched."""
-    header, _, payload = url[5:].partition(",")
-    if len(payload) > MAX_ASSET_BYTES:
-        raise Refused("a data: URL is larger than the asset size limit")
-    mime, _, encoding = header.partition(";")
-    body = base64.b64decode(payload) if encoding == "base64" else unquote(payload).encode()
-    return URLFetcherResponse(url, body, {"Content-Type": mime or "text/plain"})
+    try:
+        found = dataurl.decode(url)
+    except dataurl.BadDataURL as err:
+        raise Refused(str(err)) from None
+    return URLFetcherResponse(url, found.data, {"Content-Type": found.mime})

@@ -14,9 +14,7 @@ template authors.
 
 from __future__ import annotations
 
-import base64
 import copy
-from urllib.parse import unquote
 
 import lxml.html
 from lxml import etree
@@ -26,6 +24,7 @@ from briefing.errors import BuildFailed, Problem
 from briefing.files import MAX_ASSET_BYTES, TEMPLATES, Unreadable, read_confined
 from briefing.render.edition import Edition
 from briefing.render.theme import css_root, load_theme
+from briefing.writers import dataurl
 from briefing.writers.registry import Request
 
 SCREEN_CSS = f"{TEMPLATES}/screen.css"
@@ -213,10 +212,14 @@ class _Page:
 
     def svg(self, img: HtmlElement) -> HtmlElement | None:
         src = img.get("src", "")
-        if src.startswith("data:image/svg+xml"):
-            header, _, payload = src.partition(",")
-            text = base64.b64decode(payload) if header.endswith(";base64") else \
-                unquote(payload).encode()
+        if dataurl.is_data_url(src):
+            try:
+                found = dataurl.decode(src)
+            except dataurl.BadDataURL:
+                return None
+            if not found.svg:
+                return None
+            text = found.data
         elif src.endswith(".svg") and "://" not in src:
             try:
                 text = read_confined(self.templates / src, [self.templates], MAX_ASSET_BYTES)
