@@ -101,6 +101,22 @@ def test_text_outside_blocks_is_kept_in_the_docx_as_in_the_pdf(tmp_path: Path) -
     assert re.search(".*".join(map(re.escape, wanted)), printed), printed[:400]
 
 
+
+@pytest.mark.parametrize(("lines", "tag", "expected"), [
+    ("<ul>stray words<li>one</li></ul>\n", "ul", "li"),
+    ("<dl><dt>term</dt>stray words<dd>definition</dd></dl>\n", "dl", "dd, dt"),
+])
+def test_text_where_neither_writer_has_a_place_is_refused_at_its_line(
+        tmp_path: Path, lines: str, tag: str, expected: str) -> None:
+    """Text beside a list's items or a definition list's terms: the PDF prints it
+    as a block of its own, the DOCX has no paragraph to put it in."""
+    project, at = with_template_lines(tmp_path, lines)
+    asked = request(project)
+    assert [str(problem) for problem in subset_problems(
+        asked.html, project, "report.html.j2", BRIEF)] == [
+        f"{REPORT}:{at}:1: text directly inside <{tag}>: the DOCX writer has no place for it "
+        f"(expected text only inside {expected})"]
+
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 SHARED = "an-identifier-long-enough-to-fill-a-word-bookmark-"  # 50 characters
 

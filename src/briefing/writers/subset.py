@@ -90,6 +90,9 @@ def _outside(tree: HtmlElement) -> Iterator[tuple[HtmlElement, str, str]]:
                 if isinstance(child.tag, str) and child.tag not in allowed:
                     yield child, f"<{child.tag}> inside <{tag}> is not supported", \
                         f"only {', '.join(sorted(allowed))} inside <{tag}>"
+        if tag in LOOSE_TEXT_REFUSED and _loose_text(element):
+            yield element, f"text directly inside <{tag}>: the DOCX writer has no place " \
+                "for it", LOOSE_TEXT_REFUSED[tag]
         if tag in LISTS and _list_depth(element) > MAX_LIST_DEPTH:
             yield element, f"a list nested {_list_depth(element)} deep", \
                 f"lists nested at most {MAX_LIST_DEPTH} deep"
@@ -202,6 +205,22 @@ def footnote_defined_at(root: Path, brief_file: str, text: str) -> tuple[str, in
                 return (files.relative(path), source.count("\n", 0, start) + 1,
                         start - source.rfind("\n", 0, start))
     return brief_file, 1, 1
+
+
+# Elements whose own text (not their children's) the DOCX writer has no place
+# for (the PDF prints it as a block); in a container or the body it is a paragraph.
+LOOSE_TEXT_REFUSED = {
+    **{tag: f"text only inside {', '.join(sorted(allowed))}"
+       for tag, allowed in CHILDREN.items()},
+    "header": "text only inside a <p>", "footer": "text only inside a <p>",
+    "nav": "text only inside a <p> or the contents' <li>s",
+}
+
+
+def _loose_text(element: HtmlElement) -> bool:
+    """Whether an element holds text of its own beside its children."""
+    return bool((element.text or "").strip()
+                or any((child.tail or "").strip() for child in element))
 
 
 def _list_depth(element: HtmlElement) -> int:
