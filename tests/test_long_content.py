@@ -369,14 +369,14 @@ def test_column_widths_follow_the_content() -> None:
     date = Cell("12 September 2005", False, True)
     short, long = Cell("a b", False, False), Cell("word " * 60, False, False)
     # A date gets its whole width; a long text takes the rest.
-    widths = column_widths([[long, date]], measure)
+    widths = column_widths([[long, date]], measure, 165.0)
     assert widths[1] == pytest.approx((34 + 4) * 100 / 165, abs=0.1)
     assert sum(widths) == pytest.approx(100)
     # When all fits, each column gets what it would take and a share of what is left.
-    assert column_widths([[short, short]], measure) == [50.0, 50.0]
+    assert column_widths([[short, short]], measure, 165.0) == [50.0, 50.0]
     # A word of any length needs no more than a long word's room: it is broken anywhere.
     token = Cell("x" * 5000, False, False)
-    assert min(column_widths([[token, long, date]], measure)) > 15
+    assert min(column_widths([[token, long, date]], measure, 165.0)) > 15
 
 
 def test_key_facts_figures_never_run_into_their_labels(stress: Path,

@@ -192,3 +192,56 @@ def test_the_reference_tool_reads_the_theme(tmp_path: Path) -> None:
         "templates/theme.yaml": changed(THEME, f'navy: "{NAVY}"', f'navy: "{RED}"')})
     made = styles_made(project)
     assert "1F3A5F" not in made and 'w:color w:val="8B1A1A"' in made
+
+
+# -- the page: one place for every format --------------------------------------------------
+
+@pytest.mark.parametrize(("size", "points"), [("A5", (419.5, 595.3)), ("Letter", (612, 792))])
+def test_the_paper_is_stated_once_and_every_format_takes_it(
+        tmp_path: Path, size: str, points: tuple[float, float]) -> None:
+    """theme.yaml's page.size and margins reach the PDF's pages, the DOCX's
+    sections and the layout's text width (the table widths of the HTML)."""
+    project = make_project(tmp_path / "p", files={"templates/theme.yaml": changed(
+        THEME, "  size: A4 ", f"  size: {size} ").replace("  left: 25", "  left: 30")})
+    result = run_cli(project, "build", "--format", "pdf", "--format", "docx")
+    assert result.code == 0, result.err
+    theme = load_theme(project)
+    with pikepdf.open(project / f"output/sample/{SAMPLE}.pdf") as pdf:
+        for page in pdf.pages:
+            box = [float(value) for value in page.mediabox]
+            assert (round(box[2] - box[0], 1), round(box[3] - box[1], 1)) == pytest.approx(
+                points, abs=0.2)
+    document = docx.Document(str(project / f"output/sample/{SAMPLE}.docx"))
+    for section in document.sections:
+        assert (round(section.page_width.mm), round(section.page_height.mm)) == (
+            round(theme.page.width), round(theme.page.height))
+        assert round(section.left_margin.mm) == 30
+        assert round(section.right_margin.mm) == 20
+    assert theme.page.text_width == theme.page.width - 50
+
+
+def test_print_css_may_not_set_the_page_apart_from_the_docx(tmp_path: Path) -> None:
+    css = (REPO / "templates/print.css").read_text(encoding="utf-8")
+    project = make_project(tmp_path / "p", files={"templates/print.css": changed(
+        css, "@page {\n", "@page {\n  size: A5;\n")})
+    at = next(number for number, line in enumerate(
+        (project / "templates/print.css").read_text(encoding="utf-8").splitlines(), 1)
+        if line == "  size: A5;")
+    for command in ("check", "build"):
+        result = run_cli(project, command)
+        assert result.code == 1
+        assert result.err.splitlines()[0].startswith(
+            f"templates/print.css:{at}:3: `size` in @page: the page's size and margins are "
+            "set in templates/theme.yaml"), result.err
+
+
+def test_a_page_with_no_room_for_text_is_refused_at_the_theme(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", files={"templates/theme.yaml": changed(
+        THEME, "  size: A4 ", "  size: A5 ").replace("  left: 25", "  left: 45")})
+    assert run_cli(project, "check").code == 0  # 148 - 45 - 20 = 83 mm: room enough
+    project = make_project(tmp_path / "q", files={"templates/theme.yaml": changed(
+        THEME, "  size: A4 ", "  size: A5 ").replace("  left: 25", "  left: 55")})
+    result = run_cli(project, "check")
+    assert result.code == 1, result.err
+    assert result.err.startswith("templates/theme.yaml:"), result.err
+    assert "page: the page leaves 73 mm for the text" in result.err, result.err

@@ -24,8 +24,8 @@
   over BREAKABLE characters, so that laying it out takes time in proportion
   to its length.
 
-Page geometry both formats share (A4, print.css's margins, which
-reference.docx has too) is stated here as the one number this needs.
+Page geometry (the paper, its margins, so the text width) is theme.yaml's
+`page`, for every format (render/theme.py).
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ from lxml.html import HtmlElement
 from briefing.files import ProjectFiles
 from briefing.render.theme import Theme
 
-TEXT_WIDTH = 165.0  # mm: A4 less print.css's and reference.docx's side margins (25, 20)
 CELL_PADDING = 4.0  # mm: print.css's 2 mm either side of a cell's text
 LONG_WORD = 30.0  # mm: a word wider than this is broken anywhere, so needs no more room
 POINT = 25.4 / 72  # mm
@@ -216,7 +215,8 @@ def adapt(html: str, theme: Theme, measure: Metrics) -> str:
         dl.classes.add(STACKED)
     for table in tables:
         widths = column_widths(_rows(table), lambda text, bold: measure.width(
-            text, theme.sizes.table, theme.fonts.sans.face, bold) * POINT)
+            text, theme.sizes.table, theme.fonts.sans.face, bold) * POINT,
+            theme.page.text_width)
         colgroup = lxml.html.Element("colgroup")
         for width in widths:
             etree.SubElement(colgroup, "col", style=f"width: {width:g}%")
@@ -265,7 +265,7 @@ class Cell:
 
 
 def column_widths(rows: list[list[Cell]], measure: Callable[[str, bool], float],
-                  total: float = TEXT_WIDTH) -> list[float]:
+                  total: float) -> list[float]:
     """Percentages of the table's width, one per column, summing to 100.
 
     CSS 2.1's automatic table layout, on measured text: a column needs its

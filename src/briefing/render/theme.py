@@ -138,9 +138,53 @@ class Lengths(_Group):
     key_facts_term_max: Millimetres
 
 
+# Paper sizes by name, width and height in millimetres (ISO 216; ANSI for Letter, Legal).
+PAPER = {"A3": (297.0, 420.0), "A4": (210.0, 297.0), "A5": (148.0, 210.0),
+         "B5": (176.0, 250.0), "Letter": (215.9, 279.4), "Legal": (215.9, 355.6)}
+MIN_TEXT_WIDTH = 80.0  # mm: narrower, and no table of the templates can be set
+
+
+def _paper(value: object) -> str:
+    if not isinstance(value, str) or value not in PAPER:
+        raise PydanticCustomError("theme_paper", "{shown} is not a paper size Briefing knows "
+                                  "(expected one of {names})",
+                                  {"shown": _shown(value), "names": ", ".join(PAPER)})
+    return value
+
+
+class Page(_Group):
+    """The paper and its margins, for every format: print.css's @page (made
+    here, see `css_page`), Word's page setup, and every measure of the
+    layout (the text width tables are fitted to, the height a footnote may
+    take). One place, so that A5 is A5 in the PDF and the DOCX alike."""
+
+    size: Annotated[str, PlainValidator(_paper)]
+    top: Millimetres
+    right: Millimetres
+    bottom: Millimetres
+    left: Millimetres
+
+    @property
+    def width(self) -> float:
+        return PAPER[self.size][0]
+
+    @property
+    def height(self) -> float:
+        return PAPER[self.size][1]
+
+    @property
+    def text_width(self) -> float:
+        return self.width - self.left - self.right
+
+    @property
+    def text_height(self) -> float:
+        return self.height - self.top - self.bottom
+
+
 class Theme(_Group):
     """templates/theme.yaml: every token, typed; docs/templates.md says who reads which."""
 
+    page: Page
     colours: Colours
     fonts: Fonts
     sizes: Sizes
@@ -172,9 +216,18 @@ class Theme(_Group):
 
 
 def css_root(theme: Theme) -> str:
-    """`:root { --navy: #1f3a5f; ... }`: the theme as print.css and screen.css read it."""
+    """`:root { --navy: #1f3a5f; ... }` and the page: the theme as print.css and
+    screen.css read it."""
     return ":root {\n" + "".join(f"  {name}: {value};\n"
-                                 for name, value in theme.css_properties().items()) + "}\n"
+                                 for name, value in theme.css_properties().items()) + "}\n" \
+        + css_page(theme.page)
+
+
+def css_page(page: Page) -> str:
+    """The @page rule of every paged format: print.css adds its running header
+    and footer, never a size or margins of its own (a stylesheet check says so)."""
+    return (f"@page {{ size: {page.width:g}mm {page.height:g}mm; margin: {page.top:g}mm "
+            f"{page.right:g}mm {page.bottom:g}mm {page.left:g}mm; }}\n")
 
 
 def read_theme(root: Path) -> tuple[Theme | None, list[Problem]]:
@@ -191,10 +244,18 @@ def read_theme(root: Path) -> tuple[Theme | None, list[Problem]]:
         return None, problems.items
     data, source = read
     try:
-        return Theme.model_validate(data), []
+        theme = Theme.model_validate(data)
     except ValidationError as err:
         report_validation(err, Theme, source, problems)
         return None, problems.items
+    if theme.page.text_width < MIN_TEXT_WIDTH:
+        line, col = source.locate(("page", "left"))
+        problems.add(path, line, col, f"the page leaves {theme.page.text_width:g} mm for "
+                     f"the text between its margins", field="page",
+                     expected=f"at least {MIN_TEXT_WIDTH:g} mm: a larger paper size or "
+                     "narrower margins")
+        return None, problems.items
+    return theme, []
 
 
 def load_theme(root: Path) -> Theme:

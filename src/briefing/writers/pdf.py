@@ -26,7 +26,7 @@ from weasyprint.urls import FatalURLFetchingError
 
 from briefing.errors import BuildFailed, Problem
 from briefing.files import ASSET_FOLDERS, BRIEFS, CONTENT_SUFFIX, STYLESHEET, TEMPLATES
-from briefing.render.layout import POINT, TEXT_WIDTH, breakable, project_metrics, wrap
+from briefing.render.layout import POINT, breakable, project_metrics, wrap
 from briefing.render.theme import Theme, css_root, load_theme
 from briefing.writers.conformance import conformance_problems
 from briefing.writers.fetcher import ProjectFetcher
@@ -142,7 +142,7 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
 
 NOTE = "note"  # the document kind that must fit one page
 FURNITURE_GAP = 5.0  # mm at least between the running header or footer and the page's text
-TITLE_LINE_AT = 297 / 3  # mm: a header taller than this shows the title in one line
+TITLE_LINE_SHARE = 1 / 3  # of the page: a header taller shows the title in one line
 HEADER_TITLE = "header-title"  # the class of the running header's title line
 PX = 25.4 / 96  # mm
 
@@ -161,12 +161,13 @@ def _room_for_furniture(document: object) -> tuple[str, bool]:
     for page in document.pages:
         box = page._page_box
         have["top"], have["bottom"] = box.margin_top * PX, box.margin_bottom * PX
+        tallest = box.margin_height() * PX * TITLE_LINE_SHARE  # the page's own height
         for margin in box.children:
             side = getattr(margin, "at_keyword", "").partition("-")[0].lstrip("@")
             if side not in need:
                 continue
             height = _content_height(margin) * PX
-            if side == "top" and height + 2 * FURNITURE_GAP > TITLE_LINE_AT:
+            if side == "top" and height + 2 * FURNITURE_GAP > tallest:
                 height, shortened = _with_one_title_line(margin) * PX, True
             need[side] = max(need[side], height + 2 * FURNITURE_GAP)
     rules = [f"margin-{side}: {need[side]:.1f}mm;" for side in need
@@ -187,7 +188,7 @@ def _title_in_one_line(html: str, root: Path, theme: Theme) -> str:
     tree = lxml.html.document_fromstring(html)
     for line in tree.find_class(HEADER_TITLE):
         text = re.sub(r"\s+", " ", line.text_content()).strip()
-        first = wrap(text, TEXT_WIDTH - width(" \u2026"), width)[0]
+        first = wrap(text, theme.page.text_width - width(" \u2026"), width)[0]
         for child in list(line):
             line.remove(child)
         line.text = first if first == text else first.rstrip(" ·") + " \u2026"

@@ -47,6 +47,8 @@ def stylesheet_problems(root: Path) -> list[Problem]:
                                     f"CSS syntax: {rule.message}", expected=EXPECTED))
         elif rule.type == "qualified-rule":
             problems += _nested(rule, "".join(t.serialize() for t in rule.prelude).strip())
+        elif rule.type == "at-rule" and rule.lower_at_keyword == "page":
+            problems += _page_geometry(rule)
         elif rule.type == "at-rule" and rule.lower_at_keyword == "import":
             # WeasyPrint names no file in what it logs of an imported sheet, so
             # its mistakes could not be placed; and every check reads print.css.
@@ -101,6 +103,21 @@ def _holds_rules(text: str) -> bool:
                 content, skip_comments=True, skip_whitespace=True)):
             return True
     return False
+
+
+GEOMETRY = re.compile(r"size|margin(-(top|right|bottom|left))?")
+
+
+def _page_geometry(rule: tinycss2.ast.AtRule) -> list[Problem]:
+    """The paper and its margins are theme.yaml's `page`, for every format: an
+    @page size or margin here would set the PDF apart from the DOCX in silence."""
+    return [Problem(STYLESHEET, item.source_line, item.source_column,
+                    f"`{item.name}` in @page: the page's size and margins are set in "
+                    "templates/theme.yaml, for the PDF and the DOCX alike",
+                    expected="`page:` in templates/theme.yaml (size, top, right, bottom, left)")
+            for item in tinycss2.parse_blocks_contents(rule.content or [], skip_comments=True,
+                                                        skip_whitespace=True)
+            if item.type == "declaration" and GEOMETRY.fullmatch(item.lower_name)]
 
 
 def _nested(rule: tinycss2.ast.QualifiedRule, selector: str) -> list[Problem]:

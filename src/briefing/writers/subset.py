@@ -26,7 +26,7 @@ from lxml.html import HtmlElement
 from briefing.content.prose import MAX_LIST_DEPTH
 from briefing.errors import Problem
 from briefing.files import TEMPLATES, ProjectFiles, Unreadable
-from briefing.render.layout import LEADING, POINT, TEXT_WIDTH, project_metrics, wrap
+from briefing.render.layout import LEADING, POINT, project_metrics, wrap
 from briefing.render.theme import load_theme
 
 CONTAINERS = {"section", "article", "div", "figure", "blockquote", "main"}
@@ -137,7 +137,6 @@ def _footnote_problems(note: HtmlElement) -> Iterator[tuple[HtmlElement, str, st
                 "only text, emphasis, links and line breaks in a footnote"
 
 
-TEXT_HEIGHT = 247.0  # mm: A4 less print.css's top and bottom margins (25, 25)
 FOOTNOTE_SHARE = 0.5  # of a page's text height: the most a footnote may take
 FOOTNOTE_EXPECTED = "a footnote of at most half a page; the rest of it in the text"
 DEFINITION = re.compile(r"\[\^[^\]\s]+\]:[ \t]*")  # `[^label]: ` in prose (content/prose.py)
@@ -154,7 +153,7 @@ def _long_footnotes(tree: HtmlElement, root: Path, brief_file: str) -> list[Prob
         return []
     theme, measure = load_theme(root), project_metrics(root)
     size, face = theme.sizes.small, theme.fonts.serif.face
-    most = int(FOOTNOTE_SHARE * TEXT_HEIGHT / (size * LEADING * POINT))  # lines
+    most = int(FOOTNOTE_SHARE * theme.page.text_height / (size * LEADING * POINT))  # lines
 
     def width(piece: str) -> float:
         return measure.width(piece, size, face) * POINT
@@ -164,7 +163,7 @@ def _long_footnotes(tree: HtmlElement, root: Path, brief_file: str) -> list[Prob
         lines = _broken_lines(note)
         if len(lines) + sum(map(len, lines)) <= most:  # too few characters for that many lines
             continue
-        if sum(len(wrap(line, TEXT_WIDTH, width)) for line in lines) > most:
+        if sum(len(wrap(line, theme.page.text_width, width)) for line in lines) > most:
             text = " ".join(" ".join(lines).split())
             problems.append(Problem(
                 *footnote_defined_at(root, brief_file, text),

@@ -23,7 +23,7 @@ from docx.document import Document as DocxDocument
 from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Pt, RGBColor
+from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import BaseStyle
 
 from briefing.render.theme import Theme
@@ -109,7 +109,8 @@ _SCRIPTS = ("ascii", "hAnsi", "eastAsia", "cs")  # w:rFonts' faces, one per kind
 
 def apply_theme(doc: DocxDocument, theme: Theme) -> None:
     """Put the theme's tokens on the styles of `doc` that the tables name and it has,
-    and make the character styles the writer uses."""
+    make the character styles the writer uses, and set the page up."""
+    _page_setup(doc, theme)
     _named_typefaces(doc, theme)
     for borders in doc.styles.element.xpath(".//w:tblBorders | .//w:tcBorders"):
         _in_schema_order(borders)
@@ -126,6 +127,16 @@ def apply_theme(doc: DocxDocument, theme: Theme) -> None:
             styles[name].base_style = doc.styles.default(WD_STYLE_TYPE.CHARACTER)
             styles[name].priority, styles[name].unhide_when_used = 99, True
         _character(styles[name], character, theme)
+
+
+def _page_setup(doc: DocxDocument, theme: Theme) -> None:
+    """The theme's paper and margins on every section (reference.docx's own page
+    setup is never what decides: the PDF reads the same theme)."""
+    page = theme.page
+    for section in doc.sections:
+        section.page_width, section.page_height = Mm(page.width), Mm(page.height)
+        section.top_margin, section.right_margin = Mm(page.top), Mm(page.right)
+        section.bottom_margin, section.left_margin = Mm(page.bottom), Mm(page.left)
 
 
 def _named_typefaces(doc: DocxDocument, theme: Theme) -> None:
