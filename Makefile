@@ -62,9 +62,16 @@ fonts: system-build
 
 # Never the archive: editions live in archive/, beside output/, and are kept
 # for good (docs/archive.md). Editions from before they moved out of output/
-# stop the clean until they are moved.
+# stop the clean until they are moved; so does any edition (a bag) lying under
+# output/, such as one reached through an `archive` link into it. rm -rf
+# removes a link itself, never what it points to, and find does not follow
+# links, so only what really lies under output/ counts.
 clean:
 	@if [ ! -L output/archive ] && ls output/archive/*/bagit.txt >/dev/null 2>&1; then \
 	  echo 'make clean: output/archive/ holds archive editions; move them first:' \
 	       'mv output/archive archive' >&2; exit 1; fi
+	@bag="$$(find output -name bagit.txt -print -quit 2>/dev/null)"; if [ -n "$$bag" ]; then \
+	  echo "make clean: output/ holds archive editions ($${bag%/bagit.txt});" \
+	       'archive/ must be a real folder beside output/: move them there first' >&2; \
+	  exit 1; fi
 	rm -rf output .pytest_cache

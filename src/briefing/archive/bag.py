@@ -18,6 +18,7 @@ writer strips only CR and LF.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,9 @@ TAG_FILES = ("bagit.txt", INFO, *(f"manifest-{a}.txt" for a in CHECKSUMS),
 
 # Controls (C0, DEL, C1 with NEL U+0085) and the line and paragraph separators.
 _BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# bagit logs a failure (a full disk) with its traceback before raising it; the
+# error publish reports says it in one line.
+logging.getLogger("bagit").addHandler(logging.NullHandler())
 
 
 def clean(value: str) -> str:

@@ -12,15 +12,20 @@ Atomic: an edition is assembled in a hidden `archive/.incoming-*` folder,
 flushed, made read-only, and renamed into place. The rename stays within
 archive/, which rename(2) allows even for a read-only folder (it needs write
 permission on a moved folder only to change its parent), so an ordinary
-user can publish too. A publish that dies leaves no edition, or a complete
-one; the next publish removes what a dead one left and writes the register
-afresh from the bags.
+user can publish too. The edition's row is added to the register
+(archive/register.py) just before the rename: a publish that dies leaves no
+edition, or a complete hidden one with its row, which the next publish
+renames into place; any other leftover it removes.
+
+archive/ must be a real folder: a link is refused, never followed. Any
+failure to write (a full disk, a read-only archive, archive/ being a file)
+is an error naming archive/, exit 1, with nothing of the edition left.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import contextlib
+import hashlib
 import os
 import re
 import shutil
@@ -30,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from briefing import __version__
-from briefing.archive import bag
+from briefing.archive import bag, register
 from briefing.archive.seal import KEY, Sealer, Settings, read_seal
 from briefing.archive.snapshot import (
     MANIFEST,
@@ -43,15 +48,12 @@ from briefing.archive.snapshot import (
     source_digest,
     source_files,
 )
-from briefing.errors import BuildFailed, UsageError
-from briefing.files import ARCHIVE
-from briefing.orchestration.output import TEMP_SUFFIX, exclusive, sync_folder, write_atomically
+from briefing.errors import BuildFailed, Problem, UsageError
+from briefing.files import ARCHIVE, OUTPUT
+from briefing.orchestration.output import TEMP_SUFFIX, exclusive, sync_folder
 from briefing.orchestration.validate import validate_content
 from briefing.orchestration.workers import RenderOptions
 
-REGISTER = "register.csv"
-REGISTER_COLUMNS = ("date", "slug", "version", "reference", "title", "languages", "marking",
-                    "seal", "files", "supersedes")
 INCOMING = ".incoming-"
 EDITION = re.compile(r"^(\d{4}-\d{2}-\d{2})_([a-z0-9][a-z0-9-]*)_v([1-9][0-9]*)$")
 UNSEALED = f"none: no seal key was configured ({KEY})"
@@ -63,7 +65,7 @@ class Published:
     version: int
     new: bool  # False: the latest edition already has this exact source
     seal: str  # bag-info's Seal: who sealed it, or that nobody did
-    register: str = ""  # why register.csv could not be written ("" when it was)
+    register: str = ""  # kept for the CLI: the register is now written before the edition
 
 
 def publish(root: Path, slug: str, options: RenderOptions | None = None,
@@ -71,11 +73,13 @@ def publish(root: Path, slug: str, options: RenderOptions | None = None,
     """Freeze the brief's current source into a new edition, unless unchanged.
 
     The brief is validated and rendered exactly as `build` does it: the same
-    validation, the same limited workers, the same writers."""
+    validation, the same limited workers, the same writers. archive/ is
+    checked and the edition's hidden folder made before the slow rendering,
+    so an archive that cannot take an edition says so at once."""
     settings = Settings.from_environment() if settings is None else settings
     with exclusive(root):
-        archive = root / ARCHIVE
-        trouble = repair(archive)
+        archive = archive_folder(root)
+        repair(archive)
         validation = validate_content(root, [slug])
         if validation.failed:
             raise BuildFailed(validation.failed[slug])
@@ -84,26 +88,81 @@ def publish(root: Path, slug: str, options: RenderOptions | None = None,
         previous = editions(archive, slug)
         if previous and bag.field(info := bag.info(previous[-1]), "Source-Digest") == digest:
             return Published(previous[-1], version_of(previous[-1]), False,
-                             bag.field(info, "Seal") or UNSEALED, trouble)
+                             bag.field(info, "Seal") or UNSEALED)
         sealer = Sealer(settings) if settings.configured else None  # a wrong key fails now
-        version = version_of(previous[-1]) + 1 if previous else 1
+        _check_register(archive)
+        latest = _latest(archive, slug)
+        version = version_of(latest) + 1 if latest else 1
         record = edition_record(validation, slug, version)
         manifest = build_manifest(root, record, files, output_names(validation, slug))
-        rendered = render_edition(validation, slug, files, manifest, options or RenderOptions())
-        fields = bag_fields(record) | {
-            "Bag-Software-Agent": f"Briefing {__version__} (bagit.py {_bagit_version()})",
-            "Briefing-Version": __version__,
-            "Dependencies": dependencies(),
-            "Source-Digest": digest,
-        }
-        if previous:
-            fields["Supersedes"] = previous[-1].name
-        if address := validation.project.publisher.address:
-            fields["Organization-Address"] = address.in_language(validation.brief(slug)
-                                                                 .languages[0]) or ""
-        fields |= _sealed(sealer, rendered) if sealer else {"Seal": UNSEALED}
-        path = _assemble(archive, str(record["identifier"]), rendered, files, manifest, fields)
-        return Published(path, version, True, str(fields["Seal"]), _register(archive))
+        incoming = _incoming(archive)
+        try:
+            rendered = render_edition(validation, slug, files, manifest,
+                                      options or RenderOptions())
+            fields = bag_fields(record) | {
+                "Bag-Software-Agent": agent(__version__, _bagit_version()),
+                "Briefing-Version": __version__,
+                "Dependencies": dependencies(),
+                "Source-Digest": digest,
+            }
+            if latest:
+                fields["Supersedes"] = latest.name
+            if address := validation.project.publisher.address:
+                fields["Organization-Address"] = address.in_language(
+                    validation.brief(slug).languages[0]) or ""
+            fields |= _sealed(sealer, rendered) if sealer else {"Seal": UNSEALED}
+            path = _assemble(archive, incoming, str(record["identifier"]), rendered, files,
+                             manifest, fields, sealer)
+        finally:
+            _remove(incoming)
+        return Published(path, version, True, str(fields["Seal"]))
+
+
+def agent(version: str, bagit_version: str) -> str:
+    """bag-info's Bag-Software-Agent, written by publish and checked by verify."""
+    return f"Briefing {version} (bagit.py {bagit_version})"
+
+
+def archive_folder(root: Path) -> Path:
+    """archive/, if it is a real folder (or not there yet). A link is refused,
+    never followed: wherever it leads (into output/, where `make clean` would
+    delete every version), the editions would not be where the project keeps
+    them."""
+    archive = root / ARCHIVE
+    if archive.is_symlink():
+        raise refused(f"is a symbolic link (to {os.readlink(archive)}); editions are "
+                      "written only into a real folder, never through a link",
+                      f"a real folder beside {OUTPUT}/, never inside it")
+    if archive.exists() and not archive.is_dir():
+        raise refused("is not a folder", f"a folder beside {OUTPUT}/ for the editions")
+    return archive
+
+
+def refused(why: str, expected: str = "", where: str = ARCHIVE) -> BuildFailed:
+    """What the archive cannot do, as the error the user sees (exit 1)."""
+    return BuildFailed([Problem(where, 1, 1, why, expected=expected)])
+
+
+def _check_register(archive: Path) -> None:
+    """Publish appends to the register only: a register that is missing while
+    versions exist is not made afresh from them (that would hide what removed
+    it); it must be restored."""
+    where = f"{ARCHIVE}/{register.REGISTER}"
+    if (archive / register.REGISTER).is_symlink():
+        raise refused("is a symbolic link; the register is written only as a file", where=where)
+    if editions(archive) and not (archive / register.REGISTER).exists():
+        raise refused("is missing, though archive/ holds editions: restore it from a copy "
+                      "(publish only adds rows; it does not make a register from the "
+                      "editions, which would hide what removed it)", where=where)
+
+
+def _latest(archive: Path, slug: str) -> Path | None:
+    """The brief's latest version, by its folder or its register row: a version
+    whose folder went missing keeps its number (and is named by the audit)."""
+    names = [path.name for path in editions(archive, slug)]
+    names += [row.identifier for row in register.read(archive).rows
+              if row.values["slug"] == slug and EDITION.match(row.identifier)]
+    return archive / max(names, key=lambda name: version_of(Path(name))) if names else None
 
 
 def bag_fields(record: dict[str, object]) -> dict[str, str]:
@@ -148,13 +207,25 @@ def _sealed(sealer: Sealer, rendered: dict[str, bytes]) -> dict[str, str | list[
     return fields
 
 
-def _assemble(archive: Path, name: str, rendered: dict[str, bytes], files: dict[str, bytes],
-              manifest: bytes, fields: dict[str, str | list[str]]) -> Path:
-    """Write the bag under a hidden name, freeze it, rename it into place."""
-    archive.mkdir(parents=True, exist_ok=True)
-    incoming = Path(tempfile.mkdtemp(prefix=INCOMING, dir=archive))
+def _incoming(archive: Path) -> Path:
+    """The hidden folder the edition is assembled in, made before rendering."""
     try:
+        archive.mkdir(exist_ok=True)
+        incoming = Path(tempfile.mkdtemp(prefix=INCOMING, dir=archive))
         os.chmod(incoming, 0o755)
+    except OSError as err:
+        raise refused(f"cannot be written: {err.strerror or err}; nothing was published",
+                      "a folder this user may write to, on a disk with room") from None
+    return incoming
+
+
+def _assemble(archive: Path, incoming: Path, name: str, rendered: dict[str, bytes],
+              files: dict[str, bytes], manifest: bytes, fields: dict[str, str | list[str]],
+              sealer: Sealer | None) -> Path:
+    """Write the bag under a hidden name, freeze it, register it, rename it into
+    place. A publish that dies after the register's row and before the rename
+    leaves a complete hidden edition the next publish renames (`repair`)."""
+    try:
         for file_name, data in rendered.items():
             _write(incoming / file_name, data)
         for path, data in files.items():
@@ -162,10 +233,16 @@ def _assemble(archive: Path, name: str, rendered: dict[str, bytes], files: dict[
         _write(incoming / MANIFEST, manifest)
         bag.make(incoming, fields)
         _freeze(incoming)
-        os.rename(incoming, archive / name)  # atomic; fails if the name were taken
-    except BaseException:
-        _remove(incoming)
-        raise
+        if register.is_legacy(archive):
+            register.restart(archive, editions(archive), sealer)
+        register.append(archive, incoming, name, sealer)
+    except OSError as err:
+        raise refused(f"cannot hold the edition {name}: {err.strerror or err}; nothing was "
+                      "published", "a folder this user may write to, on a disk with room"
+                      ) from None
+    if archive.is_symlink():
+        raise refused("became a symbolic link while publishing; nothing was renamed")
+    os.rename(incoming, archive / name)  # atomic; fails if the name were taken
     sync_folder(archive)
     return archive / name
 
@@ -182,76 +259,34 @@ def version_of(edition: Path) -> int:
     return int(EDITION.match(edition.name).group(3))
 
 
-def repair(archive: Path) -> str:
-    """Tidy what a publish that died left: its hidden folders and temporaries,
-    and a register that no longer agrees with the bags. Returns why the register
-    could not be written, if it could not."""
+def repair(archive: Path) -> None:
+    """Tidy what a publish that died left: a complete hidden edition whose
+    register row was written is renamed into place (it was published); any
+    other hidden folder, and the register's temporaries, are removed. Tidying
+    that fails (a read-only archive) is left for the publish to report."""
     if not archive.is_dir():
-        return ""
-    for stale in archive.iterdir():
-        if stale.name.startswith(INCOMING) and stale.is_dir() and not stale.is_symlink():
-            _remove(stale)
-        elif stale.name.startswith(f".{REGISTER}.") and stale.name.endswith(TEMP_SUFFIX):
-            stale.unlink(missing_ok=True)
-    return _register(archive) if editions(archive) and register_is_stale(archive) else ""
+        return
+    missing = {row.values["tag_manifest_sha256"]: row.identifier
+               for row in register.read(archive).rows
+               if not (archive / row.identifier).exists()}
+    with contextlib.suppress(OSError):
+        for stale in archive.iterdir():
+            if stale.name.startswith(INCOMING) and stale.is_dir() and not stale.is_symlink():
+                name = missing.get(_tag_manifest_digest(stale))
+                if name and EDITION.match(name):
+                    os.rename(stale, archive / name)
+                else:
+                    _remove(stale)
+            elif stale.name.startswith(f".{register.REGISTER}.") \
+                    and stale.name.endswith(TEMP_SUFFIX):
+                stale.unlink(missing_ok=True)
 
 
-def _register(archive: Path) -> str:
-    """Write the register; on failure say why (the edition stands, the next
-    publish writes the register again)."""
+def _tag_manifest_digest(folder: Path) -> str:
     try:
-        write_register(archive)
-    except OSError as err:
-        return f"could not write {ARCHIVE}/{REGISTER}: {err.strerror or err}"
-    return ""
-
-
-def register(archive: Path) -> bytes:
-    """register.csv as the bags say it should be: one row per edition."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(REGISTER_COLUMNS)
-    for edition in editions(archive):
-        writer.writerow([bag.clean(value) for value in _row(edition)])
-    return buffer.getvalue().encode("utf-8")
-
-
-def _row(edition: Path) -> list[str]:
-    date, slug, version = EDITION.match(edition.name).groups()
-    try:
-        opened = bag.open_bag(edition)
-    except Exception:  # a damaged bag still gets its row; `verify --all` says what is wrong
-        return [date, slug, version, "", "", "", "", "", "", ""]
-    info = opened.info
-    files = sorted(f"{path.removeprefix('data/')}={digests.get('sha256', '')}"
-                   for path, digests in opened.payload_entries().items()
-                   if not path.startswith(f"data/{SOURCE}/"))
-    seal = bag.field(info, "Seal")
-    return [bag.field(info, "Brief-Date"), bag.field(info, "Brief-Slug"),
-            bag.field(info, "Edition-Version"), bag.field(info, "Brief-Reference"),
-            bag.field(info, "External-Description"), bag.field(info, "Languages"),
-            bag.field(info, "Marking"),
-            "unsealed" if not seal or seal == UNSEALED else seal.partition(" (")[0],
-            " ".join(files), bag.field(info, "Supersedes")]
-
-
-def read_register(archive: Path) -> list[dict[str, str]]:
-    """register.csv's rows, read with the csv module that wrote them."""
-    with (archive / REGISTER).open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def register_is_stale(archive: Path) -> bool:
-    path = archive / REGISTER
-    try:
-        return path.read_bytes() != register(archive)
+        return hashlib.sha256((folder / register.TAG_MANIFEST).read_bytes()).hexdigest()
     except OSError:
-        return True
-
-
-def write_register(archive: Path) -> None:
-    """register.csv: made afresh from the bags themselves."""
-    write_atomically(archive / REGISTER, register(archive))
+        return ""
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -275,6 +310,8 @@ def _freeze(folder: Path) -> None:
 
 def _remove(folder: Path) -> None:
     """Remove a hidden half-made edition, read-only or not (following no link)."""
+    if not folder.is_dir() or folder.is_symlink():
+        return
     folder.chmod(stat.S_IRWXU)
     for parent, names, _ in os.walk(folder):  # each folder opened before it is entered
         for name in names:

@@ -240,3 +240,54 @@ def _read(path: str, variable: str) -> bytes:
         return Path(path).read_bytes()
     except OSError as err:
         raise UsageError(f"{variable}: cannot read {path}: {err.strerror}") from None
+
+
+# --- the register's rows: CMS SignedData with the row inside ---------------------------------
+
+def seal_data(sealer: Sealer, data: bytes) -> str:
+    """`data` sealed with the organisation's key: a CMS SignedData (RFC 5652)
+    that holds `data` itself and the signing certificate, base64, so a register
+    row carries its own seal and any CMS tool can check it."""
+    import asyncio
+    import base64
+
+    info = asyncio.run(sealer.signer.async_sign_general_data(data, "sha256", detached=False))
+    return base64.b64encode(info.dump()).decode("ascii")
+
+
+def read_data_seal(sealed: str, data: bytes, trust: list[Any]) -> Seal:
+    """A seal made by `seal_data`, checked: it holds exactly `data`, its
+    signature is intact and its certificate is one `trust` leads to."""
+    import asyncio
+    import base64
+    import binascii
+
+    from asn1crypto import cms
+    from pyhanko.sign.validation.generic_cms import async_validate_cms_signature
+    from pyhanko.sign.validation.settings import KeyUsageConstraints
+    from pyhanko.sign.validation.status import StandardCMSSignatureStatus
+    from pyhanko_certvalidator import ValidationContext
+
+    try:
+        signed = cms.ContentInfo.load(base64.b64decode(sealed, validate=True))["content"]
+        held = signed["encap_content_info"]["content"].native
+        status = asyncio.run(async_validate_cms_signature(
+            signed, StandardCMSSignatureStatus,
+            validation_context=ValidationContext(trust_roots=trust or [], allow_fetching=False),
+            key_usage_settings=KeyUsageConstraints(
+                key_usage={"digital_signature", "non_repudiation"})))
+        signer, fingerprint = describe_certificate(status.signing_cert)
+    except (binascii.Error, ValueError, TypeError, KeyError, AttributeError) as err:
+        return Seal("?", "?", "?", "", (f"the seal cannot be read: {err}",))
+    except Exception as err:  # pyHanko's own errors on a malformed signature
+        return Seal("?", "?", "?", "", (f"the seal cannot be checked: {err}",))
+    problems = []
+    if not (status.intact and status.valid) or held != data:
+        problems.append("the seal is broken: the row is not what was sealed")
+    elif not trust:
+        problems.append(f"no certificate to trust is configured ({TRUST}), so who sealed "
+                        "it cannot be confirmed")
+    elif not status.trusted:
+        problems.append("the sealing certificate is not one this installation trusts")
+    return Seal(signer, fingerprint, _utc(status.signer_reported_dt), "", tuple(problems),
+                bool(status.intact and status.valid and held == data))

@@ -25,8 +25,8 @@ from briefing.archive.bag import clean
 from briefing.archive.provenance import distributions, environment
 from briefing.content.load import Loaded
 from briefing.content.text import Text
-from briefing.errors import BuildFailed, UsageError
-from briefing.files import FONT_SUMS, LOCK, ProjectFiles
+from briefing.errors import BuildFailed, Problem, UsageError
+from briefing.files import BRIEFS, FONT_SUMS, LOCK, ProjectFiles
 from briefing.orchestration.cache import code_digest
 from briefing.orchestration.validate import Validation
 from briefing.orchestration.workers import Job, RenderOptions, render_all
@@ -36,6 +36,12 @@ SOURCE_TAR = "source.tar"
 MANIFEST = "build-manifest.json"
 SOURCE = "source"  # data/source/: the same files as the tar, for those who distrust attachments
 SHARED_SOURCE = (FONT_SUMS, LOCK)
+# What verify inflates of an archived PDF's attachments, at most: an edition's
+# source is a few MiB (content files are at most 2 MiB, assets 20 MiB), its
+# manifest a few KiB; a PDF whose attachments inflate further is refused
+# unread, so a compressed bomb costs neither memory nor time.
+SOURCE_LIMIT = 256 << 20
+MANIFEST_LIMIT = 16 << 20
 FORMATS = ("pdfa", "docx")  # what an edition holds of each language and document
 
 
@@ -115,8 +121,13 @@ def render_edition(validation: Validation, slug: str, files: dict[str, bytes],
     root, project = validation.root, validation.project
     brief = project.brief(slug)
     day = int(dt.datetime.combine(brief.date.first_day, dt.time(), dt.UTC).timestamp())
+    tar = source_tar(files, day)
+    if len(tar) > SOURCE_LIMIT:
+        raise BuildFailed([Problem(f"{BRIEFS}/{slug}.yaml", 1, 1, f"its source is "
+                                   f"{len(tar) >> 20} MiB, more than an archived PDF carries",
+                                   expected=f"at most {SOURCE_LIMIT >> 20} MiB of source")])
     attachments = (
-        Attachment(SOURCE_TAR, source_tar(files, day), "the source this file was built from"),
+        Attachment(SOURCE_TAR, tar, "the source this file was built from"),
         Attachment(MANIFEST, manifest, "how this file was built", relationship="Supplement"),
     )
     work = []
@@ -157,11 +168,12 @@ def _identified(pdf: bytes, record: dict[str, object]) -> bytes:
     return out.getvalue()
 
 
-def dependencies() -> str:
-    """The installed versions that shape the bytes most, for bag-info.txt."""
+def dependencies(found: dict[str, str] | None = None) -> str:
+    """The installed versions that shape the bytes most, for bag-info.txt: of
+    this installation, or (`found`) of an edition's record, for verify."""
     wanted = ("weasyprint", "python-docx", "pydyf", "fonttools", "babel", "jinja2", "pikepdf",
               "pyhanko")
-    found = distributions()
+    found = distributions() if found is None else found
     return ", ".join(f"{name}=={found[name]}" for name in wanted if name in found)
 
 

@@ -11,7 +11,15 @@
    folder, gives every PDF (a sealed one's first revision) and DOCX byte for
    byte; if not, which part of this installation differs from the record.
 
-`audit` runs steps 1 to 3 (and 4 if asked) on every edition, one line each.
+`audit` runs steps 1 to 3 (and 4 if asked) on every edition, one line each,
+and holds the archive against its register (archive/register.py): every row's
+version present and unchanged (its tag manifest's digest), the chain unbroken,
+the rows sealed as their editions are, and no edition without a row. It takes
+any folder holding an archive: archive/, a copy, a backup, a transfer.
+
+Whatever verify reads from an archived PDF it reads through a size cap
+(snapshot.SOURCE_LIMIT, MANIFEST_LIMIT), and a build manifest of the wrong
+shape or nested beyond reason is a failed verdict, never a crash.
 """
 
 from __future__ import annotations
@@ -22,24 +30,30 @@ import json
 import shutil
 import tarfile
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from briefing.archive import bag
+from briefing.archive import bag, register
 from briefing.archive.provenance import differences, environment
 from briefing.archive.publish import (
-    REGISTER,
+    EDITION,
+    INCOMING,
     UNSEALED,
+    agent,
     bag_fields,
     editions,
-    register_is_stale,
+    version_of,
 )
 from briefing.archive.seal import first_revision, read_seal
 from briefing.archive.snapshot import (
     MANIFEST,
+    MANIFEST_LIMIT,
     SOURCE,
+    SOURCE_LIMIT,
     SOURCE_TAR,
+    dependencies,
     edition_record,
     output_names,
     render_edition,
@@ -49,11 +63,9 @@ from briefing.archive.snapshot import (
 from briefing.errors import BuildFailed, UsageError
 from briefing.files import ARCHIVE, FONT_SUMS, FONTS
 from briefing.orchestration.cache import code_digest
+from briefing.orchestration.output import TEMP_SUFFIX
 from briefing.orchestration.validate import validate_content
 from briefing.orchestration.workers import RenderOptions
-
-RECORD_FIELDS = ("identifier", "slug", "date", "version", "reference", "title", "marking",
-                 "languages", "publisher")
 
 
 @dataclass(frozen=True)
@@ -68,13 +80,25 @@ class Verdict:
 
 def verify(root: Path, target: Path, options: RenderOptions | None = None,
            trust: list[Any] | None = None) -> list[Verdict]:
-    """Every check of an edition (or of one archived PDF), the rebuild included."""
+    """Every check of an edition (or of one archived PDF), the rebuild included;
+    or, for any other folder, the audit of the archive it holds."""
     options = options or RenderOptions()
-    if target.is_dir():
+    if target.is_dir() and _is_edition(target):
         return verify_edition(root, target, options, trust or [])
+    if target.is_dir():
+        found = audit(root, options, trust or [], archive=target)
+        verdicts = [*found.editions, *([found.register] if found.register else [])]
+        return verdicts or [Verdict(target.name, False, "holds no edition and no register: "
+                                    "not an archive")]
     if target.suffix.lower() == ".pdf" and target.is_file():
         return _verify_pdf(root, target, options, trust or [])
-    raise UsageError(f"{target} is neither an edition folder nor a PDF")
+    raise UsageError(f"{target} is neither an edition folder, an archive nor a PDF")
+
+
+def _is_edition(folder: Path) -> bool:
+    """A version's folder (named as one, or a bag), rather than an archive."""
+    return bool(EDITION.match(folder.name)) or (folder / "bagit.txt").exists() \
+        or (folder / "data").is_dir()
 
 
 def verify_edition(root: Path, edition: Path, options: RenderOptions, trust: list[Any],
@@ -98,39 +122,126 @@ def verify_edition(root: Path, edition: Path, options: RenderOptions, trust: lis
         archived = {name: (data / name).read_bytes() for name in manifest["outputs"]
                     if (data / name).is_file()}
         verdicts += _compare_rebuild(root, manifest, (data / MANIFEST).read_bytes(), source,
-                                     archived, options)
+                                     archived, options, opened.info)
     return verdicts
 
 
 @dataclass(frozen=True)
 class Audit:
-    editions: list[Verdict]  # one per edition
-    register: Verdict | None  # when register.csv disagrees with the bags
+    editions: list[Verdict]  # one per edition, per missing version, per stray entry
+    register: Verdict | None  # when register.csv is damaged or disagrees with the editions
 
     @property
     def ok(self) -> bool:
         return self.register is None and all(v.ok for v in self.editions)
 
 
-def audit(root: Path, options: RenderOptions, trust: list[Any], rebuild: bool = False
-          ) -> Audit:
-    """One verdict per edition of the archive (fixity, record, seals; and the
-    rebuild if asked), and one for the register if it disagrees with the bags."""
-    archive = root / ARCHIVE
-    found = []
-    for edition in editions(archive):
-        verdicts = verify_edition(root, edition, options, trust, rebuild)
-        failed = [v.why if v.name == edition.name else f"{v.name}: {v.why}"
-                  for v in verdicts if not v.ok]
-        sealed = sum(v.why.startswith("sealed by") for v in verdicts)
-        checked = "fixity, record, " + (f"{sealed} seal(s)" if sealed else "unsealed") \
-            + (", rebuild" if rebuild else "")
-        found.append(Verdict(edition.name, not failed, "; ".join(failed) or
-                             f"intact ({checked})"))
-    register = Verdict(f"{ARCHIVE}/{REGISTER}", False, "does not agree with the editions "
-                       "(the next publish writes it afresh from them)") \
-        if found and register_is_stale(archive) else None
-    return Audit(found, register)
+def audit(root: Path, options: RenderOptions, trust: list[Any], rebuild: bool = False,
+          archive: Path | None = None) -> Audit:
+    """The archive (archive/, or any folder holding one) held against its
+    register: one verdict per version the register lists or the folder holds
+    (fixity, record, seals; the rebuild if asked; its row), one per entry that
+    is neither, and one for the register if its chain or seals fail."""
+    archive = root / ARCHIVE if archive is None else archive
+    name = f"{ARCHIVE}/{register.REGISTER}" if archive == root / ARCHIVE \
+        else str(archive / register.REGISTER)
+    if archive.is_symlink() or (archive.exists() and not archive.is_dir()):
+        return Audit([], Verdict(archive.name, False, "is a symbolic link or not a folder: "
+                                 "an archive is a real folder, and a link is not followed"))
+    present = editions(archive)
+    if not present and not (archive / register.REGISTER).exists() and not _strays(archive):
+        return Audit([], None)  # nothing published yet
+    read = register.read(archive)
+    rows: dict[str, register.Row] = {}
+    problems = list(read.problems)
+    for row in read.rows:
+        if row.identifier in rows or not EDITION.match(row.identifier):
+            problems.append(f"line {row.line}: names {row.identifier!r}, "
+                            + ("listed before" if row.identifier in rows else
+                               "not an edition's name"))
+        rows.setdefault(row.identifier, row)
+    found = [_audited(root, archive, identifier, rows.get(identifier), read, options, trust,
+                      rebuild)
+             for identifier in sorted({*filter(EDITION.match, rows),
+                                       *(path.name for path in present)}, key=_edition_order)]
+    found += [Verdict(stray.name, False, "not part of the archive, which holds only its "
+                      f"editions and {register.REGISTER}" + (
+                          " (a bag: a renamed or copied edition?)"
+                          if (stray / "bagit.txt").exists() else ""))
+              for stray in _strays(archive)]
+    sealed = {identifier for identifier in rows if bag.field(
+        bag.info(archive / identifier), "Seal").startswith("PAdES")}
+    problems += register.seal_problems(read, sealed, trust)
+    return Audit(found, Verdict(name, False, "; ".join(problems)) if problems else None)
+
+
+def _version(identifier: str) -> int:
+    match = EDITION.match(identifier)
+    return int(match.group(3)) if match else 0
+
+
+def _edition_order(identifier: str) -> tuple[str, int, str]:
+    match = EDITION.match(identifier)
+    return (match.group(2), int(match.group(3)), identifier) if match else ("", 0, identifier)
+
+
+def _strays(archive: Path) -> list[Path]:
+    """What archive/ holds besides its editions, its register and what a publish
+    in progress (or a dead one, which the next removes) leaves."""
+    if not archive.is_dir():
+        return []
+    return [entry for entry in sorted(archive.iterdir())
+            if entry.name not in (register.REGISTER, "lost+found")
+            and not (EDITION.match(entry.name) and entry.is_dir() and not entry.is_symlink())
+            and not entry.name.startswith(INCOMING)
+            and not (entry.name.startswith(f".{register.REGISTER}.")
+                     and entry.name.endswith(TEMP_SUFFIX))]
+
+
+def _audited(root: Path, archive: Path, identifier: str, row: register.Row | None,
+             read: register.Register, options: RenderOptions, trust: list[Any],
+             rebuild: bool) -> Verdict:
+    """One version's line in the audit."""
+    edition = archive / identifier
+    if row is not None and (not edition.is_dir() or edition.is_symlink()):
+        return Verdict(identifier, False, f"missing: the register lists it (line {row.line}); "
+                       "the version was deleted, moved or renamed")
+    verdicts = verify_edition(root, edition, options, trust, rebuild)
+    failed = [v.why if v.name == identifier else f"{v.name}: {v.why}"
+              for v in verdicts if not v.ok]
+    failed += _against_row(edition, row, read) if row else [
+        "not in the register: not published here, or a version renamed to this name"]
+    sealed = sum(v.why.startswith("sealed by") for v in verdicts)
+    checked = "fixity, record, register, " + (f"{sealed} seal(s)" if sealed else "unsealed") \
+        + (", rebuild" if rebuild else "")
+    return Verdict(identifier, not failed, "; ".join(failed) or f"intact ({checked})")
+
+
+def _against_row(edition: Path, row: register.Row, read: register.Register) -> list[str]:
+    """The version is what its register row recorded when it was published, and
+    the row follows the brief's row before it."""
+    problems = []
+    now = dict(zip(register.COLUMNS, register.described(edition, edition.name), strict=False))
+    for column, value in now.items():
+        if row.values[column] == value:
+            continue
+        if column == "tag_manifest_sha256":
+            problems.append(f"{register.TAG_MANIFEST} is not the one the register recorded "
+                            f"(line {row.line}): its tag files (bag-info.txt, the manifests) "
+                            "changed after it was published")
+        else:
+            problems.append(f"the register (line {row.line}) says {column} is "
+                            f"{row.values[column]!r}, the edition says {value!r}")
+    before = [other for other in read.rows if other.values["slug"] == row.values["slug"]
+              and other.line < row.line]
+    expected = before[-1].identifier if before else ""
+    if row.values["supersedes"] != expected:
+        problems.append(f"Supersedes names {row.values['supersedes'] or 'nothing'!r}, but the "
+                        f"register's version before it is {expected or 'none'!r}")
+    if version_of(edition) != (_version(expected) + 1 if expected else 1):
+        problems.append(f"is version {version_of(edition)}, but the register's version "
+                        f"before it is {expected or 'none'}")
+    return problems
 
 
 def fixity(edition: Path, opened: Any) -> list[Verdict]:
@@ -177,14 +288,18 @@ def _record(edition: Path, info: dict[str, Any]) -> tuple[dict[str, Any] | None,
                                                           list[Verdict]]:
     """The build manifest, and every way the edition disagrees with it."""
     data = edition / "data"
+    manifest_bytes, manifest, why = b"", None, "missing"
     try:
-        manifest_bytes = (data / MANIFEST).read_bytes()
-        manifest = _well_formed(json.loads(manifest_bytes))
-    except (OSError, ValueError):
-        manifest = None
+        if (data / MANIFEST).stat().st_size > MANIFEST_LIMIT:
+            why = f"larger than any build manifest ({MANIFEST_LIMIT >> 20} MiB); not read"
+        else:
+            manifest_bytes = (data / MANIFEST).read_bytes()
+            manifest, why = _load_manifest(manifest_bytes)
+    except OSError as err:
+        why = f"cannot be read: {err.strerror or err}"
     if manifest is None:
-        return None, [Verdict(f"data/{MANIFEST}", False, "missing or not a build manifest "
-                              "this Briefing can read: the edition has no record to check")]
+        return None, [Verdict(f"data/{MANIFEST}", False, f"{why}: the edition has no record "
+                              "this Briefing can check it against")]
     record = manifest["edition"]
     problems = []
     expected = {*manifest["outputs"], MANIFEST,
@@ -202,7 +317,7 @@ def _record(edition: Path, info: dict[str, Any]) -> tuple[dict[str, Any] | None,
     source = {}
     for name, digest in sorted(manifest["source_sha256"].items()):
         path = data / SOURCE / name
-        if path.is_file():
+        if path.is_file() and not path.is_symlink():
             source[name] = path.read_bytes()
             if hashlib.sha256(source[name]).hexdigest() != digest:
                 problems.append(Verdict(f"data/{SOURCE}/{name}", False,
@@ -212,11 +327,8 @@ def _record(edition: Path, info: dict[str, Any]) -> tuple[dict[str, Any] | None,
         problems.append(Verdict(edition.name, False, f"the folder's name disagrees with the "
                                 f"edition's record: it is {name} (version "
                                 f"{record.get('version')})"))
-    for label, value in bag_fields(record).items():
-        if bag.field(info, label) != value:
-            problems.append(Verdict(bag.INFO, False, f"{label} says "
-                                    f"{bag.field(info, label)!r}, the edition's record (the "
-                                    f"build manifest) says {value!r}"))
+    problems += [Verdict(bag.INFO, False, why) for why in _info_problems(edition, info,
+                                                                         manifest)]
     if len(source) == len(manifest["source_sha256"]) \
             and bag.field(info, "Source-Digest") != source_digest(source):
         problems.append(Verdict(bag.INFO, False, "Source-Digest is not the digest of the "
@@ -225,6 +337,58 @@ def _record(edition: Path, info: dict[str, Any]) -> tuple[dict[str, Any] | None,
     return manifest, problems or [Verdict("record", True, f"{len(present)} files, bag-info.txt "
                                           "and the folder's name agree with the build "
                                           "manifest")]
+
+
+# bag-info.txt holds exactly what publish writes (archive/publish.py), each once
+# but the per-PDF seal times; bagit adds Payload-Oxum and checks it itself.
+OTHER_FIELDS = ("Payload-Oxum", "Bag-Software-Agent", "Briefing-Version", "Dependencies",
+                "Source-Digest", "Supersedes", "Organization-Address", "Seal")
+PER_PDF_FIELDS = ("Seal-Time", "Seal-Timestamp")
+
+
+def _info_problems(edition: Path, info: dict[str, Any], manifest: dict[str, Any]) -> list[str]:
+    """bag-info.txt against the edition's record: each field publish writes says
+    what the record says, and no other field is there (an added `Approved-By`
+    is caught like a changed `Marking`). Organization-Address is checked
+    against the source in the rebuild, a Supersedes against the register in
+    the audit, and here against the versions beside it."""
+    record = manifest["edition"]
+    expected = bag_fields(record)
+    problems = [f"{label} says {bag.field(info, label)!r}, the edition's record (the build "
+                f"manifest) says {value!r}" for label, value in expected.items()
+                if bag.field(info, label) != value]
+    known = {*expected, *OTHER_FIELDS, *PER_PDF_FIELDS}
+    problems += [f"{label} is not a field Briefing writes: added after publishing"
+                 for label in sorted(set(info) - known)]
+    problems += [f"{label} is given {len(bag.values(info, label))} times"
+                 for label in sorted(set(info) & known - set(PER_PDF_FIELDS))
+                 if len(bag.values(info, label)) != 1]
+    tool = str(manifest["tool"]).removeprefix("Briefing ")
+    distributions = manifest["environment"].get("distributions", {})
+    derived = {"Briefing-Version": tool,
+               "Bag-Software-Agent": agent(tool, str(distributions.get("bagit", "?"))),
+               "Dependencies": dependencies(distributions)}
+    problems += [f"{label} says {bag.field(info, label)!r}, the edition's record says "
+                 f"{value!r}" for label, value in derived.items()
+                 if bag.field(info, label) != value]
+    return problems + _supersedes_problems(edition, bag.field(info, "Supersedes"),
+                                           int(record["version"]), str(record["slug"]))
+
+
+def _supersedes_problems(edition: Path, said: str, version: int, slug: str) -> list[str]:
+    """Supersedes names the brief's version before this one: of its form, and,
+    where the edition sits among others of its brief, one that is there."""
+    if version == 1:
+        return [f"Supersedes says {said!r}, but version 1 supersedes nothing"] if said else []
+    match = EDITION.match(said)
+    if not match or match.group(2) != slug or int(match.group(3)) != version - 1:
+        return [f"Supersedes says {said!r}, expected the brief's version {version - 1} "
+                f"(<date>_{slug}_v{version - 1})"]
+    beside = [path.name for path in editions(edition.parent, slug) if path != edition]
+    if beside and said not in beside:
+        return [f"Supersedes names {said}, which is not beside it (there: "
+                f"{', '.join(beside)})"]
+    return []
 
 
 def _attachments(data: Path, manifest: dict[str, Any], manifest_bytes: bytes,
@@ -238,7 +402,7 @@ def _attachments(data: Path, manifest: dict[str, Any], manifest_bytes: bytes,
             continue
         try:
             attached = _attached(pikepdf, data / name)
-        except pikepdf.PdfError as err:
+        except (pikepdf.PdfError, ValueError) as err:
             problems.append(Verdict(f"data/{name}", False, f"not a readable PDF: {err}"))
             continue
         if attached.get(MANIFEST) != manifest_bytes:
@@ -287,17 +451,13 @@ def _verify_pdf(root: Path, pdf_path: Path, options: RenderOptions, trust: list[
 
     try:
         attached = _attached(pikepdf, pdf_path)
-    except pikepdf.PdfError as err:
+    except (pikepdf.PdfError, ValueError) as err:
         return [Verdict(pdf_path.name, False, f"not a readable PDF: {err}")]
     if SOURCE_TAR not in attached or MANIFEST not in attached:
         return [Verdict(pdf_path.name, False, "carries no embedded source; not an archived PDF")]
-    try:
-        manifest = _well_formed(json.loads(attached[MANIFEST]))
-    except ValueError:
-        manifest = None
+    manifest, why = _load_manifest(attached[MANIFEST])
     if manifest is None:
-        return [Verdict(pdf_path.name, False, "its build manifest is not one this Briefing "
-                                              "can read")]
+        return [Verdict(pdf_path.name, False, f"its build manifest: {why}")]
     data = pdf_path.read_bytes()
     seal = read_seal(data, trust)
     verdicts = [Verdict(pdf_path.name, True, "not sealed") if seal is None else
@@ -311,9 +471,11 @@ def _verify_pdf(root: Path, pdf_path: Path, options: RenderOptions, trust: list[
 
 def _compare_rebuild(root: Path, manifest: dict[str, Any], manifest_bytes: bytes,
                      source: dict[str, bytes], archived: dict[str, bytes],
-                     options: RenderOptions) -> list[Verdict]:
+                     options: RenderOptions, info: dict[str, Any] | None = None
+                     ) -> list[Verdict]:
     """Render the edition again from its own source, in a temporary project with
-    this installation's fonts, and compare; the record checked against the source."""
+    this installation's fonts, and compare; the record (and bag-info's
+    Organization-Address, given the bag's `info`) checked against the source."""
     record = manifest["edition"]
     slug = str(record.get("slug", ""))
     with tempfile.TemporaryDirectory(prefix="briefing-verify-") as temp:
@@ -337,6 +499,8 @@ def _compare_rebuild(root: Path, manifest: dict[str, Any], manifest_bytes: bytes
             return [Verdict("source", False, "the snapshot is not the complete source of the "
                                              "brief (files added, changed or missing)")]
         verdicts = _record_against_source(validation, slug, record, manifest)
+        if info is not None:
+            verdicts += _address_against_source(validation, slug, info)
         try:
             rebuilt = render_edition(validation, slug, source, manifest_bytes, options)
         except BuildFailed as failed:
@@ -381,6 +545,17 @@ def _record_against_source(validation: Any, slug: str, record: dict[str, Any],
     return verdicts
 
 
+def _address_against_source(validation: Any, slug: str, info: dict[str, Any]
+                            ) -> list[Verdict]:
+    """bag-info's Organization-Address is the publisher's, as the source says."""
+    address = validation.project.publisher.address
+    expected = bag.clean(address.in_language(validation.brief(slug).languages[0]) or "") \
+        if address else ""
+    said = bag.field(info, "Organization-Address")
+    return [] if said == expected else [Verdict(bag.INFO, False, f"Organization-Address says "
+                                                f"{said!r}, the source says {expected!r}")]
+
+
 def _why_different(manifest: dict[str, Any], now: dict[str, Any]) -> str:
     found = []
     if manifest.get("code_sha256") != now["code_sha256"]:
@@ -393,26 +568,124 @@ def _why_different(manifest: dict[str, Any], now: dict[str, Any]) -> str:
     return f"; this installation differs from the edition's record: {'; '.join(found)}"
 
 
-def _well_formed(manifest: Any) -> dict[str, Any] | None:
-    """The manifest if it has the shape of an edition's record, else None."""
-    if isinstance(manifest, dict) and isinstance(manifest.get("edition"), dict) \
-            and all(key in manifest["edition"] for key in RECORD_FIELDS) \
-            and isinstance(manifest.get("outputs"), list) \
-            and all(isinstance(name, str) for name in manifest["outputs"]) \
-            and isinstance(manifest.get("source_sha256"), dict):
-        return manifest
-    return None
+def _load_manifest(data: bytes) -> tuple[dict[str, Any] | None, str]:
+    """A build manifest read from `data`, and if it cannot be one, why: not
+    JSON, nested beyond what Python parses (say 100,000 levels), or of another
+    shape than an edition's record (a list where a mapping belongs)."""
+    if len(data) > MANIFEST_LIMIT:
+        return None, f"larger than any build manifest ({MANIFEST_LIMIT >> 20} MiB)"
+    try:
+        manifest = json.loads(data)
+    except RecursionError:
+        return None, "nested too deeply to be a build manifest"
+    except ValueError as err:
+        return None, f"not JSON ({err})"
+    why = _shape(manifest)
+    return (None, why) if why else (manifest, "")
+
+
+# The record's fields and their types; the environment's values are strings or
+# mappings of strings (archive/provenance.py).
+RECORD_TYPES = {"identifier": str, "slug": str, "date": str, "version": int, "reference": str,
+                "title": str, "marking": str, "languages": list, "publisher": str}
+
+
+def _shape(manifest: Any) -> str:
+    """Why `manifest` is not shaped as an edition's record ("" if it is), naming
+    the first field that is wrong."""
+    if not isinstance(manifest, dict):
+        return f"expected a mapping at the top, found {_kind(manifest)}"
+    wanted = {"tool": str, "code_sha256": str, "edition": dict, "outputs": list,
+              "source_sha256": dict, "environment": dict}
+    for key, kind in wanted.items():
+        if not isinstance(manifest.get(key), kind):
+            return f"{key}: expected {_kind(kind())}, found {_kind(manifest.get(key))}"
+    for key, kind in RECORD_TYPES.items():
+        value = manifest["edition"].get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            return f"edition.{key}: expected {_kind(kind())}, found {_kind(value)}"
+    lists = {"edition.languages": manifest["edition"]["languages"],
+             "outputs": manifest["outputs"]}
+    for key, value in lists.items():
+        if not all(isinstance(item, str) for item in value):
+            return f"{key}: expected a list of strings"
+    if not all(isinstance(name, str) and name == Path(name).name and name not in ("", ".", "..")
+               for name in manifest["outputs"]):
+        return "outputs: expected file names, without folders"
+    for name, digest in manifest["source_sha256"].items():
+        if not isinstance(digest, str) or name.startswith("/") or ".." in name.split("/"):
+            return f"source_sha256: {name!r}: expected a path inside the source and its digest"
+    for key, value in manifest["environment"].items():
+        if not isinstance(value, str) and not (isinstance(value, dict) and all(
+                isinstance(item, str) for item in value.values())):
+            return f"environment.{key}: expected a string or a mapping of strings"
+    return ""
+
+
+def _kind(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", int: "a number",
+            float: "a number", bool: "true or false", type(None): "nothing"}.get(
+                type(value), type(value).__name__)
 
 
 def _attached(pikepdf: Any, path: Path) -> dict[str, bytes]:
+    """The source and the manifest attached to an archived PDF, each inflated
+    through its cap (ValueError beyond it); other attachments are not read."""
+    limits = {SOURCE_TAR: SOURCE_LIMIT, MANIFEST: MANIFEST_LIMIT}
     with pikepdf.open(path) as pdf:
-        return {name: spec.get_file().read_bytes() for name, spec in pdf.attachments.items()}
+        return {name: _inflated(pikepdf, name, spec.get_file().obj, limits[name])
+                for name, spec in pdf.attachments.items() if name in limits}
+
+
+def _inflated(pikepdf: Any, name: str, stream: Any, limit: int) -> bytes:
+    """An embedded file's bytes, at most `limit` of them: stored plain or with
+    one FlateDecode (as every PDF Briefing writes), inflated piece by piece,
+    first only counted, so a compressed bomb is refused having held no more
+    than a piece of it."""
+    filters = stream.get("/Filter")
+    names = [] if filters is None else [filters] if isinstance(filters, pikepdf.Name) \
+        else list(filters)
+    raw = stream.read_raw_bytes()
+    if not names:
+        if len(raw) > limit:
+            raise ValueError(f"its attachment {name} is larger than {limit >> 20} MiB")
+        return raw
+    if names != [pikepdf.Name.FlateDecode] or stream.get("/DecodeParms") is not None:
+        raise ValueError(f"its attachment {name} is encoded in a way Briefing never writes "
+                         f"({', '.join(map(str, names))})")
+    _inflate(raw, limit, name, keep=False)
+    return _inflate(raw, limit, name, keep=True)
+
+
+def _inflate(raw: bytes, limit: int, name: str, keep: bool) -> bytes:
+    """Inflate `raw` a MiB at a time, refusing it once it passes `limit`."""
+    inflater, pieces, size = zlib.decompressobj(), [], 0
+    try:
+        while raw or not inflater.eof:
+            piece = inflater.decompress(raw, 1 << 20)
+            raw = inflater.unconsumed_tail
+            size += len(piece)
+            if size > limit:
+                raise ValueError(f"its attachment {name} inflates to more than "
+                                 f"{limit >> 20} MiB: not read (a compressed bomb?)")
+            if keep:
+                pieces.append(piece)
+            if not piece and not raw:
+                break
+    except zlib.error as err:
+        raise ValueError(f"its attachment {name} is damaged ({err})") from None
+    return b"".join(pieces)
 
 
 def _untar(data: bytes) -> dict[str, bytes]:
+    """The source tar's files: a plain tar (never decompressed), its regular
+    members only (a sparse one, which could claim any size, makes it unreadable)."""
     try:
-        with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            return {m.name: tar.extractfile(m).read() for m in tar.getmembers() if m.isfile()}
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
+            members = tar.getmembers()
+            if any(member.issparse() for member in members):
+                return {}
+            return {m.name: tar.extractfile(m).read() for m in members if m.isfile()}
     except tarfile.TarError:
         return {}
 
