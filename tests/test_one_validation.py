@@ -61,3 +61,33 @@ def test_a_damaged_data_url_is_refused_in_words(url: str) -> None:
 
     with pytest.raises(dataurl.BadDataURL):
         dataurl.decode(url)
+
+
+def test_a_failure_inside_briefings_code_is_a_bug_never_the_templates_mistake(
+        tmp_path: Path) -> None:
+    """A template expression that fails is the template's mistake, placed at
+    its line; a failure raised inside Briefing's own code (the view, a figure)
+    while a template reads it is a bug of ours: it escapes as the exception it
+    is (the worker reports it as a bug, exit 70), never as the editor's line."""
+    from briefing.content.load import load_project
+    from briefing.errors import BuildFailed
+    from briefing.render.edition import editions
+    from briefing.render.html import environment, render_html
+    from briefing.writers import dataurl
+
+    project = make_project(tmp_path / "p")
+    model = load_project(project)
+    edition = editions(model, model.brief("sample"), ())[0]
+    template = project / "templates" / edition.template
+
+    def rendered(expression: str) -> None:
+        template.write_text(f"<!DOCTYPE html>\n<html><body>\n<p>{expression}</p>\n"
+                            "</body></html>\n", encoding="utf-8")
+        render_html(environment(project), {"ours": dataurl.decode}, edition)
+
+    with pytest.raises(BuildFailed) as mistake:
+        rendered("{{ 1 / 0 }}")
+    assert str(mistake.value.problems[0]).startswith(
+        f"templates/{edition.template}:3:1: ZeroDivisionError: division by zero")
+    with pytest.raises(dataurl.BadDataURL):
+        rendered("{{ ours('data:image/png;base64,*') }}")

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -89,16 +90,16 @@ class ProjectEnvironment(ImmutableSandboxedEnvironment):
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int) and isinstance(left, int) and (
                 abs(right) * max(abs(left), 2).bit_length() > MAX_EXPONENT_BITS):
-            raise ValueError(f"{left} ** {right} is too large a number for a document")
+            raise SecurityError(f"{left} ** {right} is too large a number for a document")
         sequences = (str, list, tuple)
         if operator == "*" and isinstance(left, int) != isinstance(right, int):
             count, part = (left, right) if isinstance(left, int) else (right, left)
             if isinstance(part, sequences) and count * len(part) > MAX_MADE_CHARS:
-                raise ValueError(f"repeating {len(part)} character(s) {count} times makes "
-                                 f"more than {MAX_MADE_CHARS} characters")
+                raise SecurityError(f"repeating {len(part)} character(s) {count} times "
+                                    f"makes more than {MAX_MADE_CHARS} characters")
         if operator == "+" and isinstance(left, sequences) and isinstance(
                 right, sequences) and len(left) + len(right) > MAX_MADE_CHARS:
-            raise ValueError(f"joining makes more than {MAX_MADE_CHARS} characters")
+            raise SecurityError(f"joining makes more than {MAX_MADE_CHARS} characters")
         return super().call_binop(context, operator, left, right)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
@@ -153,7 +154,11 @@ def render_html(env: ProjectEnvironment, view: dict[str, Any], edition: Edition)
                           ) from None
     except (ArithmeticError, LookupError, TypeError, ValueError, AttributeError) as err:
         # An expression in a template failed (`{{ 1 / 0 }}`, a filter given the
-        # wrong kind of value): the template's mistake, at its line.
+        # wrong kind of value): the template's mistake, at its line. Unless it
+        # failed inside Briefing's own code (the view, a figure): a bug of
+        # ours, which is never blamed on the editor's template.
+        if _raised_by_briefing(err):
+            raise
         raise BuildFailed([_placed(err, f"{type(err).__name__}: {err}", edition)]) from None
     assert env.theme is not None
     return adapt(html, env.theme, measure)
@@ -194,6 +199,15 @@ def _finalize(value: Any) -> Any:
     raise jinja2.UndefinedError(
         f"a template printed a {type(value).__name__}; loop over it or join it "
         "(`|join(\", \")`) instead")
+
+
+_PACKAGE = Path(__file__).resolve().parent.parent  # src/briefing
+
+
+def _raised_by_briefing(err: BaseException) -> bool:
+    """Whether the innermost frame that raised `err` is Briefing's own code."""
+    frames = traceback.extract_tb(err.__traceback__)
+    return bool(frames) and Path(frames[-1].filename).resolve().is_relative_to(_PACKAGE)
 
 
 def _placed(err: BaseException, message: str, edition: Edition) -> Problem:
