@@ -14,9 +14,12 @@ import os
 import select
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from conftest import REPO, Run, make_project
+from readers import pdf_text
+from test_editor_loop import SAMPLE, wait_for
 from test_workers import FOR_EVER, children, two_briefs
 
 
@@ -86,3 +89,28 @@ def wait_for_exit(pid: int) -> None:
     finally:
         os.close(handle)
     assert ready, f"worker {pid} outlived the build"
+
+
+def test_a_watch_run_leaves_no_temporary_files(tmp_path: Path) -> None:
+    """`watch` builds, then rebuilds on a save, through the same workers; once
+    it is stopped, its temporary directory is as empty as before."""
+    project = make_project(tmp_path / "p")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "TMPDIR": str(temp)}
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "-C", str(project), "watch", "-j", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")),
+                     daemon=True).start()
+    try:
+        wait_for(lambda: any("watching" in line for line in lines))
+        brief = project / "content/briefs/sample.yaml"
+        brief.write_text(brief.read_text().replace("Sample brief", "Sample brief, revised"))
+        wait_for(lambda: "revised" in pdf_text(project / f"{SAMPLE}.pdf"))
+        wait_for(lambda: sum("built" in line for line in lines) >= 2)
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    assert sorted(p.name for p in temp.iterdir()) == []
