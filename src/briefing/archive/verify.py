@@ -402,8 +402,11 @@ def _attachments(data: Path, manifest: dict[str, Any], manifest_bytes: bytes,
             continue
         try:
             attached = _attached(pikepdf, data / name)
-        except (pikepdf.PdfError, ValueError) as err:
+        except pikepdf.PdfError as err:
             problems.append(Verdict(f"data/{name}", False, f"not a readable PDF: {err}"))
+            continue
+        except ValueError as err:
+            problems.append(Verdict(f"data/{name}", False, str(err)))
             continue
         if attached.get(MANIFEST) != manifest_bytes:
             problems.append(Verdict(f"data/{name}", False, f"carries another build manifest "
@@ -451,8 +454,10 @@ def _verify_pdf(root: Path, pdf_path: Path, options: RenderOptions, trust: list[
 
     try:
         attached = _attached(pikepdf, pdf_path)
-    except (pikepdf.PdfError, ValueError) as err:
+    except pikepdf.PdfError as err:
         return [Verdict(pdf_path.name, False, f"not a readable PDF: {err}")]
+    except ValueError as err:
+        return [Verdict(pdf_path.name, False, str(err))]
     if SOURCE_TAR not in attached or MANIFEST not in attached:
         return [Verdict(pdf_path.name, False, "carries no embedded source; not an archived PDF")]
     manifest, why = _load_manifest(attached[MANIFEST])
