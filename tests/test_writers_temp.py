@@ -71,8 +71,8 @@ def test_the_folder_of_a_killed_build_goes_with_the_next_render(tmp_path: Path) 
         build.wait()
     for pid in workers:
         wait_for_exit(pid)
-    left = [path.relative_to(temp).parts[::2] for path in temp.glob("*/*/weasyprint-*")]
-    assert left and all(top.startswith("briefing-render-") for top, _ in left), left
+    left = [path.name for path in temp.iterdir()]
+    assert len(left) == 1 and left[0].startswith("briefing-render-"), left  # the kill's
     other = make_project(tmp_path / "q")
     assert run_in(temp, other, "check").code == 0
     assert sorted(p.name for p in temp.iterdir()) == []
