@@ -79,6 +79,9 @@ def structure_tree(pdf: pydyf.PDF, document: object, pdf_version: object,
 class _Tree:
     def __init__(self, pdf: pydyf.PDF, document: object) -> None:
         self.pdf = pdf
+        # pydyf makes this tuple anew on every read: read once, not once per element
+        # (that was a cost growing with the square of the page count).
+        self.references: tuple[bytes, ...] = pdf.page_references
         self.by_reference: dict[bytes, pydyf.Dictionary] = {}
         self.root = pydyf.Dictionary({"Type": "/StructTreeRoot"})
         pdf.add_object(self.root)
@@ -100,7 +103,7 @@ class _Tree:
         element = pydyf.Dictionary({"Type": "/StructElem", "S": f"/{role}",
                                     "P": parent.reference, "K": pydyf.Array(), **entries})
         if page is not None:
-            element["Pg"] = self.pdf.page_references[page]
+            element["Pg"] = self.references[page]
         self.pdf.add_object(element)
         self.by_reference[element.reference] = element
         if "K" in parent and parent is not self.root:
@@ -258,7 +261,7 @@ class _Tree:
 
     def bbox(self, box: object) -> pydyf.Array:
         """The box's content box in PDF points, from the page's bottom left."""
-        page = self.pdf.objects[int(self.pdf.page_references[self.number].split()[0])]
+        page = self.pdf.objects[int(self.references[self.number].split()[0])]
         height = page["MediaBox"][3]
         x, y = box.content_box_x() * 0.75, box.content_box_y() * 0.75
         return pydyf.Array((round(x, 2), round(height - y - box.height * 0.75, 2),
@@ -272,7 +275,7 @@ class _Tree:
         if tag is None:  # drawn unmarked (nothing to map) or not drawn
             return
         mcid = tag["mcid"]
-        page = self.pdf.page_references[self.number]
+        page = self.references[self.number]
         if here.get("Pg") == page:
             here["K"].append(mcid)
         else:
@@ -304,7 +307,7 @@ class _Tree:
         if text:
             annotation["Contents"] = pydyf.String(text)
         reference = pydyf.Dictionary({"Type": "/OBJR", "Obj": annotation.reference,
-                                      "Pg": self.pdf.page_references[self.number]})
+                                      "Pg": self.references[self.number]})
         self.pdf.add_object(reference)
         here["K"].append(reference.reference)
         self.annotations.append((here, annotation))
