@@ -91,3 +91,16 @@ def test_a_failure_inside_briefings_code_is_a_bug_never_the_templates_mistake(
         f"templates/{edition.template}:3:1: ZeroDivisionError: division by zero")
     with pytest.raises(dataurl.BadDataURL):
         rendered("{{ ours('data:image/png;base64,*') }}")
+
+
+def test_a_docx_only_build_lays_out_a_pdf_only_when_the_docx_needs_one() -> None:
+    """The DOCX is given the PDF's page numbers for its contents list, and a
+    one-page note must be known to fit; anything else is written without the
+    PDF's layout."""
+    from briefing.writers.pages import needs_layout
+
+    assert needs_layout('<body><nav class="toc"><ol><li><a href="#a">A</a></li></ol></nav>'
+                        "</body>", "report")
+    assert needs_layout("<body><p>One page.</p></body>", "note")
+    assert not needs_layout('<body><p>No contents; a <a href="#nav">link</a>.</p></body>',
+                            "report")

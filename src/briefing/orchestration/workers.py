@@ -491,7 +491,7 @@ def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Prob
     from briefing.render.fonts import html_glyph_problems
     from briefing.render.html import environment, render_html
     from briefing.render.view import build_view
-    from briefing.writers.pages import anchor_pages
+    from briefing.writers.pages import anchor_pages, needs_layout
     from briefing.writers.subset import subset_problems
 
     root: Path = _STATE["root"]
@@ -518,8 +518,8 @@ def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Prob
         writer = WRITERS[fmt]
         started = time.perf_counter()
         try:
-            if writer.paged:  # not asked for the PDF, or it failed: lay it out anyway
-                laid_out = laid_out or WRITERS[LAYOUT].load()(request)
+            if writer.paged and needs_layout(html, edition.kind):  # the PDF not asked for,
+                laid_out = laid_out or WRITERS[LAYOUT].load()(request)  # or failed: lay it out
                 data = writer.load()(replace(request, pages=anchor_pages(laid_out)))
             else:
                 data = writer.load()(request)

@@ -140,7 +140,7 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
 
 # -- the page furniture and the one-page note -------------------------------------------
 
-NOTE = "note"  # the document kind that must fit one page
+NOTE = "note"  # the document kind that must fit one page (writers/pages.py: ONE_PAGE_KINDS)
 FURNITURE_GAP = 5.0  # mm at least between the running header or footer and the page's text
 TITLE_LINE_SHARE = 1 / 3  # of the page: a header taller shows the title in one line
 HEADER_TITLE = "header-title"  # the class of the running header's title line
