@@ -1,0 +1,368 @@
+"""The archive as evidence (issue 20): archive/ a real folder outside output/;
+publish on a full, read-only or misplaced archive a clear error with nothing
+left behind; verify on a malformed build manifest a verdict, never a crash;
+the register a hash-chained record of every version that the audit holds the
+archive against, for archive/ and for any copy of it.
+
+One archive of two versions is published per module and copied per test."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import json
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import REPO, make_project
+from test_archive import BRIEF, DOCX, EDITION, UNSEALED, resave, run, tree
+
+from briefing.archive import register
+from briefing.cli import main
+
+V1, V2 = EDITION.format(1), EDITION.format(2)
+
+
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project with two versions of `sample` in archive/."""
+    project = make_project(tmp_path_factory.mktemp("evidence") / "p")
+    assert run(project, "publish", "sample").code == 0
+    _edit_brief(project, "Sample brief, second edition")
+    result = run(project, "publish", "sample")
+    assert result.out == f"published {V2} (version 2; seal: {UNSEALED})\n", result.err
+    return project
+
+
+@pytest.fixture
+def project(archived: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(archived, tmp_path / "p", symlinks=True))
+
+
+def _edit_brief(project: Path, title: str) -> None:
+    brief = project / BRIEF
+    brief.write_text(brief.read_text().replace("title: Sample brief", f"title: {title}"))
+
+
+def writable(folder: Path) -> Path:
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod(path.stat().st_mode | stat.S_IWUSR)
+    return folder
+
+
+def audit(project: Path, capsys: pytest.CaptureFixture[str], *target: str) -> tuple[int, str]:
+    """`briefing verify [TARGET]` in this process (the audit renders nothing)."""
+    code = main(["-C", str(project), "verify", *target])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return code, captured.out + captured.err
+
+
+# --- 1. archive/ is a real folder outside output/ --------------------------------------------
+
+@pytest.mark.parametrize("target", ["output/store", "missing"])
+def test_publish_refuses_an_archive_that_is_a_link(project: Path, target: str) -> None:
+    store = project / target
+    if target == "output/store":
+        store.parent.mkdir()
+        (project / "archive").rename(store)
+    else:
+        shutil.rmtree(writable(project / "archive"))
+    (project / "archive").symlink_to(target)
+    before = tree(store) if store.exists() else {}
+    _edit_brief(project, "Sample brief, third edition")
+    result = run(project, "publish", "sample")
+    assert (result.code, result.out) == (1, "")
+    assert result.err.splitlines()[0] == (
+        f"archive:1:1: is a symbolic link (to {target}); editions are written only into a real "
+        "folder, never through a link (expected a real folder beside output/, never inside it)")
+    assert "Traceback" not in result.err
+    assert (tree(store) if store.exists() else {}) == before
+    assert not store.exists() or not [p for p in store.iterdir() if p.name.startswith(".")]
+
+
+def _clean(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["make", "-s", "-f", str(REPO / "Makefile"), "-C", str(project),
+                           "clean"], capture_output=True, text=True)
+
+
+def test_make_clean_never_deletes_editions_through_a_link(project: Path) -> None:
+    """rm -rf output removes a link in output/, never what it leads to; editions
+    that really lie under output/ (archive/ a link into it) stop the clean."""
+    (project / "output").mkdir()
+    (project / "output/old-archive").symlink_to("../archive")
+    before = tree(project / "archive")
+    done = _clean(project)
+    assert done.returncode == 0, done.stderr
+    assert not (project / "output").exists() and tree(project / "archive") == before
+    (project / "output").mkdir()
+    (project / "archive").rename(project / "output/store")
+    (project / "archive").symlink_to("output/store")
+    done = _clean(project)
+    assert done.returncode != 0
+    assert ("make clean: output/ holds archive editions (output/store/2020-01-15_sample_v"
+            in done.stderr)
+    assert tree(project / "output/store") == before
+
+
+# --- 2. an archive that cannot take an edition ------------------------------------------------
+
+def test_publish_into_an_archive_that_is_a_file(project: Path) -> None:
+    shutil.rmtree(writable(project / "archive"))
+    (project / "archive").write_text("not a folder")
+    result = run(project, "publish", "sample")
+    assert (result.code, result.out) == (1, "")
+    assert result.err.splitlines()[0] == (
+        "archive:1:1: is not a folder (expected a folder beside output/ for the editions)")
+    assert (project / "archive").read_text() == "not a folder"
+
+
+@contextlib.contextmanager
+def mounted(folder: Path, *options: str) -> Iterator[None]:
+    """`folder` with a file system mounted on it for the time of the block."""
+    subprocess.run(["mount", *options, str(folder)], check=True, capture_output=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+@contextlib.contextmanager
+def _unwritable(project: Path) -> Iterator[None]:
+    """archive/ read-only: as root (who writes through any mode) a read-only
+    bind mount of it; as anyone else, its mode."""
+    archive = project / "archive"
+    if os.geteuid() != 0:
+        archive.chmod(0o555)
+        yield
+        return
+    subprocess.run(["mount", "--bind", str(archive), str(archive)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(archive)], check=True)
+        yield
+    finally:
+        subprocess.run(["umount", str(archive)], check=True)
+
+
+def test_publish_into_a_read_only_archive(project: Path) -> None:
+    before = tree(project / "archive")
+    _edit_brief(project, "Sample brief, third edition")
+    with _unwritable(project):
+        result = run(project, "publish", "sample")
+        assert (result.code, result.out) == (1, "")
+        first = result.err.splitlines()[0]
+        assert first.startswith("archive:1:1: cannot be written: ") and first.endswith(
+            "; nothing was published (expected a folder this user may write to, on a disk "
+            "with room)"), result.err
+        assert "Traceback" not in result.err
+        assert tree(project / "archive") == before
+        assert sorted(p.name for p in (project / "archive").iterdir()) == [
+            "2020-01-15_sample_v1", "2020-01-15_sample_v2", "register.csv"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+def test_publish_into_a_full_archive(tmp_path: Path) -> None:
+    """An edition is about 600 KiB: a 256 KiB tmpfs fills while it is written."""
+    project = make_project(tmp_path / "p")
+    archive = project / "archive"
+    archive.mkdir()
+    with mounted(archive, "-t", "tmpfs", "-o", "size=256k,mode=0755", "tmpfs"):
+        result = run(project, "publish", "sample")
+        assert (result.code, result.out) == (1, "")
+        assert result.err.splitlines()[0] == (
+            "archive:1:1: cannot hold the edition 2020-01-15_sample_v1: No space left on "
+            "device; nothing was published (expected a folder this user may write to, on a "
+            "disk with room)")
+        assert "Traceback" not in result.err
+        assert list(archive.iterdir()) == [], "something half-written stayed"
+
+
+# --- 3. a build manifest of the wrong shape ---------------------------------------------------
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+MANIFESTS = {
+    "a list at the top": ("[]", "expected a mapping at the top, found a list"),
+    "edition a list": ('{"tool": "Briefing 1", "code_sha256": "x", "edition": [], '
+                       '"outputs": [], "source_sha256": {}, "environment": {}}',
+                       "edition: expected a mapping, found a list"),
+    "environment a list": (None, "environment: expected a mapping, found a list"),
+    "languages a string": (None, "edition.languages: expected a list, found a string"),
+    "nested 100,000 levels": (_nested(100_000), "nested too deeply to be a build manifest"),
+}
+
+
+@pytest.mark.parametrize("case", MANIFESTS)
+def test_verify_on_a_malformed_build_manifest(project: Path, case: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    edition = writable(project / V1)
+    path = edition / "data/build-manifest.json"
+    text, why = MANIFESTS[case]
+    if text is None:
+        manifest = json.loads(path.read_text())
+        if case == "environment a list":
+            manifest["environment"] = [manifest["environment"]]
+        else:
+            manifest["edition"]["languages"] = "en"
+        text = json.dumps(manifest)
+    path.write_text(text)
+    resave(edition)
+    code, out = audit(project, capsys, str(edition))
+    assert code == 1
+    assert (f"FAILED  data/build-manifest.json: {why}: the edition has no record this "
+            "Briefing can check it against") in out.splitlines()
+
+
+# --- 5. the register: every version, chained, its tag manifest's digest ------------------------
+
+def test_the_register_chains_every_version(archived: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    lines = (archived / "archive/register.csv").read_bytes().splitlines(keepends=True)
+    assert lines[0] == register.HEADER and len(lines) == 3
+    rows = list(csv.DictReader(line.decode() for line in lines))
+    for number, row in enumerate(rows, start=1):
+        edition = archived / "archive" / f"2020-01-15_sample_v{number}"
+        assert row["tag_manifest_sha256"] == hashlib.sha256(
+            (edition / "tagmanifest-sha256.txt").read_bytes()).hexdigest()
+        assert row["previous_row_sha256"] == hashlib.sha256(lines[number - 1]).hexdigest()
+        assert row["row_seal"] == ""
+    assert audit(archived, capsys) == (0, (
+        "ok  2020-01-15_sample_v1: intact (fixity, record, register, unsealed)\n"
+        "ok  2020-01-15_sample_v2: intact (fixity, record, register, unsealed)\n"
+        "2 edition(s) in archive/: 2 intact, 0 damaged\n"))
+
+
+def _approved(project: Path) -> str:
+    edition = writable(project / V2)
+    info = edition / "bag-info.txt"
+    info.write_text(info.read_text() + "Approved-By: the minister\n")
+    resave(edition)
+    return "bag-info.txt: Approved-By is not a field Briefing writes: added after publishing"
+
+
+def _supersedes(project: Path) -> str:
+    edition = writable(project / V2)
+    info = edition / "bag-info.txt"
+    info.write_text(info.read_text().replace("Supersedes: 2020-01-15_sample_v1",
+                                             "Supersedes: 2019-12-01_sample_v1"))
+    resave(edition)
+    return ("bag-info.txt: Supersedes names 2019-12-01_sample_v1, which is not beside it "
+            "(there: 2020-01-15_sample_v1)")
+
+
+def _docx(project: Path) -> str:
+    edition = writable(project / V2)
+    docx = edition / "data" / DOCX
+    data = bytearray(docx.read_bytes())
+    data[200] ^= 0x01
+    docx.write_bytes(bytes(data))
+    resave(edition)
+    return ("tagmanifest-sha256.txt is not the one the register recorded (line 3): its tag "
+            "files (bag-info.txt, the manifests) changed after it was published")
+
+
+def _deleted(project: Path) -> str:
+    shutil.rmtree(writable(project / V1))
+    return ("2020-01-15_sample_v1: missing: the register lists it (line 2); the version was "
+            "deleted, moved or renamed")
+
+
+def _renamed(project: Path) -> str:
+    (project / V2).rename(project / f"{V2}.bak")
+    return ("2020-01-15_sample_v2.bak: not part of the archive, which holds only its editions "
+            "and register.csv (a bag: a renamed or copied edition?)")
+
+
+def _row_edited(project: Path) -> str:
+    path = project / "archive/register.csv"
+    path.write_text(path.read_text().replace(",Sample brief,", ",Sample brief (draft),"))
+    return ("archive/register.csv: line 3: previous_row_sha256 is not the SHA-256 of the line "
+            "before")
+
+
+def _unregistered(project: Path) -> str:
+    path = project / "archive/register.csv"
+    path.write_bytes(b"".join(path.read_bytes().splitlines(keepends=True)[:2]))
+    return "2020-01-15_sample_v2: not in the register: not published here"
+
+
+TAMPERING = {"Approved-By added": _approved, "Supersedes forged": _supersedes,
+             "DOCX edited": _docx, "version deleted": _deleted,
+             "version renamed to .bak": _renamed, "a row edited": _row_edited,
+             "a version without its row": _unregistered}
+
+
+@pytest.mark.parametrize("tampering", TAMPERING)
+def test_the_audit_catches_tampering_with_recomputed_manifests(
+        project: Path, tampering: str, capsys: pytest.CaptureFixture[str]) -> None:
+    named = TAMPERING[tampering](project)
+    code, out = audit(project, capsys)
+    assert code == 1
+    failed = [line for line in out.splitlines() if line.startswith("FAILED")]
+    assert any(named in line for line in failed), failed
+
+
+@pytest.mark.parametrize("tampering", ["Approved-By added", "Supersedes forged"])
+def test_verify_edition_catches_bag_info_fields_outside_the_record(
+        project: Path, tampering: str) -> None:
+    named = TAMPERING[tampering](project)
+    result = run(project, "verify", str(project / V2))
+    assert result.code == 1 and "Traceback" not in result.err
+    assert f"FAILED  {named}" in result.err.splitlines(), result.err
+
+
+def test_a_lone_version_renamed_away_fails_the_audit(project: Path,
+                                                     capsys: pytest.CaptureFixture[str]
+                                                     ) -> None:
+    """The issue's case: one version renamed to *.bak audited as "0 editions"."""
+    shutil.rmtree(writable(project / V2))
+    path = project / "archive/register.csv"
+    path.write_bytes(b"".join(path.read_bytes().splitlines(keepends=True)[:2]))
+    assert audit(project, capsys)[0] == 0
+    (project / V1).rename(project / f"{V1}.bak")
+    code, out = audit(project, capsys)
+    assert code == 1 and "FAILED  2020-01-15_sample_v1: missing: the register lists it" in out
+
+
+def test_without_a_key_a_rewritten_register_is_caught_only_by_the_rebuild(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/archive.md: without a key, a forger who edits a DOCX, recomputes the
+    bag's manifests and rewrites the version's row (the last, so no row after it
+    is chained to it) passes the audit; only the rebuild tells. This test keeps
+    that sentence true."""
+    _docx(project)
+    path = project / "archive/register.csv"
+    path.write_bytes(b"".join(path.read_bytes().splitlines(keepends=True)[:2]))
+    register.append(project / "archive", project / V2, (project / V2).name, None)
+    assert audit(project, capsys)[0] == 0
+    result = run(project, "verify", str(project / V2))
+    assert result.code == 1 and f"FAILED  {DOCX}: differs from its rebuild" in result.err
+
+
+# --- 6. verify PATH audits any folder holding an archive --------------------------------------
+
+def test_verify_audits_a_copy_of_the_archive_elsewhere(archived: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]
+                                                       ) -> None:
+    copy = Path(shutil.copytree(archived / "archive", tmp_path / "transfer" / "2026-12"))
+    code, out = audit(archived, capsys, str(copy))
+    assert code == 0, out
+    assert out.splitlines() == [
+        "ok  2020-01-15_sample_v1: intact (fixity, record, register, unsealed)",
+        "ok  2020-01-15_sample_v2: intact (fixity, record, register, unsealed)",
+        "2 passed, 0 failed"]
+    shutil.rmtree(writable(copy / "2020-01-15_sample_v1"))
+    code, out = audit(archived, capsys, str(copy))
+    assert code == 1 and "FAILED  2020-01-15_sample_v1: missing: the register lists it" in out
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert audit(archived, capsys, str(empty)) == (  # stdout, then stderr
+        1, "0 passed, 1 failed\nFAILED  empty: holds no edition and no register: not an archive\n")
