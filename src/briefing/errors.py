@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from briefing.files import ProjectFiles
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -75,11 +77,7 @@ class Problems:
 
     def relative(self, file: Path) -> str:
         """The project-relative name of `file` itself (a symlink is named, not followed)."""
-        try:
-            return (file.parent.resolve() / file.name).relative_to(
-                self.root.resolve()).as_posix()
-        except ValueError:
-            return str(file)
+        return ProjectFiles(self.root).relative(file)
 
 
 class UsageError(Exception):

@@ -159,7 +159,7 @@ class _Viewer:
         edition = self.edition
         anchors = {name: self.anchors.claim(name) for name in FIXED_ANCHORS}
         return {
-            "brief": self.brief(edition.brief),
+            "brief": self.brief_node(edition.brief),
             "publisher": self.resolve(self.project.publisher),
             "partners": self.partners,
             "anchors": anchors,
@@ -234,7 +234,7 @@ class _Viewer:
                            kind_label=self.labels[f"kind_{partner.kind}"],
                            has_details=has_details)
 
-    def brief(self, brief: Brief) -> Node:
+    def brief_node(self, brief: Brief) -> Node:
         sources = self.sources(brief.sources)
         shown = {agreement.id: self.anchors.claim(f"agreement-{agreement.id}")
                  for section in brief.sections for pid in section.agreements
