@@ -357,6 +357,7 @@ class Contact(Record):
 
 
 DocumentKind = Literal["report", "note"]
+ONE_PAGE: frozenset[str] = frozenset({"note"})  # the kinds of document that must fit one page
 
 
 class Source(Record):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from briefing.content.load import Loaded, gather
-from briefing.content.model import Brief, Project
+from briefing.content.model import ONE_PAGE, Brief, Project
 from briefing.errors import Problem, UsageError
 from briefing.files import ProjectFiles
 from briefing.orchestration.workers import Job, Limits, render_all
@@ -113,9 +113,7 @@ def laid_out(edition: Edition) -> tuple[str, ...]:
     """What `check` must lay out to know what `build` would find: a note's
     length is known only once its pages are laid out (its PDF, made and
     dropped; a note is one page, so this is cheap)."""
-    from briefing.writers.pdf import NOTE
-
-    return ("pdf",) if edition.kind == NOTE else ()
+    return ("pdf",) if edition.kind in ONE_PAGE else ()
 
 
 def _shared_file_problems(root: Path, parse_stylesheet: bool) -> list[Problem]:

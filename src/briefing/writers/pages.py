@@ -15,17 +15,18 @@ import re
 
 import pikepdf
 
+from briefing.content.model import ONE_PAGE
+
 # What only a laid-out PDF can tell a paged writer: the pages of a contents
 # list's entries (a <nav> of the HTML), and whether a one-page document fits.
 _CONTENTS = re.compile(r"<nav[\s>]")
-ONE_PAGE_KINDS = frozenset({"note"})
 
 
 def needs_layout(html: str, kind: str) -> bool:
     """Whether a paged writer (the DOCX) must wait for the PDF's layout: a
     document with a contents list, or one that must fit one page. Otherwise a
     DOCX-only build writes the DOCX without laying out a PDF it will not write."""
-    return kind in ONE_PAGE_KINDS or bool(_CONTENTS.search(html))
+    return kind in ONE_PAGE or bool(_CONTENTS.search(html))
 
 
 def anchor_pages(pdf: bytes) -> dict[str, int]:

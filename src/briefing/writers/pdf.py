@@ -24,6 +24,7 @@ from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError
 
+from briefing.content.model import ONE_PAGE
 from briefing.errors import BuildFailed, Problem
 from briefing.files import ASSET_FOLDERS, BRIEFS, CONTENT_SUFFIX, STYLESHEET, TEMPLATES
 from briefing.render.layout import POINT, breakable, project_metrics, wrap
@@ -120,7 +121,7 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
                 rendered = document.render(stylesheets=stylesheets, font_config=fonts,
                                            **options)
             problems += _cut_footnotes(request, rendered)
-            if edition.kind == NOTE and len(rendered.pages) > 1:
+            if edition.kind in ONE_PAGE and len(rendered.pages) > 1:
                 problems.append(_note_too_long(request, rendered))
             elif not problems:
                 with tagged():
@@ -140,7 +141,6 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
 
 # -- the page furniture and the one-page note -------------------------------------------
 
-NOTE = "note"  # the document kind that must fit one page (writers/pages.py: ONE_PAGE_KINDS)
 FURNITURE_GAP = 5.0  # mm at least between the running header or footer and the page's text
 TITLE_LINE_SHARE = 1 / 3  # of the page: a header taller shows the title in one line
 HEADER_TITLE = "header-title"  # the class of the running header's title line
