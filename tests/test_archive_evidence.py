@@ -16,6 +16,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -181,6 +182,37 @@ def test_publish_into_a_full_archive(tmp_path: Path) -> None:
             "disk with room)")
         assert "Traceback" not in result.err
         assert list(archive.iterdir()) == [], "something half-written stayed"
+
+
+BAG_ON_A_FULL_DISK = """
+import sys
+from pathlib import Path
+from briefing.archive import bag
+folder = Path(sys.argv[1])
+try:
+    with (folder / "filler").open("wb") as handle:  # the payload fills the disk
+        while True:
+            handle.write(bytes(4096))
+            handle.flush()
+except OSError:
+    pass
+try:
+    bag.make(folder, {"External-Description": "x"})
+except OSError as err:
+    print(err.strerror)
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+def test_bagit_failing_on_a_full_disk_prints_no_traceback(tmp_path: Path) -> None:
+    """bagit logs its own failure with a traceback before raising it; publish
+    reports the error in one line, so bagit's log goes nowhere."""
+    folder = tmp_path / "bag"
+    folder.mkdir()
+    with mounted(folder, "-t", "tmpfs", "-o", "size=64k", "tmpfs"):
+        done = subprocess.run([sys.executable, "-c", BAG_ON_A_FULL_DISK, str(folder)],
+                              capture_output=True, text=True, timeout=60)
+    assert (done.stdout, done.stderr) == ("No space left on device\n", "")
 
 
 # --- 3. a build manifest of the wrong shape ---------------------------------------------------
