@@ -379,6 +379,44 @@ def test_without_a_key_a_rewritten_register_is_caught_only_by_the_rebuild(
     assert result.code == 1 and f"FAILED  {DOCX}: differs from its rebuild" in result.err
 
 
+def test_publish_refuses_to_remake_a_missing_register(project: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    (project / "archive/register.csv").unlink()
+    code, out = audit(project, capsys)
+    assert code == 1 and "FAILED  archive/register.csv: missing (or not a file)" in out
+    _edit_brief(project, "Sample brief, third edition")
+    result = run(project, "publish", "sample")
+    assert (result.code, result.out) == (1, "")
+    assert result.err.startswith("archive/register.csv:1:1: is missing, though archive/ holds "
+                                 "editions: restore it from a copy"), result.err
+    assert not (project / "archive/register.csv").exists()
+
+
+def test_a_missing_version_keeps_its_number(project: Path) -> None:
+    shutil.rmtree(writable(project / V2))
+    _edit_brief(project, "Sample brief, third edition")
+    result = run(project, "publish", "sample")
+    assert result.out == f"published {EDITION.format(3)} (version 3; seal: {UNSEALED})\n"
+    rows = list(csv.DictReader((project / "archive/register.csv").open(newline="")))
+    assert [(row["version"], row["supersedes"]) for row in rows] == [
+        ("1", ""), ("2", "2020-01-15_sample_v1"), ("3", "2020-01-15_sample_v2")]
+
+
+def test_a_register_from_before_the_chain_is_chained_at_the_next_publish(
+        project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = project / "archive/register.csv"
+    rows = list(csv.reader(path.open(newline="")))
+    with path.open("w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(row[:10] for row in rows)
+    code, out = audit(project, capsys)
+    assert code == 1 and "line 1: has the form before the chain" in out
+    _edit_brief(project, "Sample brief, third edition")
+    assert run(project, "publish", "sample").code == 0
+    assert [row.identifier for row in register.read(project / "archive").rows] == [
+        "2020-01-15_sample_v1", "2020-01-15_sample_v2", "2020-01-15_sample_v3"]
+    assert audit(project, capsys)[0] == 0
+
+
 # --- 6. verify PATH audits any folder holding an archive --------------------------------------
 
 def test_verify_audits_a_copy_of_the_archive_elsewhere(archived: Path, tmp_path: Path,
