@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import io
 import os
 import shutil
 import subprocess
@@ -11,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from readers import libreoffice_pdf
+
+from briefing.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 ROOTS = Path(__file__).resolve().parent / "roots"
@@ -86,11 +93,26 @@ class Run:
 
 
 def run_cli(project: Path, *args: str) -> Run:
-    """Run build.py as a user does, in its own process."""
+    """Run build.py as a user does, in its own process: for what the process
+    boundary itself decides (its exit status, signals, limits, imports)."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     done = subprocess.run([sys.executable, str(REPO / "build.py"), "-C", str(project), *args],
                           capture_output=True, text=True, env=env, timeout=300)
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+def run_in_process(project: Path, *args: str) -> Run:
+    """Run build.py's command line in this process: the same exit code and the
+    same output as run_cli, without a new interpreter that imports WeasyPrint
+    again (a second or more each time). Renders still happen in the build's
+    own worker processes."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = main(["-C", str(project), *args], prog="build.py")
+        except SystemExit as leaving:  # argparse's usage errors, --help, --version
+            code = leaving.code if isinstance(leaving.code, int) else int(leaving.code is not None)
+    return Run(code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture
@@ -98,18 +120,78 @@ def project(tmp_path: Path) -> Path:
     return make_project(tmp_path / "project")
 
 
+def session_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder every test process of this session shares: with pytest-xdist,
+    the parent of the workers' own temporary folders (made anew for each run);
+    without it, the session's own."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def made_once(tmp_path_factory: pytest.TempPathFactory, name: str,
+              make: Callable[[Path], None]) -> Path:
+    """The folder `name`, made by `make` once per test session, whichever test
+    process asks first; the others wait on its lock, then reuse it. Tests read
+    it and never change it (one that must change it works on a copy)."""
+    shared = session_folder(tmp_path_factory)
+    folder, done = shared / name, shared / f"{name}.done"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # what a failed attempt left
+            make(folder)
+            done.touch()
+    return folder
+
+
+def built(*args: str, root: str | None = "sample") -> Callable[[Path], None]:
+    """Make a project from `root` in a folder and build it with `args`."""
+    def make(folder: Path) -> None:
+        make_project(folder, root=root)
+        result = run_in_process(folder, *args)
+        assert result.code == 0, result.err
+    return make
+
+
 @pytest.fixture(scope="session")
 def real_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real content built once per test session, in a copy of the project."""
-    folder = make_project(tmp_path_factory.mktemp("real") / "project", root=None)
-    result = run_cli(folder)
-    assert result.code == 0, result.err
-    return folder / "output" / "international-cooperation"
+    """The real content built with the defaults, once per test session: its
+    international-cooperation folder (the other brief's is beside it)."""
+    project = made_once(tmp_path_factory, "real", built(root=None))
+    return project / "output" / "international-cooperation"
+
+
+@pytest.fixture(scope="session")
+def real_semantic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """output/ of the real content's semantic HTML (`--format semantic`, the
+    HTML every writer reads), every brief and language, once per session."""
+    return made_once(tmp_path_factory, "real-semantic",
+                     built("build", "--format", "semantic", root=None)) / "output"
 
 
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = make_project(tmp_path_factory.mktemp("sample") / "project")
-    result = run_cli(folder)
-    assert result.code == 0, result.err
-    return folder
+    """The sample project built with the defaults, then its semantic HTML
+    added by a second build, once per session."""
+    def make(folder: Path) -> None:
+        built()(folder)
+        result = run_in_process(folder, "build", "--format", "semantic")
+        assert result.code == 0, result.err
+    return made_once(tmp_path_factory, "sample", make)
+
+
+@pytest.fixture(scope="session")
+def libreoffice(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Path]:
+    """A DOCX as LibreOffice lays it out (readers.libreoffice_pdf), converted once
+    per session for each distinct file: the same bytes give the same pages, and
+    each conversion takes LibreOffice seconds."""
+    def convert(docx_path: Path) -> Path:
+        digest = hashlib.sha256(docx_path.read_bytes()).hexdigest()
+
+        def make(folder: Path) -> None:
+            folder.mkdir(parents=True)
+            libreoffice_pdf(docx_path, folder)
+
+        [converted] = made_once(tmp_path_factory, f"libreoffice-{digest}", make).glob("*.pdf")
+        return converted
+    return convert

@@ -19,7 +19,7 @@ import docx
 import lxml.etree
 import lxml.html
 import pytest
-from conftest import REPO, ROOTS, make_project, run_cli
+from conftest import REPO, ROOTS, make_project, run_in_process
 from docx.oxml.ns import nsmap, qn
 from openxml_audit import OpenXmlValidator
 from readers import libreoffice_pdf, normalise, pdf_text
@@ -156,7 +156,7 @@ def test_a_reference_docx_saved_as_python_docx_saves_it_still_writes_a_true_file
     assert OpenXmlValidator(max_errors=0).validate(reference).errors
     project = make_project(tmp_path / "p", files={
         "templates/reference.docx": reference.read_bytes()})
-    result = run_cli(project, "build", "--format", "docx")
+    result = run_in_process(project, "build", "--format", "docx")
     assert result.code == 0, result.err
     written = project / f"{SAMPLE}.docx"
     assert_truthful(written)
@@ -192,12 +192,10 @@ def test_every_picture_has_alt_text_or_is_marked_decorative(output: Path, name: 
 
 
 @pytest.fixture(scope="module")
-def semantic(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """output/ of the real content's semantic HTML, the HTML the DOCX writer reads."""
-    project = make_project(tmp_path_factory.mktemp("semantic") / "p", root=None)
-    result = run_cli(project, "build", "--format", "semantic")
-    assert result.code == 0, result.err
-    return project / "output"
+def semantic(real_semantic: Path) -> Path:
+    """output/ of the real content's semantic HTML, the HTML the DOCX writer reads
+    (built once per session, conftest.py)."""
+    return real_semantic
 
 
 @pytest.mark.parametrize("name", REPORTS)
@@ -295,7 +293,7 @@ def other_languages(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "templates/report.html.j2": template.replace(
             summary, summary + '\n  <p lang="ru">Добрый день, <em>коллеги</em>.</p>'),
     })
-    result = run_cli(project, "build", "--allow-fallback", "--format", "docx")
+    result = run_in_process(project, "build", "--allow-fallback", "--format", "docx")
     assert result.code == 0, result.err
     return project / "output/sample/2020-01-15_sample_tr.docx"
 
@@ -382,7 +380,7 @@ def test_a_docx_built_alone_still_carries_the_pdfs_page_numbers(
         sample_build: Path, tmp_path: Path) -> None:
     """The worker lays the PDF out for its pages even when only the DOCX is asked for."""
     project = make_project(tmp_path / "p")
-    assert run_cli(project, "build", "--format", "docx").code == 0
+    assert run_in_process(project, "build", "--format", "docx").code == 0
     assert not list((project / "output/sample").glob("*.pdf"))
     alone = docx_contents(project / f"{SAMPLE}.docx")
     assert alone == pdf_contents(sample_build / f"{SAMPLE}.pdf")

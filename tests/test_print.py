@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import lxml.html
 import pikepdf
 import pytest
 from conftest import GOLDENS, make_project, run_cli
-from readers import libreoffice_pdf, normalise, pdf_text
+from readers import normalise, pdf_text
 
 SLUG = "international-cooperation"
 MARKINGS = {"en": "FOR OFFICIAL USE", "az": "XİDMƏTİ İSTİFADƏ ÜÇÜN",
@@ -39,11 +40,11 @@ def test_marking_top_and_bottom_and_page_x_of_y(real_build: Path, language: str,
 
 
 @pytest.mark.parametrize("language", sorted(MARKINGS))
-def test_the_note_is_one_page_in_both_formats(real_build: Path, tmp_path: Path,
+def test_the_note_is_one_page_in_both_formats(real_build: Path, libreoffice: Callable,
                                               language: str) -> None:
     name = f"2026-11-20_{SLUG}_note_{language}"
     assert len(pages(real_build / f"{name}.pdf")) == 1
-    with pikepdf.open(libreoffice_pdf(real_build / f"{name}.docx", tmp_path)) as pdf:
+    with pikepdf.open(libreoffice(real_build / f"{name}.docx")) as pdf:
         assert len(pdf.pages) == 1
 
 

@@ -24,7 +24,7 @@ import docx
 import lxml.etree
 import lxml.html
 import pytest
-from conftest import ROOTS, make_project, run_cli
+from conftest import ROOTS, make_project, run_in_process
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from readers import libreoffice_pdf, normalise, pdf_text
 
@@ -55,7 +55,7 @@ NOTES = [
 def semantic_html(project: Path) -> str:
     """The HTML both writers read (`--format semantic`; `html` where that is it)."""
     for fmt, suffix in (("semantic", ".semantic.html"), ("html", ".html")):
-        if run_cli(project, "build", "--format", fmt).code == 0:
+        if run_in_process(project, "build", "--format", fmt).code == 0:
             return (project / f"{NAME}{suffix}").read_text(encoding="utf-8")
     raise AssertionError("no semantic HTML")
 
@@ -148,7 +148,7 @@ def words_with_boxes(pdf: Path) -> list[list[tuple[str, float, float]]]:
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     folder = tmp_path_factory.mktemp("prose")
     project = make_project(folder / "project", root="prose")
-    result = run_cli(project, "build", "--format", "pdf", "--format", "docx")
+    result = run_in_process(project, "build", "--format", "pdf", "--format", "docx")
     assert result.code == 0, result.err
     assert result.err == ""  # nothing logged, WeasyPrint included
     html = semantic_html(project)
@@ -373,7 +373,8 @@ def _first_error(tmp_path: Path, body: str) -> str:
         "    title: Inline prose\n    body: |\n",
         "    title: Inline prose\n    body: |\n" + "".join(
             f"      {line}\n" if line else "\n" for line in body.splitlines()) + "\n", 1)
-    result = run_cli(make_project(tmp_path / "p", root="prose", files={BRIEF: brief}), "check")
+    project = make_project(tmp_path / "p", root="prose", files={BRIEF: brief})
+    result = run_in_process(project, "check")
     assert result.code == 1, (result.out, result.err)
     assert "Traceback" not in result.err
     return result.err.splitlines()[0]
@@ -422,7 +423,7 @@ def test_emphasis_at_the_limit_is_shown_in_both_formats(tmp_path: Path) -> None:
     assert render_prose(deep).count("<em>") == MAX_INLINE_DEPTH
     brief = BRIEF_YAML.replace("Emphasis Echo:", f"{deep} Emphasis Echo:")
     project = make_project(tmp_path / "p", root="prose", files={BRIEF: brief})
-    result = run_cli(project, "build", "--format", "pdf", "--format", "docx")
+    result = run_in_process(project, "build", "--format", "pdf", "--format", "docx")
     assert result.code == 0, result.err
     words = " ".join(f"d{i}" for i in range(MAX_INLINE_DEPTH))
     assert words in normalise(pdf_text(project / f"{NAME}.pdf"))
@@ -455,7 +456,7 @@ def test_a_template_footnote_the_docx_writer_cannot_make_is_placed(tmp_path: Pat
     column = report.splitlines()[line - 1].index(title) + nested.index("<span") + 1
     project = make_project(tmp_path / "p", root="prose",
                            files={"templates/report.html.j2": report.replace(title, nested)})
-    result = run_cli(project, "check")
+    result = run_in_process(project, "check")
     assert result.code == 1
     assert result.err.splitlines()[0] == (
         f"templates/report.html.j2:{line}:{column}: a footnote inside a footnote "

@@ -11,7 +11,7 @@ from pathlib import Path
 import docx
 import lxml.etree
 import pytest
-from conftest import make_project, output_files, run_cli
+from conftest import make_project, output_files, run_in_process
 from readers import (
     docx_blocks,
     html_blocks,
@@ -27,7 +27,6 @@ SAMPLE = "output/sample/2020-01-15_sample_en"
 
 
 def test_docx_headings_and_paragraphs_equal_the_html(sample_build: Path) -> None:
-    assert run_cli(sample_build, "build", "--format", "semantic").code == 0
     html = (sample_build / f"{SAMPLE}.semantic.html").read_text(encoding="utf-8")
     expected = html_blocks(html)
     actual = without_page_numbers(docx_blocks(sample_build / f"{SAMPLE}.docx"))
@@ -40,11 +39,9 @@ def test_docx_headings_and_paragraphs_equal_the_html(sample_build: Path) -> None
 
 
 @pytest.mark.parametrize("language", ["en", "az", "ru"])
-def test_real_brief_parity(real_build: Path, tmp_path: Path, language: str) -> None:
+def test_real_brief_parity(real_build: Path, real_semantic: Path, language: str) -> None:
     name = f"2026-11-20_international-cooperation_{language}"
-    project = make_project(tmp_path / "p", root=None)
-    assert run_cli(project, "build", "--format", "semantic", "--lang", language).code == 0
-    html = (project / "output/international-cooperation" / f"{name}.semantic.html").read_text()
+    html = (real_semantic / "international-cooperation" / f"{name}.semantic.html").read_text()
     actual = [text for _, text in without_page_numbers(docx_blocks(real_build / f"{name}.docx"))]
     expected = [text for _, text in html_blocks(html)]
     if language == "az" and len(actual) == len(expected):
@@ -91,7 +88,6 @@ def test_docx_opens_in_libreoffice(sample_build: Path, tmp_path: Path) -> None:
 
 
 def test_html_golden(sample_build: Path, golden: object) -> None:
-    assert run_cli(sample_build, "build", "--format", "semantic").code == 0
     golden("sample_en.html", (sample_build / f"{SAMPLE}.semantic.html").read_text(
         encoding="utf-8"))
 
@@ -103,11 +99,11 @@ def test_docx_document_xml_golden(sample_build: Path, golden: object) -> None:
     golden("sample_en.document.xml", pretty)
 
 
-def test_same_source_gives_byte_identical_files(tmp_path: Path) -> None:
-    first = make_project(tmp_path / "one")
+def test_same_source_gives_byte_identical_files(sample_build: Path, tmp_path: Path) -> None:
+    """The session's sample build, and the same source built in another folder."""
+    first = sample_build
     second = make_project(tmp_path / "elsewhere" / "two")
-    assert run_cli(first).code == 0
-    assert run_cli(second).code == 0
+    assert run_in_process(second).code == 0
     for fmt in ("pdf", "docx"):
         digests = {hashlib.sha256((p / f"{SAMPLE}.{fmt}").read_bytes()).hexdigest()
                    for p in (first, second)}
@@ -115,11 +111,11 @@ def test_same_source_gives_byte_identical_files(tmp_path: Path) -> None:
 
 
 def test_failed_build_keeps_previous_outputs(project: Path) -> None:
-    assert run_cli(project).code == 0
+    assert run_in_process(project).code == 0
     before = {name: p.read_bytes() for name, p in output_files(project).items()}
     brief = project / "content/briefs/sample.yaml"
     brief.write_text(brief.read_text().replace("title: Sample brief", "title: [broken"))
-    assert run_cli(project).code == 1
+    assert run_in_process(project).code == 1
     after = {name: p.read_bytes() for name, p in output_files(project).items()}
     assert after == before
 
@@ -128,7 +124,7 @@ def test_weasyprint_warning_fails_the_build(tmp_path: Path) -> None:
     css = Path(__file__).parent.parent / "templates" / "print.css"
     project = make_project(tmp_path / "p", files={
         "templates/print.css": css.read_text() + "\np { colour: red; }\n"})
-    result = run_cli(project)
+    result = run_in_process(project)
     assert result.code == 1
     line = len(css.read_text().splitlines()) + 2
     assert result.err.startswith(f"templates/print.css:{line}:5: WeasyPrint: Ignored `colour: red`")
@@ -144,7 +140,7 @@ def test_a_bad_declaration_is_placed_at_its_line_and_column(tmp_path: Path,
     at = next(number for number, line in enumerate(lines, start=1) if line.startswith("h1 {"))
     lines[at - 1] = "h1 {   font-size: huge; }"
     project = make_project(tmp_path / "p", files={"templates/print.css": "\n".join(lines)})
-    result = run_cli(project, command)
+    result = run_in_process(project, command)
     assert result.code == 1
     assert result.err.splitlines()[0].startswith(
         f"templates/print.css:{at}:8: WeasyPrint: Ignored `font-size: huge` at {at}:8")
@@ -154,12 +150,12 @@ def test_a_remembered_clean_stylesheet_does_not_hide_a_new_mistake(tmp_path: Pat
     """`check` remembers that WeasyPrint found nothing in print.css; an edit to
     print.css (or any template, font or code) asks again."""
     project = make_project(tmp_path / "p")
-    assert run_cli(project).code == 0
-    assert run_cli(project, "check").code == 0
+    assert run_in_process(project).code == 0
+    assert run_in_process(project, "check").code == 0
     assert any(path.name.startswith("print-css") for path in verdicts().iterdir())
     css = project / "templates/print.css"
     css.write_text(css.read_text().replace("h1 {", "h1 {   font-size: huge;", 1))
-    result = run_cli(project, "check")
+    result = run_in_process(project, "check")
     assert result.code == 1 and "Ignored `font-size: huge`" in result.err
 
 
@@ -168,7 +164,7 @@ def test_remote_resources_are_refused(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p", files={
         "templates/print.css": css.read_text()
         + "\nbody { background: url(https://example.org/x.png); }\n"})
-    result = run_cli(project)
+    result = run_in_process(project)
     assert result.code == 1
     assert "only project files may be loaded" in result.err
 
@@ -181,7 +177,7 @@ def test_an_import_is_refused_at_its_line(tmp_path: Path, command: str) -> None:
     project = make_project(tmp_path / "p", files={
         "templates/extra.css": ".x { colr: red; }\n",
         "templates/print.css": '@charset "utf-8";\n@import "extra.css";\n' + css.read_text()})
-    result = run_cli(project, command)
+    result = run_in_process(project, command)
     assert result.code == 1
     assert result.err.splitlines()[0] == (
         "templates/print.css:2:1: `@import` is not supported: print.css is the one stylesheet "
@@ -193,7 +189,7 @@ def test_element_the_docx_writer_does_not_know_is_named(tmp_path: Path) -> None:
     text = template.read_text().replace("{% block document %}",
                                         "{% block document %}\n<marquee>hello</marquee>")
     project = make_project(tmp_path / "p", files={"templates/report.html.j2": text})
-    result = run_cli(project, "build", "--format", "docx")
+    result = run_in_process(project, "build", "--format", "docx")
     assert result.code == 1
     at = text.splitlines().index("<marquee>hello</marquee>") + 1
     assert result.err.startswith(f"templates/report.html.j2:{at}:1: <marquee> is not supported "
@@ -206,7 +202,7 @@ def test_template_mistakes_are_placed(tmp_path: Path) -> None:
     at = next(i for i, line in enumerate(lines) if "{% block document %}" in line)
     lines.insert(at + 1, "<p>{{ brief.no_such_field }}</p>")
     project = make_project(tmp_path / "p", files={"templates/report.html.j2": "\n".join(lines)})
-    result = run_cli(project)
+    result = run_in_process(project)
     assert result.code == 1
     assert result.err.startswith(f"templates/report.html.j2:{at + 2}:1: ")
     assert "no_such_field" in result.err.splitlines()[0]
@@ -214,7 +210,7 @@ def test_template_mistakes_are_placed(tmp_path: Path) -> None:
     lines[at + 1] = "<p>{% if %}</p>"
     shutil.rmtree(project)
     project = make_project(tmp_path / "q", files={"templates/report.html.j2": "\n".join(lines)})
-    result = run_cli(project, "check")
+    result = run_in_process(project, "check")
     assert result.code == 1
     assert result.err.startswith(f"templates/report.html.j2:{at + 2}:1: ")
 
@@ -252,7 +248,7 @@ def test_every_figure_needs_a_caption(tmp_path: Path) -> None:
     template = Path(__file__).parent.parent / "templates" / "blocks" / "tables.html.j2"
     text = template.read_text().replace("<caption>{{ labels.trainings_table }}</caption>", "")
     project = make_project(tmp_path / "p", files={"templates/blocks/tables.html.j2": text})
-    result = run_cli(project)
+    result = run_in_process(project)
     assert result.code == 1
     at = next(number for number, line in enumerate(text.splitlines(), start=1)
               if '<table class="data trainings">' in line)
