@@ -3,6 +3,8 @@ fix it, see the brief again; never a reload by hand."""
 
 from __future__ import annotations
 
+import http.client
+import resource
 import socket
 import subprocess
 import sys
@@ -30,13 +32,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(project: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
-    """`briefing serve` on `project` in its own process, listening on a free
-    port once this yields; stopped (SIGTERM) afterwards."""
+def serving(project: Path, files: int | None = None
+            ) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """`briefing serve` on `project` in its own process (allowed `files` open
+    files), listening on a free port once this yields; stopped (SIGTERM)
+    afterwards."""
     port = free_port()
+    limit = None if files is None else (
+        lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (files, files)))
     process = subprocess.Popen(
         [sys.executable, str(REPO / "build.py"), "-C", str(project), "serve", "--port",
-         str(port), "-j", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+         str(port), "-j", "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=limit)
     try:
         assert process.stdout is not None
         first = process.stdout.readline()  # printed just before it listens
@@ -44,7 +51,26 @@ def serving(project: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
         yield process, port
     finally:
         process.terminate()
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # it did not stop: fail, but leave nothing behind
+            process.kill()
+            process.wait()
+            raise
+
+
+def get(port: int, path: str, host: str | None = None) -> tuple[int, dict[str, str], str]:
+    """GET `path` with exactly this Host header (the server's own by default)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
+    try:
+        connection.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
+        connection.putheader("Host", host if host is not None else f"127.0.0.1:{port}")
+        connection.endheaders()
+        response = connection.getresponse()
+        headers = {name.lower(): value for name, value in response.getheaders()}
+        return response.status, headers, response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
 
 
 def open_stream(port: int) -> socket.socket:

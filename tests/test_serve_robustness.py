@@ -7,20 +7,24 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
+import resource
+import selectors
 import signal
+import socket
 import threading
+import time
 from collections.abc import Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import make_project
-from test_serve import BRIEF, EDITION, WAIT, open_stream, serving
+from test_serve import BRIEF, EDITION, WAIT, get, open_stream, serving
 
 from briefing.orchestration.watch import RETRIES, follow, watch
 from briefing.orchestration.workers import Limits
 from briefing.preview.previews import Previews
-from briefing.preview.server import MAX_REQUESTS, _Listeners, app
+from briefing.preview.server import MAX_REQUESTS, MAX_STREAMS, _Listeners, app
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
@@ -33,6 +37,75 @@ def test_one_signal_stops_it_while_a_page_listens(tmp_path: Path, sig: int) -> N
         received = b"".join(iter(lambda: stream.recv(65536), b""))
         assert received.endswith(b"0\r\n\r\n"), received  # the stream's end, not a cut
         process.wait(timeout=10)  # a bound, not a speed test: it never stopped
+
+
+FLOOD = 1100  # event streams asked for at once, by a page or a script gone wrong
+
+
+def test_a_flood_of_connections_leaves_it_working(tmp_path: Path) -> None:
+    """FLOOD event streams asked of a server allowed 1,024 open files (the
+    usual default): it wedged, logged tracebacks by the megabyte and lost its
+    watcher. Now each is answered (200 up to MAX_STREAMS, then 503) or closed
+    at once; the pages are still answered, and a save still reaches a page."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < FLOOD + 200:
+        pytest.skip(f"this test needs {FLOOD + 200} open files (ulimit -Hn is {hard})")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, FLOOD + 200), hard))
+    project = make_project(tmp_path / "p")
+    try:
+        with serving(project, files=1024) as (process, port):
+            answers = first_answers([ask_for_stream(port) for _ in range(FLOOD)])
+            assert answers.get("200") == MAX_STREAMS, answers
+            assert set(answers) <= {"200", "503", "closed"}, answers
+            assert get(port, "/")[0] == 200
+            assert get(port, f"/edition/{EDITION}")[0] == 200  # the page now viewed
+            with open_stream(port) as stream:
+                brief = project / BRIEF
+                brief.write_text(brief.read_text().replace("Sample brief", "Flooded brief"))
+                told = b""
+                while f" {EDITION}".encode() not in told:  # the watcher is alive
+                    told += stream.recv(65536)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert process.stdout is not None
+    said = process.stdout.read()
+    assert "Too many open files" not in said and len(said) < 10_000, said[:2000]
+
+
+def ask_for_stream(port: int) -> socket.socket | None:
+    try:
+        stream = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+        stream.sendall(f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    except OSError:  # refused or reset on the way in: closed at once
+        return None
+    return stream
+
+
+def first_answers(streams: list[socket.socket | None]) -> dict[str, int]:
+    """How each connection was first answered: its status, or "closed"; every
+    one is answered within WAIT, and the streams are closed afterwards."""
+    count: dict[str, int] = {"closed": streams.count(None)} if None in streams else {}
+    waiting = selectors.DefaultSelector()
+    for stream in streams:
+        if stream is not None:
+            waiting.register(stream, selectors.EVENT_READ)
+    deadline = time.monotonic() + WAIT
+    try:
+        while waiting.get_map() and time.monotonic() < deadline:
+            for key, _ in waiting.select(timeout=1):
+                try:
+                    first = key.fileobj.recv(64)
+                except OSError:
+                    first = b""
+                answer = first[9:12].decode() if first.startswith(b"HTTP/1.1 ") else "closed"
+                count[answer] = count.get(answer, 0) + 1
+                waiting.unregister(key.fileobj)
+        assert not waiting.get_map(), f"{len(waiting.get_map())} never answered"
+    finally:
+        for stream in streams:
+            if stream is not None:
+                stream.close()
+    return count
 
 
 def test_requests_in_flight_are_bounded(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ event streams; and the headers every page carries."""
 
 from __future__ import annotations
 
-import http.client
 import re
 import socket
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ import pytest
 from browser import chromium
 from conftest import make_project
 from selenium.webdriver.common.by import By
-from test_serve import EDITION, WAIT, open_stream, serving
+from test_serve import EDITION, WAIT, get, open_stream, serving
 
 from briefing.preview.server import MAX_STREAMS
 
@@ -32,20 +31,6 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     project = make_project(tmp_path_factory.mktemp("serve") / "p")
     with serving(project) as (_, port):
         yield port
-
-
-def get(port: int, path: str, host: str | None = None) -> tuple[int, dict[str, str], str]:
-    """GET `path` with exactly this Host header (the server's own by default)."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
-    try:
-        connection.putrequest("GET", path, skip_host=True, skip_accept_encoding=True)
-        connection.putheader("Host", host if host is not None else f"127.0.0.1:{port}")
-        connection.endheaders()
-        response = connection.getresponse()
-        headers = {name.lower(): value for name, value in response.getheaders()}
-        return response.status, headers, response.read().decode("utf-8", "replace")
-    finally:
-        connection.close()
 
 
 def test_a_name_from_the_url_injects_nothing(port: int) -> None:

@@ -42,6 +42,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from briefing.files import OUTPUT, ProjectFiles
 from briefing.orchestration.watch import follow
@@ -51,6 +52,7 @@ from briefing.preview.previews import OutputBuilder, Previews, slug_of
 HOST = "127.0.0.1"
 MAX_STREAMS = 32  # open event streams (pages showing an edition)
 MAX_REQUESTS = 16  # other requests in flight; each may wait for a render
+MAX_CONNECTIONS = 128  # open connections, idle ones included: each holds a file descriptor
 SHUTDOWN_SECONDS = 2  # what uvicorn grants connections once the streams are closed
 OUTPUT_FORMATS = ("pdf", "docx", "html")  # what /output/ serves of an edition
 # Pages only: what the preview's own pages and the HTML edition need, and
@@ -257,8 +259,9 @@ async def _bug(request: Request, exc: Exception) -> Response:
 
 
 def _busy() -> Response:
+    """503, and the connection closed: only answered streams hold one open."""
     return _error(503, "The preview is busy: try again in a moment.",
-                  headers={"Retry-After": "1"})
+                  headers={"Retry-After": "1", "Connection": "close"})
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -283,11 +286,10 @@ def serve(root: Path, port: int, limits: Limits,
     listeners = _Listeners()
     outputs = OutputBuilder(build)
     previews = Previews(root, limits, listeners.tell, outputs)
-    # Beyond the bounds above, uvicorn itself answers 503 and closes the connection.
+    # At most MAX_CONNECTIONS are accepted at a time (backlog), and more are closed.
     config = uvicorn.Config(app(root, previews, listeners, port), host=HOST, port=port,
-                            log_level="warning", lifespan="off",
-                            limit_concurrency=MAX_STREAMS + MAX_REQUESTS + 16,
-                            timeout_graceful_shutdown=SHUTDOWN_SECONDS)
+                            log_level="warning", lifespan="off", http=_Connection,
+                            backlog=MAX_CONNECTIONS, timeout_graceful_shutdown=SHUTDOWN_SECONDS)
     server = _Server(config, listeners)
     stop, watching = threading.Event(), threading.Event()
     gave_up: list[str] = []
@@ -325,6 +327,24 @@ def _refresh(previews: Previews, slugs: list[str] | None) -> None:
         traceback.print_exc()
         previews.broken(["a bug in Briefing while following the last save (the terminal "
                          "running `briefing serve` shows it); save again to retry"])
+
+
+class _Connection(H11Protocol):
+    """uvicorn's HTTP/1.1 connection, closed at once beyond MAX_CONNECTIONS.
+
+    Every connection holds a file descriptor, idle or not, and uvicorn
+    accepts as many as come: a process out of descriptors can no longer
+    accept, answer or even log sensibly (1,100 idle connections wedged the
+    server under the usual limit of 1,024, in a flood of tracebacks). So a
+    connection beyond the bound is dropped as soon as it is made; with the
+    listening backlog at the same bound, one burst cannot overshoot by more.
+    The only use of uvicorn's protocol classes: test_a_flood_of_connections
+    fails if they change under it."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > MAX_CONNECTIONS:
+            transport.abort()
 
 
 class _Server(uvicorn.Server):
