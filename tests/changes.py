@@ -12,6 +12,8 @@ import ctypes
 import os
 import select
 import struct
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 _LIBC = ctypes.CDLL(None, use_errno=True)
@@ -80,3 +82,65 @@ class Changes:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# The telling moments to kill a build at (test_robustness.py,
+# test_output_folders.py), in the order a build reaches them: a brief's files
+# are written as temporaries into a new generation folder
+# (`.<slug>.<random>.gen`) and renamed there; then the brief's link
+# output/<slug> is switched to it (made as a temporary link, renamed over the
+# old one); the old generation is removed, and the cache is saved last. A
+# moment is the first change of its kind after those of the kinds before it:
+# a build also removes, as it starts, what a killed one left behind.
+Change = Callable[[str], bool]
+
+
+def _kind(change: str) -> tuple[str, str, str]:
+    """(event, the changed name, the name of its folder)."""
+    event, _, path = change.partition(" ")
+    folder, _, name = path.rpartition("/")
+    return event, name, folder.rpartition("/")[2]
+
+
+def _switched(change: str) -> bool:
+    """output/<slug> renamed into place."""
+    event, name, folder = _kind(change)
+    return event == "0x80" and not name.startswith(".") and not folder.startswith(".")
+
+
+MOMENTS: dict[str, tuple[Change, ...]] = {
+    "before the first file is written": (
+        lambda change: _kind(change)[0] == "0x100" and _kind(change)[1].endswith(".gen"),),
+    "while a temporary is written": (
+        lambda change: _kind(change)[0] in ("0x100", "0x8") and _kind(change)[2].endswith(".gen")
+        and change.endswith(".partial"),),
+    "once a file is renamed into its generation": (
+        lambda change: _kind(change)[0] == "0x80" and _kind(change)[2].endswith(".gen"),),
+    "at the switch, its temporary link made": (
+        lambda change: _kind(change)[0] == "0x100" and change.endswith(".link.partial"),),
+    "right after the switch": (_switched,),
+    "while the old generation is removed": (_switched, lambda change: _kind(change)[0] == "0x200"),
+    "while the cache is saved": (_switched, lambda change: _kind(change)[2] == ".cache"),
+}
+
+
+def kill_at(command: list[str], folder: Path, moment: tuple[Change, ...]) -> bool:
+    """Run `command` and SIGKILL it right after the change that completes
+    `moment`; whether it was killed (not: it ended before that)."""
+    folder.mkdir(exist_ok=True)
+    waiting = list(moment)
+    with Changes(folder) as changes:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        try:
+            while waiting:  # also the changes still queued when it exits
+                change = changes.next(timeout=0 if process.poll() is not None else 1.0)
+                if change is None and process.poll() is not None:
+                    return False
+                if change is not None and waiting[0](change):
+                    waiting.pop(0)
+            process.kill()  # SIGKILL: no cleanup handler runs
+            return True
+        finally:
+            process.kill()
+            process.wait()

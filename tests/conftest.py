@@ -144,6 +144,13 @@ def made_once(tmp_path_factory: pytest.TempPathFactory, name: str,
     return folder
 
 
+def copy_project(source: Path, target: Path) -> Path:
+    """A copy of a shared project for a test that changes it: files, links and
+    modification times as they are, so that its build cache still holds."""
+    shutil.copytree(source, target, symlinks=True)
+    return target
+
+
 def built(*args: str, root: str | None = "sample") -> Callable[[Path], None]:
     """Make a project from `root` in a folder and build it with `args`."""
     def make(folder: Path) -> None:

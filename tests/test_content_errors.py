@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import ROOTS, make_project, run_cli
+from conftest import ROOTS, make_project, run_in_process
 
 BRIEF = "content/briefs/sample.yaml"
 PARTNER = "content/partners/org.yaml"
@@ -55,7 +55,7 @@ CASES = {
 
 
 def check_fails(project: Path, first_line: str) -> list[str]:
-    result = run_cli(project)
+    result = run_in_process(project)
     lines = result.err.splitlines()
     assert result.code == 1, result.err
     assert "Traceback" not in result.err
@@ -70,7 +70,7 @@ def test_each_case_is_exactly_its_own_mistake(tmp_path: Path) -> None:
     for name, (target, first_line) in CASES.items():
         project = make_project(tmp_path / name, files={
             target: (ROOTS / "errors" / f"{name}.yaml").read_text()})
-        lines = [line for line in run_cli(project, "check").err.splitlines()
+        lines = [line for line in run_in_process(project, "check").err.splitlines()
                  if line.startswith(("content/", "templates/"))]
         assert lines == [first_line], name
 
@@ -114,6 +114,6 @@ def test_check_command_reports_the_same_and_writes_nothing(tmp_path: Path) -> No
     target, first_line = CASES["bad-date"]
     text = (ROOTS / "errors" / "bad-date.yaml").read_text(encoding="utf-8")
     project = make_project(tmp_path / "p", files={target: text})
-    result = run_cli(project, "check")
+    result = run_in_process(project, "check")
     assert result.code == 1
     assert result.err.splitlines()[0] == first_line

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOTS, make_project, run_cli
+from conftest import ROOTS, make_project, run_in_process
 
 from briefing.cli import main
 from briefing.content.dates import PartialDate
@@ -41,7 +41,7 @@ def with_project(key: str, value: str) -> str:
 
 def test_a_nan_share_is_a_placed_error_through_the_cli(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p", files={BRIEF: with_project("co_financing", "NaN")})
-    result = run_cli(project, "check")
+    result = run_in_process(project, "check")
     assert result.code == 1, result.err
     assert "Traceback" not in result.err
     assert result.err.splitlines()[0] == (

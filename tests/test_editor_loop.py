@@ -11,20 +11,33 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REPO, ROOTS, make_project, output_files, run_cli
+from conftest import (
+    REPO,
+    ROOTS,
+    copy_project,
+    made_once,
+    make_project,
+    output_files,
+    run_in_process,
+)
 from readers import pdf_text
 
 SAMPLE = "output/sample/2020-01-15_sample_en"
 OTHER = "output/other/2021-03-01_other_en"
 
 
-@pytest.fixture
-def two_briefs(tmp_path: Path) -> Path:
-    project = make_project(tmp_path / "p", files={
+def _two_briefs(folder: Path) -> None:
+    make_project(folder, files={
         "content/briefs/other.yaml": (ROOTS / "sample" / "other-brief.yaml").read_text()})
-    result = run_cli(project, "build", "-j", "2")
+    result = run_in_process(folder, "build", "-j", "2")
     assert result.code == 0, result.err
-    return project
+
+
+@pytest.fixture
+def two_briefs(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample project and `other`, built with -j 2 once per session; each
+    test changes a copy of its own."""
+    return copy_project(made_once(tmp_path_factory, "two-briefs", _two_briefs), tmp_path / "p")
 
 
 def stamps(project: Path) -> dict[str, int]:
@@ -34,14 +47,14 @@ def stamps(project: Path) -> dict[str, int]:
 
 def rebuilt(project: Path, *args: str) -> set[str]:
     before = stamps(project)
-    result = run_cli(project, *args)
+    result = run_in_process(project, *args)
     assert result.code == 0, result.err
     after = stamps(project)
     return {name for name in after if after[name] != before.get(name)}
 
 
 def test_nothing_changed_means_nothing_rebuilt(two_briefs: Path) -> None:
-    result = run_cli(two_briefs)
+    result = run_in_process(two_briefs)
     assert result.out == "built 0 file(s), 6 up to date\n"
     assert rebuilt(two_briefs) == set()
 
@@ -72,7 +85,7 @@ def test_one_failing_brief_does_not_stop_the_others(two_briefs: Path) -> None:
     css = two_briefs / "templates/print.css"
     css.write_text(css.read_text() + "\n/* touch everything */\n")
     before = stamps(two_briefs)
-    result = run_cli(two_briefs)
+    result = run_in_process(two_briefs)
     assert result.code == 1
     assert result.err.splitlines() == [
         "content/briefs/sample.yaml:3:7: date: `2020-13-15` is not a real date "
@@ -87,23 +100,23 @@ def test_one_failing_brief_does_not_stop_the_others(two_briefs: Path) -> None:
 def test_parallel_and_serial_builds_give_the_same_bytes(two_briefs: Path, tmp_path: Path) -> None:
     serial = make_project(tmp_path / "serial", files={
         "content/briefs/other.yaml": (ROOTS / "sample" / "other-brief.yaml").read_text()})
-    assert run_cli(serial, "build", "-j", "1").code == 0
+    assert run_in_process(serial, "build", "-j", "1").code == 0
     for name in (f"{SAMPLE}.pdf", f"{SAMPLE}.docx", f"{OTHER}.pdf", f"{OTHER}.docx"):
         assert (serial / name).read_bytes() == (two_briefs / name).read_bytes(), name
 
 
 def test_quiet_and_plain_logs(project: Path) -> None:
-    result = run_cli(project, "build", "-q")
+    result = run_in_process(project, "build", "-q")
     assert (result.code, result.out, result.err) == (0, "", "")
-    result = run_cli(project, "build", "--force")
+    result = run_in_process(project, "build", "--force")
     assert result.out.splitlines()[0].startswith(f"wrote {SAMPLE}.")
     assert result.out.splitlines()[-1] == "built 3 file(s)"
-    result = run_cli(project, "build", "-v")
+    result = run_in_process(project, "build", "-v")
     assert result.out == "built 0 file(s), 3 up to date\n"
 
 
 def test_jobs_must_be_positive(project: Path) -> None:
-    assert run_cli(project, "build", "-j", "0").code == 2
+    assert run_in_process(project, "build", "-j", "0").code == 2
     assert not (project / "output").exists()
     assert os.cpu_count()
 
@@ -113,8 +126,8 @@ def test_check_does_not_import_the_renderers(project: Path) -> None:
     print.css and reference.docx, `check` remembers it (for the same
     templates, fonts and code) and imports neither: it stays fast while
     content is edited."""
-    assert run_cli(project, "build", "--format", "html").code == 0
-    assert run_cli(project, "check").code == 0  # asks them, and remembers
+    assert run_in_process(project, "build", "--format", "html").code == 0
+    assert run_in_process(project, "check").code == 0  # asks them, and remembers
     code = ("import sys; sys.argv = ['build.py', '-C', sys.argv[1], 'check'];"
             "from briefing.cli import main; code = main();"
             "assert 'weasyprint' not in sys.modules and 'docx' not in sys.modules, 'imported';"
@@ -127,23 +140,23 @@ def test_check_does_not_import_the_renderers(project: Path) -> None:
 def test_check_selected_briefs(two_briefs: Path) -> None:
     brief = two_briefs / "content/briefs/sample.yaml"
     brief.write_text(brief.read_text().replace("date: 2020-01-15", "date: 2020-13-15"))
-    assert run_cli(two_briefs, "check", "other").code == 0
-    assert run_cli(two_briefs, "check", "sample").code == 1
-    assert run_cli(two_briefs, "check").code == 1
-    assert run_cli(two_briefs, "check", "missing").code == 2
+    assert run_in_process(two_briefs, "check", "other").code == 0
+    assert run_in_process(two_briefs, "check", "sample").code == 1
+    assert run_in_process(two_briefs, "check").code == 1
+    assert run_in_process(two_briefs, "check", "missing").code == 2
 
 
 def test_new_scaffolds_a_brief_that_builds_at_once(project: Path) -> None:
-    result = run_cli(project, "new", "fresh-brief")
+    result = run_in_process(project, "new", "fresh-brief")
     assert result.code == 0, result.err
     text = (project / "content/briefs/fresh-brief.yaml").read_text()
     assert text.splitlines()[0] == \
         "# yaml-language-server: $schema=../../schema/brief.schema.json"
-    result = run_cli(project, "build", "fresh-brief", "--format", "pdf")
+    result = run_in_process(project, "build", "fresh-brief", "--format", "pdf")
     assert result.code == 0, result.err
     assert len(list((project / "output/fresh-brief").glob("*_fresh-brief_en.pdf"))) == 1
-    assert run_cli(project, "new", "fresh-brief").code == 2  # never overwritten
-    assert run_cli(project, "new", "Not A Slug").code == 2
+    assert run_in_process(project, "new", "fresh-brief").code == 2  # never overwritten
+    assert run_in_process(project, "new", "Not A Slug").code == 2
 
 
 def test_committed_schemas_are_current_and_validate_content(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ import docx
 import pikepdf
 import pytest
 import yaml
-from conftest import REPO, make_project, run_cli
+from conftest import REPO, make_project, run_in_process
 from pydantic import BaseModel
 from readers import normalise, pdf_text
 
@@ -204,7 +204,7 @@ def everything(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Markers]
         "content/partners/org.yaml": "", "content/partners/ministry.yaml": "",
         "content/publisher.yaml": yaml.safe_dump(publisher, allow_unicode=True),
     })
-    result = run_cli(project, "build", "--format", "html", "--format", "pdf",
+    result = run_in_process(project, "build", "--format", "html", "--format", "pdf",
                      "--format", "docx")
     assert result.code == 0, result.err
     return project, markers

@@ -15,7 +15,7 @@ from pathlib import Path
 import docx
 import pytest
 import yaml
-from conftest import ROOTS, make_project, output_files, run_cli
+from conftest import ROOTS, make_project, output_files, run_in_process
 from readers import normalise, pdf_text
 
 SECRET = "SECRET-7f3a9c-DO-NOT-LEAK"
@@ -126,7 +126,8 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory, spy: Spy, secret: Pa
     project = make_project(tmp_path_factory.mktemp("hostile") / "p", files={
         BRIEF: yaml.safe_dump(brief, allow_unicode=True, sort_keys=False),
         PARTNER: yaml.safe_dump(partner, allow_unicode=True, sort_keys=False)})
-    result = run_cli(project, "build", "--format", "pdf", "--format", "docx", "--format", "html")
+    result = run_in_process(project, "build", "--format", "pdf", "--format", "docx",
+                            "--format", "html")
     assert result.code == 0, result.err
     return project, literal, [seen for _, seen in prose]
 
@@ -237,7 +238,7 @@ def _sample_with(key: str, value: object) -> str:
 def test_hostile_input_is_a_placed_error(tmp_path: Path, spy: Spy, secret: Path, name: str,
                                          target: str, make: object, first: str) -> None:
     project = make_project(tmp_path / "p", files={target: make(spy.url, secret)})
-    result = run_cli(project)
+    result = run_in_process(project)
     assert result.code == 1, result.err
     assert "Traceback" not in result.err
     lines = result.err.splitlines()

@@ -9,7 +9,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 from browser import axe_violations, chromium, overflow
-from conftest import make_project, output_files, run_cli
+from conftest import make_project, output_files, run_in_process
 from readers import normalise, pdf_text
 
 SLUG = "international-cooperation"
@@ -115,13 +115,13 @@ def test_the_html_says_what_the_pdf_says(editions: Path) -> None:
 
 def test_a_new_brief_gets_an_html_edition_by_default(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p")
-    assert run_cli(project, "build").code == 0
+    assert run_in_process(project, "build").code == 0
     assert (project / "output/sample/2020-01-15_sample_en.html").is_file()
 
 
 def test_footnotes_become_linked_notes_at_the_end(tmp_path: Path, browser) -> None:
     project = make_project(tmp_path / "p", root="prose")
-    result = run_cli(project, "build", "--format", "html", "--format", "semantic")
+    result = run_in_process(project, "build", "--format", "html", "--format", "semantic")
     assert result.code == 0, result.err
     [page_file] = [p for p in output_files(project).values()
                    if p.name.endswith("_en.html") and "_note_" not in p.name]

@@ -8,7 +8,7 @@ from pathlib import Path
 import docx
 import pikepdf
 import pytest
-from conftest import ROOTS, make_project, run_cli
+from conftest import ROOTS, make_project, run_in_process
 from readers import docx_blocks, normalise, pdf_text
 
 FOURTH = ROOTS / "fourth-language"
@@ -23,7 +23,7 @@ def turkish(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "templates/i18n/tr.yaml": (FOURTH / "tr.yaml").read_text(encoding="utf-8"),
         BRIEF: (FOURTH / "brief.yaml").read_text(encoding="utf-8"),
     })
-    result = run_cli(project)
+    result = run_in_process(project)
     assert result.code == 0, result.err
     return project
 
@@ -48,7 +48,7 @@ def test_fixed_words_and_dates_come_from_the_editions_catalog(turkish: Path) -> 
 
 
 def test_language_is_declared_in_html_pdf_and_docx(turkish: Path) -> None:
-    assert run_cli(turkish, "build", "--format", "semantic").code == 0
+    assert run_in_process(turkish, "build", "--format", "semantic").code == 0
     page = (turkish / f"{OUT}_tr.semantic.html").read_text(encoding="utf-8")
     assert '<html lang="tr-TR">' in page
     with pikepdf.open(turkish / f"{OUT}_tr.pdf") as pdf:
@@ -66,7 +66,7 @@ def test_missing_translations_are_listed_then_a_draft_can_be_built(tmp_path: Pat
     project = make_project(tmp_path / "p", files={
         "templates/i18n/tr.yaml": (FOURTH / "tr.yaml").read_text(encoding="utf-8"),
         BRIEF: brief})
-    result = run_cli(project)
+    result = run_in_process(project)
     assert result.code == 1
     assert result.err.splitlines() == [
         "content/briefs/sample.yaml:2:3: title: no 'tr' text (expected a translation for every "
@@ -76,7 +76,7 @@ def test_missing_translations_are_listed_then_a_draft_can_be_built(tmp_path: Pat
         "failed: sample (2 error(s); their previous outputs are untouched)",
     ]
 
-    result = run_cli(project, "build", "--allow-fallback")
+    result = run_in_process(project, "build", "--allow-fallback")
     assert result.code == 0, result.err
     pages = pdf_text(project / f"{OUT}_tr.pdf").split("\f")[:-1]
     assert pages and all("TASLAK" in page for page in pages)
@@ -95,7 +95,7 @@ def test_a_character_the_fonts_lack_is_placed(tmp_path: Path) -> None:
     brief = (ROOTS / "sample" / BRIEF).read_text(encoding="utf-8")
     project = make_project(tmp_path / "p", files={
         BRIEF: brief.replace("title: Sample brief", "title: Sample 中 brief")})
-    result = run_cli(project, "check")
+    result = run_in_process(project, "check")
     assert result.code == 1
     assert result.err.splitlines()[0] == (
         "content/briefs/sample.yaml:1:8: title: character '中' (U+4E2D) is not in the project's "
@@ -163,7 +163,7 @@ def test_a_translated_quotation_cannot_claim_one_language(tmp_path: Path) -> Non
         "      - text: A memorable sentence.\n", "      - text: {en: A memorable sentence.}\n"
         "        language: en\n", 1)
     project = make_project(tmp_path / "p", files={BRIEF: brief})
-    result = run_cli(project, "check")
+    result = run_in_process(project, "check")
     assert result.code == 1
     assert result.err.splitlines()[0].endswith(
         "sections[1].quotes[0].language: a quotation in its own language is one text for "

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import lxml.html
 import pytest
-from conftest import REPO, ROOTS, make_project, run_cli
+from conftest import REPO, ROOTS, make_project, run_in_process
 
 from briefing import __version__
 
@@ -55,13 +55,13 @@ CASES = {
 @pytest.mark.parametrize("name", list(CASES))
 def test_check_passes_exactly_when_build_can_render(tmp_path: Path, name: str) -> None:
     files, ok = CASES[name]
-    checked = run_cli(make_project(tmp_path / "c", files=files), "check")
+    checked = run_in_process(make_project(tmp_path / "c", files=files), "check")
     built_project = make_project(tmp_path / "b", files=files)
-    built = run_cli(built_project, "build", "--format", "pdf", "--format", "docx")
+    built = run_in_process(built_project, "build", "--format", "pdf", "--format", "docx")
     assert "Traceback" not in checked.err + built.err
     assert (checked.code, built.code) == ((0, 0) if ok else (1, 1)), (checked.err, built.err)
     if ok:
-        html = run_cli(built_project, "build", "--format", "semantic")
+        html = run_in_process(built_project, "build", "--format", "semantic")
         assert html.code == 0, html.err
         page = (built_project / "output/sample/2020-01-15_sample_en.semantic.html").read_text()
         ids = lxml.html.document_fromstring(page).xpath("//@id")
@@ -80,7 +80,7 @@ def problems(err: str) -> list[str]:
 def test_a_deep_list_is_placed_at_its_field(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p", files=brief_with("      - one\n      - two\n",
                                                             DEEP_LIST))
-    result = run_cli(project, "check")
+    result = run_in_process(project, "check")
     line = SAMPLE_YAML.splitlines().index("    body: |") + 1
     assert result.err.splitlines()[0] == (
         f"content/briefs/sample.yaml:{line}:11: sections[0].body: a list nested 4 deep on "
@@ -88,7 +88,7 @@ def test_a_deep_list_is_placed_at_its_field(tmp_path: Path) -> None:
 
 
 def test_template_mistakes_name_what_a_record_has(tmp_path: Path) -> None:
-    result = run_cli(make_project(tmp_path / "p", files=in_template("<p>{{ brief }}</p>")),
+    result = run_in_process(make_project(tmp_path / "p", files=in_template("<p>{{ brief }}</p>")),
                      "check")
     first = result.err.splitlines()[0]
     assert first.startswith("templates/report.html.j2:")
@@ -103,7 +103,7 @@ def test_any_filter_works_on_any_value(tmp_path: Path) -> None:
             "|{{ brief.sections[1].trainings[0].organiser.label|lower }}"
             "|{{ brief.sources[0].number }}</p>")
     project = make_project(tmp_path / "p", files=in_template(line))
-    result = run_cli(project, "build", "--format", "semantic")
+    result = run_in_process(project, "build", "--format", "semantic")
     assert result.code == 0, result.err
     html = (project / "output/sample/2020-01-15_sample_en.semantic.html").read_text()
     probe = lxml.html.document_fromstring(html).find_class("probe")[0].text_content()
@@ -152,7 +152,7 @@ def test_console_script_is_the_same_command_line(tmp_path: Path) -> None:
 
 def test_no_command_builds_everything(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p")
-    result = run_cli(project)
+    result = run_in_process(project)
     assert result.code == 0, result.err
     assert sorted(p.name for p in (project / "output" / "sample").iterdir()) == [
         "2020-01-15_sample_en.docx", "2020-01-15_sample_en.html", "2020-01-15_sample_en.pdf"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import REPO, make_project, run_cli
+from conftest import REPO, make_project, run_in_process
 from readers import normalise, pdf_text
 
 from briefing.content.load import load_project
@@ -55,7 +55,7 @@ def request(project: Path) -> Request:
 def test_an_800_word_footnote_is_refused_at_its_definition(tmp_path: Path,
                                                           command: str) -> None:
     project, at = with_footnote(tmp_path, words(800))
-    result = run_cli(project, command)
+    result = run_in_process(project, command)
     assert result.code == 1, result.err
     assert result.err.splitlines()[0] == (
         f"{BRIEF}:{at}:7: a footnote of 801 words is longer than half a page: the PDF "

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import REPO, make_project, run_cli
+from conftest import REPO, make_project, run_in_process
 
 from briefing.writers.stylesheet import stylesheet_problems
 
@@ -56,7 +56,7 @@ def test_the_build_refuses_it_and_writes_nothing(tmp_path: Path) -> None:
     """The review's case: the opening comment's `*/` deleted."""
     project = make_project(tmp_path / "p", files={
         "templates/print.css": CSS.replace(FIRST_END, FIRST_END[:-3], 1)})
-    result = run_cli(project, "build", "--format", "pdf")
+    result = run_in_process(project, "build", "--format", "pdf")
     assert result.code == 1, result.err
     assert result.err.splitlines()[0].startswith(
         "templates/print.css:1:1: this comment runs on to line ")
