@@ -243,3 +243,33 @@ def test_a_deleted_brief_is_not_shown_as_current(tmp_path: Path) -> None:
     assert shown.problems == [f"no edition {EDITION}: it was renamed or removed"]
     assert told[-1] == (shown.version, EDITION), "the open page was not told to reload"
     assert previews.known(EDITION), "its page must say so, not answer 404"
+
+
+def test_a_failed_build_of_output_is_not_shown_as_current(tmp_path: Path) -> None:
+    """The preview renders in memory, and output/ is built after it: when that
+    build fails (here `output` is a file), the page says so instead of passing
+    for what output/ holds, and a build that succeeds clears it."""
+    project = make_project(tmp_path / "p", files={"output": "not a folder\n"})
+    brief = project / BRIEF
+    with serving(project) as (_, port):
+        assert get(port, f"/edition/{EDITION}")[0] == 200  # the page now viewed
+        with open_stream(port) as stream:
+            brief.write_text(brief.read_text().replace("Sample brief", "Saved brief"))
+            page = told_until(stream, port, lambda page: "is not a folder" in page)
+            assert "<h1>Mistakes in" in page and "output:1:1:" in page
+            (project / "output").unlink()
+            brief.write_text(brief.read_text().replace("Saved brief", "Saved again"))
+            page = told_until(stream, port, lambda page: "is not a folder" not in page)
+            assert "Saved again" in page and "Mistakes" not in page
+    assert (project / "output/sample" / f"{EDITION}.pdf").is_file()
+
+
+def told_until(stream: socket.socket, port: int, shown: Callable[[str], bool]) -> str:
+    """The edition's page once `shown` holds of it, read again each time the
+    server tells the page of a change (as the page's script would)."""
+    while True:
+        message = stream.recv(65536)
+        assert message, "the stream ended"
+        if f" {EDITION}".encode() in message and shown(page := get(port,
+                                                                   f"/edition/{EDITION}")[2]):
+            return page

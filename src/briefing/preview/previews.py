@@ -42,6 +42,7 @@ class Preview:
     pdf: bytes | None = None
     pdf_version: int = 0  # the version `pdf` was rendered for: older is stale
     problems: list[str] = field(default_factory=list)
+    unbuilt: str = ""  # why the last build of output/ for its brief failed, if it did
 
 
 class Previews:
@@ -137,6 +138,23 @@ class Previews:
             self.saves += 1
         with self.lock, self._outputs_paused(slugs if saved else []):
             self._refresh(slugs)
+
+    def built(self, slugs: list[str] | None, failed: str) -> None:
+        """The build of output/ for `slugs` (None: all) after a save is done;
+        `failed` says why it failed, or is "". A preview is then not shown as
+        if output/ held it: its page says the build failed until one succeeds.
+        Pages whose verdict changed are told to reload."""
+        with self.lock:
+            changed = [preview for preview in self.previews.values()
+                       if (slugs is None or slug_of(preview.name) in slugs)
+                       and preview.unbuilt != failed]
+            if changed:
+                self.version += 1
+            for preview in changed:
+                preview.unbuilt = failed
+                if preview.version != -1:
+                    preview.version = self.version
+                self.changed(self.version, preview.name)
 
     def broken(self, why: list[str]) -> None:
         """Something failed before the previews could follow a save (a bug of
@@ -261,8 +279,10 @@ class OutputBuilder:
     save does not wait for it, and the stopped briefs are built again with
     the next ones."""
 
-    def __init__(self, build: Callable[[list[str], Stop], object]) -> None:
+    def __init__(self, build: Callable[[list[str], Stop], object],
+                 built: Callable[[list[str] | None, str], None] | None = None) -> None:
         self._build = build
+        self._built = built  # told how each build that was not stopped ended
         self._ready = threading.Condition()
         self._pending: set[str] | None = set()  # None: every brief
         self._asked = False  # whether a build is wanted now
@@ -305,14 +325,29 @@ class OutputBuilder:
                     continue
                 self._stop.clear()
                 self._building = True
-            try:
-                self._build(sorted(slugs) if slugs is not None else [], self._stop)
-            except (BuildFailed, UsageError):
-                pass  # the page shows the mistakes; the built files stay as they were
-            except Exception:  # a bug: shown, and the server goes on
-                traceback.print_exc()
+            failed = self._run(slugs)
             with self._ready:
                 self._building = False
-                if self._stop.is_set() and self._pending is not None:  # stopped by a save:
+                stopped = self._stop.is_set()
+                if stopped and self._pending is not None:  # stopped by a save:
                     self._pending = None if slugs is None else self._pending | slugs  # again
                 self._ready.notify_all()
+            if not stopped and self._built is not None:  # outside the condition: the
+                self._built(sorted(slugs) if slugs is not None else None, failed)  # previews'
+                # lock may be held by a save waiting in `pause`
+
+    def _run(self, slugs: set[str] | None) -> str:
+        """Build `slugs`; why it failed, or "". The built files stay as they
+        were for a brief that failed, and the build printed its mistakes."""
+        try:
+            code = self._build(sorted(slugs) if slugs is not None else [], self._stop)
+        except (BuildFailed, UsageError) as err:
+            return str(err)
+        except Exception:  # a bug: shown, and the server goes on
+            traceback.print_exc()
+            code = 70
+        if code in (0, None):
+            return ""
+        return (f"the build of output/ after the last save failed (exit {code}): the "
+                "terminal running `briefing serve` shows why; output/ keeps its previous "
+                "files")

@@ -182,8 +182,9 @@ def app(root: Path, previews: Previews, listeners: _Listeners, port: int) -> ASG
                f'<a href="/output/{_url(slug_of(name))}/{_url(name)}.docx">DOCX</a></nav>')
         script = (f'<script nonce="{request.state.nonce}" data-version="{preview.version}" '
                   f'data-name="{html.escape(name)}">{RELOAD}</script>')
-        if preview.problems or preview.html is None:
-            lines = "\n".join(html.escape(line) for line in preview.problems)
+        if preview.problems or preview.html is None or preview.unbuilt:
+            lines = "\n".join(html.escape(line) for line in [*preview.problems,
+                                                             preview.unbuilt] if line)
             body = (f"{bar}<main><h1>Mistakes in {html.escape(name)}</h1>"
                     f'<pre class="problems">{lines}</pre></main>{script}')
             return HTMLResponse(_page(f"Mistakes: {name}", body))
@@ -284,8 +285,8 @@ def serve(root: Path, port: int, limits: Limits,
                    "fontTools.ttLib", "lxml.html"):
         importlib.import_module(module)
     listeners = _Listeners()
-    outputs = OutputBuilder(build)
-    previews = Previews(root, limits, listeners.tell, outputs)
+    previews = Previews(root, limits, listeners.tell)
+    outputs = previews.outputs = OutputBuilder(build, previews.built)
     # At most MAX_CONNECTIONS are accepted at a time (backlog), and more are closed.
     config = uvicorn.Config(app(root, previews, listeners, port), host=HOST, port=port,
                             log_level="warning", lifespan="off", http=_Connection,
