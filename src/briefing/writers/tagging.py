@@ -20,6 +20,7 @@ becomes an /Artifact in the page content itself.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -69,11 +70,23 @@ def tagged() -> Iterator[None]:
 
 def structure_tree(pdf: pydyf.PDF, document: object, pdf_version: object,
                    page_streams: list[object]) -> None:
-    """WeasyPrint's `add_tags`, as Briefing needs it (the module docstring)."""
-    tree = _Tree(pdf, document)
-    for number, (page, stream) in enumerate(zip(document.pages, page_streams, strict=True)):
-        tree.page(number, page._page_box, stream)
-    tree.finish()
+    """WeasyPrint's `add_tags`, as Briefing needs it (the module docstring).
+
+    The tree makes a few small objects per element and frees none of them, so
+    the garbage collector is paused while it is built: its collections would
+    each walk the whole laid-out document (millions of boxes), a cost that
+    grew with the square of the page count."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        tree = _Tree(pdf, document)
+        for number, (page, stream) in enumerate(zip(document.pages, page_streams,
+                                                    strict=True)):
+            tree.page(number, page._page_box, stream)
+        tree.finish()
+    finally:
+        if paused:
+            gc.enable()
 
 
 class _Tree:
