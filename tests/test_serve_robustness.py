@@ -164,11 +164,16 @@ def test_the_catalogue_is_reused_until_a_file_changes(tmp_path: Path) -> None:
     os.utime(brief, ns=(stamp, stamp))  # same size, same time: only the watcher knows
     assert previews.catalogue() is first
     previews.refresh([])  # what the watcher does with a batch of saves
-    assert previews.catalogue() == {"sample": ["2020-01-16_sample_en"]}
+    assert previews.catalogue().editions == {"sample": ["2020-01-16_sample_en"]}
 
     brief.write_text(brief.read_text().replace("2020-01-16", "2020-01-17") + "\n")
-    assert previews.catalogue() == {"sample": ["2020-01-17_sample_en"]}, \
+    assert previews.catalogue().editions == {"sample": ["2020-01-17_sample_en"]}, \
         "a save not yet seen by the watcher was missed"
+
+    brief.write_text(brief.read_text().replace("title: Sample brief", "titel: Sample"))
+    broken = previews.catalogue()
+    assert broken.editions == {"sample": []}
+    assert broken.problems["sample"][0].startswith("content/briefs/sample.yaml:")
 
 
 def test_a_link_to_outside_does_not_stop_watch(tmp_path: Path,

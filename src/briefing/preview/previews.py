@@ -45,6 +45,14 @@ class Preview:
     unbuilt: str = ""  # why the last build of output/ for its brief failed, if it did
 
 
+@dataclass(frozen=True)
+class Catalogue:
+    """What the preview lists: each brief's editions, or why it has none."""
+
+    editions: dict[str, list[str]]  # slug -> the names of its editions ([]: see problems)
+    problems: dict[str, list[str]]  # slug -> the mistakes that keep it from loading
+
+
 class Previews:
     """Every edition's preview; `viewed` is rendered first after each save."""
 
@@ -57,13 +65,13 @@ class Previews:
         self.viewed: str | None = None
         self.version = 0
         self.saves = 0  # batches of saves seen: part of the catalogue's key
-        self._catalogue: tuple[object, dict[str, list[str]]] | None = None
+        self._catalogue: tuple[object, Catalogue] | None = None
         self._catalogue_lock = threading.Lock()
 
     # -- what there is ---------------------------------------------------------------------
 
-    def catalogue(self) -> dict[str, list[str]]:
-        """slug -> the names of its editions (or [] for a brief that does not load).
+    def catalogue(self) -> Catalogue:
+        """Every brief's editions, or the mistakes of a brief that does not load.
 
         It takes a whole validation, so it is kept while the project's input
         files are unchanged (the same names, sizes and modification times, and
@@ -80,7 +88,7 @@ class Previews:
         or one shown before (a brief since broken or removed shows why). Every
         other name from a URL is refused, never rendered or echoed."""
         return name in self.previews or any(name in names
-                                            for names in self.catalogue().values())
+                                            for names in self.catalogue().editions.values())
 
     def _stamps(self) -> tuple[tuple[str, int, int], ...]:
         files = ProjectFiles(self.root)
@@ -94,13 +102,17 @@ class Previews:
                 stamps.append((name, stat.st_mtime_ns, stat.st_size))
         return tuple(stamps)
 
-    def _validated_catalogue(self) -> dict[str, list[str]]:
+    def _validated_catalogue(self) -> Catalogue:
         try:
             validation = validate_content(self.root)
-        except (BuildFailed, UsageError):
-            return {slug: [] for slug in ProjectFiles(self.root).briefs()}
-        return {slug: [e.name for e in validation.editions(slug)]
-                if slug not in validation.failed else [] for slug in validation.slugs}
+        except (BuildFailed, UsageError) as failed:  # the whole project: every brief
+            slugs = ProjectFiles(self.root).briefs()
+            return Catalogue({slug: [] for slug in slugs},
+                             {slug: str(failed).splitlines() for slug in slugs})
+        return Catalogue({slug: [e.name for e in validation.editions(slug)]
+                          if slug not in validation.failed else [] for slug in validation.slugs},
+                         {slug: [str(p) for p in problems]
+                          for slug, problems in validation.failed.items()})
 
     def get(self, name: str) -> Preview:
         """The preview of edition `name`, rendered now if it never was (or is

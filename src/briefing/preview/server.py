@@ -164,10 +164,10 @@ def app(root: Path, previews: Previews, listeners: _Listeners, port: int) -> ASG
     async def index(request: Request) -> Response:
         catalogue = await asyncio.to_thread(previews.catalogue)
         items = []
-        for slug, names in catalogue.items():
+        for slug, names in catalogue.editions.items():
+            mistakes = "\n".join(html.escape(line) for line in catalogue.problems.get(slug, []))
             links = "".join(f'<li><a href="/edition/{_url(n)}">{html.escape(n)}</a></li>'
-                            for n in names) or "<li>(this brief has mistakes: open it to see "\
-                                                "them)</li>"
+                            for n in names) or f'<li><pre class="problems">{mistakes}</pre></li>'
             items.append(f"<li><strong>{html.escape(slug)}</strong><ul>{links}</ul></li>")
         return HTMLResponse(_page("Briefing preview", "<h1>Briefing preview</h1><ul>"
                                   + "".join(items) + "</ul>"))
