@@ -13,14 +13,16 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from babel import Locale
 from babel.dates import format_date, format_interval, format_skeleton
-from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
-from pydantic_core import PydanticCustomError, core_schema
+from pydantic_core import PydanticCustomError
+
+from briefing.content.values import Value
 
 _ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_ISO_PART = _ISO.pattern.strip("^$")  # the same, to stand inside a larger pattern
 _EXPECTED = "YYYY, YYYY-MM or YYYY-MM-DD"
 # The years a date may name. Beyond them a date is a typo (9999 for 1999, 0202
 # for 2020), and near the ends of the calendar Python's dates cannot count on
@@ -33,7 +35,7 @@ _SKELETON = {"year": "y", "month": "yMMMM", "day": "yMMMMd"}
 
 
 @dataclass(frozen=True, order=True)
-class PartialDate:
+class PartialDate(Value):
     """A calendar date known to the year, the month or the day."""
 
     year: int
@@ -115,14 +117,8 @@ class PartialDate:
             )
         return cls.parse(value)
 
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
-        return core_schema.no_info_plain_validator_function(cls._validate)
-
-    @classmethod
-    def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> Any:
-        return {"anyOf": [{"type": "string", "pattern": _ISO.pattern},
-                          _YEAR_SCHEMA]}
+    JSON_SCHEMA: ClassVar[dict[str, Any]] = {"anyOf": [
+        {"type": "string", "pattern": _ISO.pattern}, _YEAR_SCHEMA]}
 
 
 def _day_range(start: dt.date, end: dt.date, locale: str) -> str:
@@ -158,7 +154,7 @@ def _widened(found: re.Match[str]) -> str:
 
 
 @dataclass(frozen=True)
-class Period:
+class Period(Value):
     """One partial date, or a range of two at the same precision (`2007/2008`)."""
 
     start: PartialDate
@@ -218,12 +214,5 @@ class Period:
             )
         return cls(start, end)
 
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
-        return core_schema.no_info_plain_validator_function(cls._validate)
-
-    @classmethod
-    def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> Any:
-        part = _ISO.pattern.strip("^$")
-        return {"anyOf": [{"type": "string", "pattern": f"^{part}(/{part})?$"},
-                          _YEAR_SCHEMA]}
+    JSON_SCHEMA: ClassVar[dict[str, Any]] = {"anyOf": [
+        {"type": "string", "pattern": f"^{_ISO_PART}(/{_ISO_PART})?$"}, _YEAR_SCHEMA]}

@@ -10,11 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 from babel.numbers import format_currency, format_percent, get_currency_name
-from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
-from pydantic_core import PydanticCustomError, core_schema
+from pydantic_core import PydanticCustomError
+
+from briefing.content.values import Value
 
 _AMOUNT = re.compile(r"^\d{1,15}(\.\d{1,4})?$")
 _SHORT = re.compile(r"^([A-Z]{3})\s+(\S+)$")
@@ -22,7 +23,7 @@ _EXPECTED = "an amount and an ISO 4217 currency, like `EUR 531328.62`"
 
 
 @dataclass(frozen=True)
-class Money:
+class Money(Value):
     amount: Decimal
     currency: str
 
@@ -60,21 +61,15 @@ class Money:
         raise PydanticCustomError("money_type", "this is not an amount of money (expected "
                                   "{expected})", {"expected": _EXPECTED})
 
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
-        return core_schema.no_info_plain_validator_function(cls._validate)
-
-    @classmethod
-    def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> Any:
-        return {"anyOf": [
-            {"type": "string", "pattern": r"^[A-Z]{3}\s+\d+(\.\d+)?$"},
-            {"type": "object", "required": ["amount", "currency"], "additionalProperties": False,
-             "properties": {"amount": {"type": ["string", "number"]},
-                            "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}}}]}
+    JSON_SCHEMA: ClassVar[dict[str, Any]] = {"anyOf": [
+        {"type": "string", "pattern": r"^[A-Z]{3}\s+\d+(\.\d+)?$"},
+        {"type": "object", "required": ["amount", "currency"], "additionalProperties": False,
+         "properties": {"amount": {"type": ["string", "number"]},
+                        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}}}]}
 
 
 @dataclass(frozen=True)
-class Share:
+class Share(Value):
     """A share in per cent, 0 to 100 (`co_financing: 15` or `15%`)."""
 
     percent: Decimal
@@ -95,14 +90,9 @@ class Share:
                                       {"value": value})
         return cls(Decimal(text))
 
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
-        return core_schema.no_info_plain_validator_function(cls._validate)
-
-    @classmethod
-    def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> Any:
-        return {"anyOf": [{"type": "number", "minimum": 0, "maximum": 100},
-                          {"type": "string", "pattern": r"^\d+(\.\d+)?\s*%?$"}]}
+    JSON_SCHEMA: ClassVar[dict[str, Any]] = {"anyOf": [
+        {"type": "number", "minimum": 0, "maximum": 100},
+        {"type": "string", "pattern": r"^\d+(\.\d+)?\s*%?$"}]}
 
 
 def _known(currency: str) -> bool:

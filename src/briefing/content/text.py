@@ -6,17 +6,17 @@ import html
 import re
 import unicodedata
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
-from pydantic_core import PydanticCustomError, core_schema
+from pydantic_core import PydanticCustomError
 
 from briefing.content.prose import prose_problem
+from briefing.content.values import Value
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
 
 
-class Text:
+class Text(Value):
     """A text field as the editor wrote it.
 
     `Text("Baku")` reads the same in every language; `Text({"en": ..., "az":
@@ -84,23 +84,17 @@ class Text:
             "this is not text (expected a string, or a mapping of language code to string)",
         )
 
-    @classmethod
-    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> Any:
-        return core_schema.no_info_plain_validator_function(cls._validate)
-
-    @classmethod
-    def __get_pydantic_json_schema__(cls, schema: Any, handler: GetJsonSchemaHandler) -> Any:
-        return {
-            "anyOf": [
-                {"type": "string", "minLength": 1},
-                {"type": "number"},  # `1.10` unquoted: a YAML 1.2 editor sees a number
-                {
-                    "type": "object",
-                    "patternProperties": {"^[a-z]{2,3}$": {"type": "string", "minLength": 1}},
-                    "additionalProperties": False,
-                },
-            ]
-        }
+    JSON_SCHEMA: ClassVar[dict[str, Any]] = {
+        "anyOf": [
+            {"type": "string", "minLength": 1},
+            {"type": "number"},  # `1.10` unquoted: a YAML 1.2 editor sees a number
+            {
+                "type": "object",
+                "patternProperties": {"^[a-z]{2,3}$": {"type": "string", "minLength": 1}},
+                "additionalProperties": False,
+            },
+        ]
+    }
 
 
 class Prose(Text):
