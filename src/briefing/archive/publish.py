@@ -51,7 +51,7 @@ from briefing.archive.snapshot import (
 from briefing.errors import BuildFailed, Problem, UsageError
 from briefing.files import ARCHIVE, OUTPUT
 from briefing.orchestration.output import TEMP_SUFFIX, exclusive, sync_folder
-from briefing.orchestration.validate import validate_content
+from briefing.orchestration.validate import Validation, validate_content
 from briefing.orchestration.workers import RenderOptions
 
 INCOMING = ".incoming-"
@@ -99,23 +99,30 @@ def publish(root: Path, slug: str, options: RenderOptions | None = None,
         try:
             rendered = render_edition(validation, slug, files, manifest,
                                       options or RenderOptions())
-            fields = bag_fields(record) | {
-                "Bag-Software-Agent": agent(__version__, _bagit_version()),
-                "Briefing-Version": __version__,
-                "Dependencies": dependencies(),
-                "Source-Digest": digest,
-            }
-            if latest:
-                fields["Supersedes"] = latest.name
-            if address := validation.project.publisher.address:
-                fields["Organization-Address"] = address.in_language(
-                    validation.brief(slug).languages[0]) or ""
+            fields = _bag_info(validation, slug, record, digest, latest)
             fields |= _sealed(sealer, rendered) if sealer else {"Seal": UNSEALED}
             path = _assemble(archive, incoming, str(record["identifier"]), rendered, files,
                              manifest, fields, sealer)
         finally:
             _remove(incoming)
         return Published(path, version, True, str(fields["Seal"]))
+
+
+def _bag_info(validation: Validation, slug: str, record: dict[str, object], digest: str,
+              latest: Path | None) -> dict[str, str | list[str]]:
+    """Every bag-info.txt field but the seal's: what verify holds each one to."""
+    fields: dict[str, str | list[str]] = bag_fields(record) | {
+        "Bag-Software-Agent": agent(__version__, _bagit_version()),
+        "Briefing-Version": __version__,
+        "Dependencies": dependencies(),
+        "Source-Digest": digest,
+    }
+    if latest:
+        fields["Supersedes"] = latest.name
+    if address := validation.project.publisher.address:
+        fields["Organization-Address"] = address.in_language(
+            validation.brief(slug).languages[0]) or ""
+    return fields
 
 
 def agent(version: str, bagit_version: str) -> str:
