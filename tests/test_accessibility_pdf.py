@@ -13,7 +13,7 @@ from pathlib import Path
 import lxml.html
 import pikepdf
 import pytest
-from conftest import make_project, run_cli
+from conftest import make_project, run_in_process
 
 from briefing.writers.conformance import conformance_problems
 
@@ -93,23 +93,23 @@ def edition(path: Path, html: Path, kind: str, language: str) -> Edition:
 
 
 @pytest.fixture(scope="module")
-def editions(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Edition]:
-    """The real brief's report and note in its three languages, built once, and
-    the archival PDFs of the same brief, published once."""
+def editions(real_build: Path, real_semantic: Path,
+             tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Edition]:
+    """The real brief's report and note in its three languages, as the session
+    built them (conftest.py), and the archival PDFs of the same brief, published
+    once."""
     project = make_project(tmp_path_factory.mktemp("tagged") / "p", root=None)
-    result = run_cli(project, "build", SLUG, "--format", "pdf", "--format", "semantic")
+    result = run_in_process(project, "publish", SLUG)
     assert result.code == 0, result.err
-    result = run_cli(project, "publish", SLUG)
-    assert result.code == 0, result.err
-    output = project / "output" / SLUG
     archived = next((project / "archive").glob(f"*_{SLUG}_v1")) / "data"
     found = {}
     for language in LANGUAGES:
-        for kind, folder, infix in (("report", output, ""), ("note", output, "_note"),
+        for kind, folder, infix in (("report", real_build, ""), ("note", real_build, "_note"),
                                     ("archival", archived, "")):
             name = f"{DATE}_{SLUG}{infix}_{language}"
             found[kind, language] = edition(folder / f"{name}.pdf",
-                                            output / f"{name}.semantic.html", kind, language)
+                                            real_semantic / SLUG / f"{name}.semantic.html",
+                                            kind, language)
     return found
 
 
@@ -308,7 +308,7 @@ def long_draft(tmp_path_factory: pytest.TempPathFactory) -> Path:
         training.format(n=n) for n in range(60)))
     project = make_project(tmp_path_factory.mktemp("draft") / "p",
                            files={"content/briefs/sample.yaml": text})
-    result = run_cli(project, "build", "--allow-fallback", "--format", "pdf",
+    result = run_in_process(project, "build", "--allow-fallback", "--format", "pdf",
                      "--format", "semantic")
     assert result.code == 0, result.err
     return project / "output" / "sample"
@@ -348,7 +348,7 @@ def test_a_heading_out_of_order_fails_the_build(tmp_path: Path) -> None:
     template = Path(__file__).parent.parent / "templates" / "blocks" / "partner.html.j2"
     text = template.read_text(encoding="utf-8").replace("<h2>", "<h3>").replace("</h2>", "</h3>")
     project = make_project(tmp_path / "p", files={"templates/blocks/partner.html.j2": text})
-    result = run_cli(project, "build", "--format", "pdf")
+    result = run_in_process(project, "build", "--format", "pdf")
     assert result.code == 1
     assert re.fullmatch(
         r"templates/report\.html\.j2:1:1: the PDF's structure: heading H3 on page \d+ follows "

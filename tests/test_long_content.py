@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import subprocess
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import lxml.etree
 import lxml.html
 import pytest
 import yaml
-from conftest import make_project, run_cli
+from conftest import make_project, run_in_process
 from docx.oxml.ns import qn
 from readers import libreoffice_pdf, normalise, pdf_text
 
@@ -84,7 +85,7 @@ def stress(tmp_path_factory: pytest.TempPathFactory) -> Path:
     project = project_with(tmp_path_factory.mktemp("stress") / "p", stress_brief(
         key_facts=[{"value": AMOUNT, "label": "budget of the project"},
                    {"value": "1996", "label": "first office opened"}]))
-    result = run_cli(project, "build", "--format", "pdf", "--format", "docx",
+    result = run_in_process(project, "build", "--format", "pdf", "--format", "docx",
                      "--format", "semantic")
     assert result.code == 0, result.err
     return project
@@ -310,7 +311,7 @@ def test_zip_dates_are_clamped_to_what_a_zip_can_hold(stress: Path, tmp_path: Pa
         assert {info.date_time for info in package.infolist()} == {(2107, 12, 31, 0, 0, 0)}
     project = project_with(tmp_path / "old", stress_brief(date="1970-05-06", sections=[
         {"id": "one", "title": "One", "body": "Text."}], sources=[]))
-    assert run_cli(project, "build", "--format", "docx").code == 0
+    assert run_in_process(project, "build", "--format", "docx").code == 0
     with zipfile.ZipFile(project / "output/sample/1970-05-06_sample_en.docx") as package:
         assert {info.date_time for info in package.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
@@ -332,7 +333,7 @@ def test_a_title_too_long_for_the_running_header_is_cut_there_only(tmp_path: Pat
     """A header that would take a third of the page shows the title in one line."""
     title = ("Extremely long title " * 150)[:3000].strip()
     project = project_with(tmp_path / "p", stress_brief(title=title))
-    assert run_cli(project, "build", "--format", "pdf", "--format", "semantic").code == 0
+    assert run_in_process(project, "build", "--format", "pdf", "--format", "semantic").code == 0
     pages = pdf_pages(project / f"{SAMPLE}.pdf")
     check_page_area(pages, 25, 20, header_title(project / f"{SAMPLE}.semantic.html"),
                     normalise(MARKING))
@@ -395,7 +396,7 @@ def test_a_figure_too_long_to_stand_beside_its_label_is_set_above_it(tmp_path: P
     project = project_with(tmp_path / "p", stress_brief(
         key_facts=[{"value": word, "label": "a figure that is no figure"}],
         sections=[{"id": "one", "title": "One", "body": "Text."}], sources=[]))
-    result = run_cli(project, "build", "--format", "pdf", "--format", "docx",
+    result = run_in_process(project, "build", "--format", "pdf", "--format", "docx",
                      "--format", "semantic")
     assert result.code == 0, result.err
     html = lxml.html.parse(str(project / f"{SAMPLE}.semantic.html")).getroot()
@@ -432,7 +433,7 @@ def headings(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "content/briefs/sample.yaml": yaml.safe_dump(stress_brief(
             title="Headings", marking="FOR OFFICIAL USE", sections=sections, sources=[])),
         "content/partners/plh.yaml": yaml.safe_dump(partner, sort_keys=False)})
-    result = run_cli(project, "build", "--format", "pdf", "--format", "docx",
+    result = run_in_process(project, "build", "--format", "pdf", "--format", "docx",
                      "--format", "semantic")
     assert result.code == 0, result.err
     return project
@@ -489,7 +490,7 @@ def test_a_note_longer_than_a_page_fails_saying_by_how_much(tmp_path: Path) -> N
                           for n in range(5)]
     brief.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
                      encoding="utf-8")
-    result = run_cli(project, "build", "international-cooperation", "--lang", "en",
+    result = run_in_process(project, "build", "international-cooperation", "--lang", "en",
                      "--format", "pdf")
     assert result.code == 1
     first = result.err.splitlines()[0]
@@ -502,14 +503,15 @@ def test_a_note_longer_than_a_page_fails_saying_by_how_much(tmp_path: Path) -> N
                 "2026-11-20_international-cooperation_note_en.pdf").exists()
 
 
-def test_the_docx_note_is_one_page_too(tmp_path: Path) -> None:
+def test_the_docx_note_is_one_page_too(tmp_path: Path, libreoffice: Callable) -> None:
     """The build cannot run LibreOffice: the DOCX note's one page is checked here
     (and for every language of the real brief in test_print.py)."""
     import pikepdf
 
     project = make_project(tmp_path / "p", root=None)
-    assert run_cli(project, "build", "--lang", "en", "--format", "docx").code == 0
+    assert run_in_process(project, "build", "international-cooperation", "--lang", "en",
+                          "--format", "docx").code == 0
     note = project / ("output/international-cooperation/"
                       "2026-11-20_international-cooperation_note_en.docx")
-    with pikepdf.open(libreoffice_pdf(note, tmp_path)) as pdf:
+    with pikepdf.open(libreoffice(note)) as pdf:
         assert len(pdf.pages) == 1

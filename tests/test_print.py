@@ -10,7 +10,7 @@ from pathlib import Path
 import lxml.html
 import pikepdf
 import pytest
-from conftest import GOLDENS, make_project, run_cli
+from conftest import GOLDENS
 from readers import normalise, pdf_text
 
 SLUG = "international-cooperation"
@@ -80,12 +80,9 @@ def test_contents_page_numbers_are_where_the_headings_are(real_build: Path,
             normalise(title) for title, _ in entries]
 
 
-def test_no_table_row_is_split_across_pages(tmp_path: Path) -> None:
+def test_no_table_row_is_split_across_pages(real_build: Path, real_semantic: Path) -> None:
     """Every row's cells are on one page, and a table's header row tops each page."""
-    project = make_project(tmp_path / "p", root=None)
-    result = run_cli(project, "build", "--format", "semantic", "--format", "pdf", "--lang", "en")
-    assert result.code == 0
-    html = (project / "output" / SLUG / f"2026-11-20_{SLUG}_en.semantic.html").read_text()
+    html = (real_semantic / SLUG / f"2026-11-20_{SLUG}_en.semantic.html").read_text()
     tree = lxml.html.document_fromstring(html)
     for br in tree.iter("br"):
         br.tail = " " + (br.tail or "")
@@ -94,7 +91,7 @@ def test_no_table_row_is_split_across_pages(tmp_path: Path) -> None:
             if row.getparent().tag == "tbody" and row.find("td") is not None]
     assert len(rows) > 20
     texts = [normalise(text) for text in pdf_text(
-        project / "output" / SLUG / f"2026-11-20_{SLUG}_en.pdf").split("\f")[:-1]]
+        real_build / f"2026-11-20_{SLUG}_en.pdf").split("\f")[:-1]]
     for row in rows:
         first = next(cell for cell in row if cell)
         holding = [i for i, text in enumerate(texts) if first[:40] in text]
@@ -129,12 +126,9 @@ def test_pages_look_as_reviewed(real_build: Path, tmp_path: Path,
 
 
 @pytest.mark.parametrize("language", sorted(MARKINGS))
-def test_no_heading_is_left_at_the_foot_of_a_page(real_build: Path, tmp_path: Path,
+def test_no_heading_is_left_at_the_foot_of_a_page(real_build: Path, real_semantic: Path,
                                                   language: str) -> None:
-    project = make_project(tmp_path / "p", root=None)
-    assert run_cli(project, "build", "--format", "semantic", "--lang", language).code == 0
-    html = (project / "output" / SLUG / f"2026-11-20_{SLUG}_{language}.semantic.html"
-            ).read_text()
+    html = (real_semantic / SLUG / f"2026-11-20_{SLUG}_{language}.semantic.html").read_text()
     headings = {normalise(h.text_content()) for h in lxml.html.document_fromstring(html).iter(
         "h1", "h2", "h3")}
     for number, text in enumerate(pages(real_build / f"2026-11-20_{SLUG}_{language}.pdf"), 1):

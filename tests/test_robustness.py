@@ -14,8 +14,8 @@ from pathlib import Path
 import docx
 import pytest
 import yaml
-from changes import Changes
-from conftest import REPO, ROOTS, make_project, output_files, run_cli
+from changes import MOMENTS, kill_at
+from conftest import REPO, ROOTS, make_project, output_files, run_cli, run_in_process
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -52,50 +52,30 @@ def build_command(project: Path, *args: str) -> list[str]:
     return [sys.executable, str(REPO / "build.py"), "-C", str(project), command, "-q", *rest]
 
 
-def _build_until(project: Path, change: int | None) -> int:
-    """Run a forced build and SIGKILL it right after its `change`-th change to
-    the files under output/ (None: let it finish); how many changes it made."""
-    (project / "output").mkdir(exist_ok=True)
-    with Changes(project / "output") as changes:
-        process = subprocess.Popen(build_command(project, "build", "--force"),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        seen = 0
-        while True:  # every change is counted, also those still queued when it exits
-            if changes.next(timeout=0 if process.poll() is not None else 1.0) is None:
-                if process.poll() is not None:
-                    break
-                continue
-            seen += 1
-            if seen == change:
-                process.kill()  # SIGKILL: no cleanup handler runs
-                break
-        process.wait()
-    return seen
-
-
-def test_kill_at_twenty_moments_loses_nothing(tmp_path: Path) -> None:
-    """Killed right after each of twenty changes it makes to output/ (spread
-    over a whole build: temporaries written, renamed, folders switched, the
-    cache saved), a build leaves every file whole: the old one or the new."""
+def test_kill_at_the_telling_moments_loses_nothing(tmp_path: Path) -> None:
+    """Killed at each telling moment of a build (changes.MOMENTS: before its
+    first write, while temporaries are written and renamed, at and right after
+    a brief's switch, while the old generation goes, while the cache is
+    saved), a build leaves every file whole: the old one or the new."""
     project = make_project(tmp_path / "p", files={
         "content/briefs/other.yaml": (ROOTS / "sample" / "other-brief.yaml").read_text()})
-    assert run_cli(project).code == 0
+    assert run_in_process(project).code == 0
     old = digests(project)
     brief = project / BRIEF
     brief.write_text(brief.read_text().replace("Sample brief", "Sample brief, second edition"))
-    total = _build_until(project, None)
+    assert run_in_process(project, "build", "--force", "-q").code == 0
     new = digests(project)
     assert new != old
-    assert total >= 20, total
     brief.write_text(brief.read_text().replace("second edition", "third edition"))
     seen: list[dict[str, str]] = []
-    for moment in range(20):
-        _build_until(project, 1 + moment * (total - 1) // 19)
+    for name, moment in MOMENTS.items():
+        assert kill_at(build_command(project, "build", "--force"), project / "output",
+                       moment), f"the build ended before {name}"
         assert_all_outputs_open(project)
         seen.append({name: digest for name, digest in digests(project).items()
                      if not name.rsplit("/", 1)[-1].startswith(".")})
     # the next build finishes the job and cleans up what the kills left behind
-    assert run_cli(project).code == 0
+    assert run_in_process(project).code == 0
     assert not [p for p in (project / "output").rglob("*.partial")]
     assert_all_outputs_open(project)
     final = digests(project)
@@ -107,32 +87,37 @@ def test_kill_at_twenty_moments_loses_nothing(tmp_path: Path) -> None:
     assert any(observed != final for observed in seen), "every kill came too late"
 
 
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+
+
+@ROOT_ONLY
 def test_a_full_disk_leaves_no_partial_file(tmp_path: Path) -> None:
-    """output/ on a small tmpfs (the tests run as root), filled up between builds."""
+    """output/ on a small tmpfs, filled up between builds."""
     project = make_project(tmp_path / "p")
     output = project / "output"
     output.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=400k", "tmpfs", str(output)], check=True)
     try:
-        assert run_cli(project).code == 0
+        assert run_in_process(project).code == 0
         before = digests(project)
         free = os.statvfs(output).f_bavail * os.statvfs(output).f_frsize
         (output / "filler").write_bytes(b"\0" * (free - 24 * 1024))
         brief = project / BRIEF
         brief.write_text(brief.read_text().replace("Sample brief", "Sample brief, revised"))
-        result = run_cli(project)
+        result = run_in_process(project)
         assert result.code == 1, result.err
         assert "Traceback" not in result.err
         assert "could not write the outputs of `sample`: No space left on device" in result.err
         (output / "filler").unlink()
         assert digests(project) == before
         assert not [p for p in output.rglob("*.partial")]
-        assert run_cli(project).code == 0  # with room again, the build completes
+        assert run_in_process(project).code == 0  # with room again, the build completes
         assert digests(project) != before
     finally:
         subprocess.run(["umount", str(output)], check=True)
 
 
+@ROOT_ONLY
 def test_a_full_disk_while_saving_the_cache_is_placed(tmp_path: Path) -> None:
     """The outputs are whole and stay; the cache that could not be saved is a
     placed error (exit 1), and the next build, with no cache, renders again."""
@@ -142,7 +127,7 @@ def test_a_full_disk_while_saving_the_cache_is_placed(tmp_path: Path) -> None:
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4k", "tmpfs", str(cache)], check=True)
     try:
         (cache / "filler").write_bytes(b"\0" * 4096)
-        result = run_cli(project)
+        result = run_in_process(project)
         assert result.code == 1, result.err
         assert result.err.splitlines() == [
             "output/.cache/manifest.json:1:1: could not save the build cache "
@@ -151,7 +136,7 @@ def test_a_full_disk_while_saving_the_cache_is_placed(tmp_path: Path) -> None:
             "1 error(s) outside the briefs; the briefs' outputs are written"]
         assert_all_outputs_open(project)
         assert len(output_files(project)) == 3
-        again = run_cli(project)
+        again = run_in_process(project)
         assert again.code == 1 and "built 3 file(s)" in again.out  # nothing proven fresh
     finally:
         subprocess.run(["umount", str(cache)], check=True)
@@ -173,7 +158,7 @@ def test_a_runaway_render_is_stopped(tmp_path: Path) -> None:
     brief["sections"][1]["trainings"] = [
         {"title": f"Course {i} " * 5, "where": "Exampleland"} for i in range(3000)]
     project = make_project(tmp_path / "p", files={BRIEF: yaml.safe_dump(brief)})
-    result = run_cli(project, "build", "--timeout", "2", "--format", "pdf")
+    result = run_in_process(project, "build", "--timeout", "2", "--format", "pdf")
     assert result.code == 1
     assert result.err.splitlines()[0] == (
         "content/briefs/sample.yaml:1:1: rendering 2020-01-15_sample_en took longer than 2 s "
@@ -258,7 +243,7 @@ def test_random_unicode_renders_or_is_refused(property_project: Path, text: str)
     base["title"] = text
     base["key_points"] = [text, text[::-1]]
     (property_project / BRIEF).write_text(yaml.safe_dump(base, allow_unicode=True))
-    result = run_cli(property_project, "build", "--force", "-j", "1")
+    result = run_in_process(property_project, "build", "--force", "-j", "1")
     if result.code == 0:
         assert_all_outputs_open(property_project)
     else:
@@ -363,8 +348,8 @@ def test_mutated_briefs_build_to_pdf_and_docx_or_fail_cleanly(
     brief = data.draw(mutations(base))
     (project / SECOND_BRIEF).write_text(yaml.safe_dump(brief, allow_unicode=True,
                                                        sort_keys=False))
-    result = run_cli(project, "build", "--force", "-j", "1", "--format", "pdf",
-                     "--format", "docx")
+    result = run_in_process(project, "build", "--force", "-j", "1", "--format", "pdf",
+                            "--format", "docx")
     if result.code == 0:
         assert_all_outputs_open(project)
         return
