@@ -344,9 +344,10 @@ class OutputBuilder:
                 if stopped and self._pending is not None:  # stopped by a save:
                     self._pending = None if slugs is None else self._pending | slugs  # again
                 self._ready.notify_all()
-            if not stopped and self._built is not None:  # outside the condition: the
-                self._built(sorted(slugs) if slugs is not None else None, failed)  # previews'
-                # lock may be held by a save waiting in `pause`
+            # Told outside the condition: a save holding the previews' lock may
+            # be waiting in `pause` for this very build to end.
+            if not stopped and self._built is not None:
+                self._built(sorted(slugs) if slugs is not None else None, failed)
 
     def _run(self, slugs: set[str] | None) -> str:
         """Build `slugs`; why it failed, or "". The built files stay as they

@@ -31,9 +31,8 @@ import html
 import secrets
 import threading
 import traceback
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import uvicorn
@@ -42,6 +41,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from briefing.files import OUTPUT, ProjectFiles
@@ -75,11 +75,6 @@ RELOAD = """(function (script) {
     if (parts[1] === name && Number(parts[0]) > seen) { location.reload(); }
   };
 })(document.currentScript);"""
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class _Listeners:
@@ -146,7 +141,7 @@ def _with_headers(send: Send, nonce: str) -> Send:
     """`send` adding nosniff and no-referrer to every response, and to each
     page (text/html) the Content-Security-Policy with this request's nonce."""
 
-    async def sending(message: MutableMapping[str, Any]) -> None:
+    async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
             headers = list(message.get("headers", [])) + HEADERS
             kind = dict(headers).get(b"content-type", b"")
@@ -158,7 +153,7 @@ def _with_headers(send: Send, nonce: str) -> Send:
     return sending
 
 
-def app(root: Path, previews: Previews, listeners: _Listeners, port: int) -> ASGIApp:
+def app(root: Path, previews: Previews, listeners: _Listeners, port: int) -> _Guard:
     files = ProjectFiles(root)
 
     async def index(request: Request) -> Response:
