@@ -20,6 +20,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import pikepdf
 import pytest
 from conftest import REPO, make_project
 from test_archive import BRIEF, DOCX, EDITION, UNSEALED, resave, run, tree
@@ -253,6 +254,20 @@ def test_verify_on_a_malformed_build_manifest(project: Path, case: str,
             "Briefing can check it against") in out.splitlines()
 
 
+def test_verify_a_lone_pdf_whose_manifest_is_nested_too_deeply(
+        project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    archived = project / V1 / "data" / "2020-01-15_sample_en.pdf"
+    forged = tmp_path / "forged.pdf"
+    with pikepdf.open(archived) as pdf:
+        pdf.attachments["build-manifest.json"] = pikepdf.AttachedFileSpec(
+            pdf, _nested(100_000).encode(), filename="build-manifest.json")
+        pdf.save(forged)
+    code, out = audit(project, capsys, str(forged))
+    assert code == 1
+    assert ("FAILED  forged.pdf: its build manifest: nested too deeply to be a build manifest"
+            in out.splitlines())
+
+
 # --- 5. the register: every version, chained, its tag manifest's digest ------------------------
 
 def test_the_register_chains_every_version(archived: Path,
@@ -288,6 +303,24 @@ def _supersedes(project: Path) -> str:
     resave(edition)
     return ("bag-info.txt: Supersedes names 2019-12-01_sample_v1, which is not beside it "
             "(there: 2020-01-15_sample_v1)")
+
+
+def _version_changed(project: Path) -> str:
+    edition = writable(project / V2)
+    info = edition / "bag-info.txt"
+    text = info.read_text()
+    said = next(line for line in text.splitlines() if line.startswith("Briefing-Version: "))
+    info.write_text(text.replace(said, "Briefing-Version: 9.9"))
+    resave(edition)
+    return "bag-info.txt: Briefing-Version says '9.9', the edition's record says"
+
+
+def _marking_twice(project: Path) -> str:
+    edition = writable(project / V2)
+    info = edition / "bag-info.txt"
+    info.write_text(info.read_text() + "Marking: PUBLIC\n")
+    resave(edition)
+    return "bag-info.txt: Marking is given 2 times"
 
 
 def _docx(project: Path) -> str:
@@ -327,6 +360,7 @@ def _unregistered(project: Path) -> str:
 
 
 TAMPERING = {"Approved-By added": _approved, "Supersedes forged": _supersedes,
+             "Briefing-Version changed": _version_changed, "Marking given twice": _marking_twice,
              "DOCX edited": _docx, "version deleted": _deleted,
              "version renamed to .bak": _renamed, "a row edited": _row_edited,
              "a version without its row": _unregistered}
@@ -390,6 +424,19 @@ def test_publish_refuses_to_remake_a_missing_register(project: Path,
     assert result.err.startswith("archive/register.csv:1:1: is missing, though archive/ holds "
                                  "editions: restore it from a copy"), result.err
     assert not (project / "archive/register.csv").exists()
+
+
+def test_publish_refuses_a_register_that_is_a_link(project: Path) -> None:
+    path = project / "archive/register.csv"
+    path.rename(project / "register-elsewhere.csv")
+    path.symlink_to("../register-elsewhere.csv")
+    before = (project / "register-elsewhere.csv").read_bytes()
+    _edit_brief(project, "Sample brief, third edition")
+    result = run(project, "publish", "sample")
+    assert (result.code, result.out) == (1, "")
+    assert result.err.startswith("archive/register.csv:1:1: is a symbolic link; the register is "
+                                 "written only as a file"), result.err
+    assert (project / "register-elsewhere.csv").read_bytes() == before
 
 
 def test_a_missing_version_keeps_its_number(project: Path) -> None:
