@@ -140,10 +140,23 @@ def _listed_digests(files: ProjectFiles) -> dict[str, str]:
             (line.partition("  ") for line in text.splitlines()) if name.strip()}
 
 
-@cache
 def coverage(fonts: tuple[Path, ...]) -> frozenset[int]:
-    """Code points that every one of the font files has a glyph for."""
+    """Code points that every one of the font files has a glyph for: read
+    once per process and state of the files (a font replaced while `serve`
+    runs is read again)."""
+    def stamp(path: Path) -> tuple[int, int]:
+        try:
+            info = path.stat()
+        except OSError:
+            return (0, 0)
+        return (info.st_mtime_ns, info.st_size)
+
+    return _coverage(tuple((path, *stamp(path)) for path in fonts))
+
+
+@cache
+def _coverage(fonts: tuple[tuple[Path, int, int], ...]) -> frozenset[int]:
     from fontTools.ttLib import TTFont  # WeasyPrint's own dependency; only needed here
 
     return frozenset.intersection(*(frozenset(TTFont(str(path), lazy=True).getBestCmap())
-                                    for path in fonts))
+                                    for path, _, _ in fonts))

@@ -9,6 +9,7 @@ A mistake in the file is a placed Problem, like one in content.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -231,7 +232,30 @@ def css_page(page: Page) -> str:
 
 
 def read_theme(root: Path) -> tuple[Theme | None, list[Problem]]:
-    """The project's theme, or None and the problems that stop it loading."""
+    """The project's theme, or None and the problems that stop it loading.
+
+    Read once per process and state of the file: every writer of every
+    edition asks for it, and a worker renders many editions. A saved change
+    (another size, time or file) is read anew, and two versions of a project
+    (two roots) never share a theme."""
+    path = root / THEME
+    try:
+        info = path.stat()
+        stamp = (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
+    except OSError:
+        stamp = None
+    theme, problems = _read_theme(root, stamp)
+    return theme, list(problems)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_theme(root: Path, stamp: tuple[int, ...] | None) -> tuple[Theme | None,
+                                                                     tuple[Problem, ...]]:
+    theme, problems = _parse_theme(root)
+    return theme, tuple(problems)
+
+
+def _parse_theme(root: Path) -> tuple[Theme | None, list[Problem]]:
     problems = Problems(root)
     path = root / THEME
     if not path.exists() and not path.is_symlink():
