@@ -6,9 +6,9 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import pytest
 from conftest import (
@@ -24,6 +24,9 @@ from readers import pdf_text
 
 SAMPLE = "output/sample/2020-01-15_sample_en"
 OTHER = "output/other/2021-03-01_other_en"
+# Seconds after which a wait gives up: reached only by a run that would hang
+# (a busy machine takes long, never this long).
+WAIT_BOUND = 600
 
 
 def _two_briefs(folder: Path) -> None:
@@ -182,32 +185,57 @@ def test_committed_schemas_are_current_and_validate_content(tmp_path: Path) -> N
         jsonschema.validate(broken, brief_schema)
 
 
+class Printed:
+    """What a process prints, line by line; a test waits for a condition that
+    is checked again at each new line, however long the machine takes."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.lines: list[str] = []
+        self.ended = False
+        self._news = threading.Condition()
+        threading.Thread(target=self._read, args=(stream,), daemon=True).start()
+
+    def _read(self, stream: IO[str]) -> None:
+        for line in iter(stream.readline, ""):
+            with self._news:
+                self.lines.append(line)
+                self._news.notify_all()
+        with self._news:
+            self.ended = True
+            self._news.notify_all()
+
+    def wait_for(self, condition: Callable[[], bool]) -> None:
+        with self._news:  # the bound only ends a run that would otherwise hang
+            self._news.wait_for(lambda: self.ended or condition(), timeout=WAIT_BOUND)
+            assert condition(), f"not seen; the process printed: {''.join(self.lines)}"
+
+
 def test_watch_rebuilds_on_save_and_survives_mistakes(two_briefs: Path) -> None:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     process = subprocess.Popen(
         [sys.executable, str(REPO / "build.py"), "-C", str(two_briefs), "watch", "-j", "1",
          "--format", "pdf"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    lines: list[str] = []
-    threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")),
-                     daemon=True).start()
+    assert process.stdout is not None
+    printed = Printed(process.stdout)
     try:
-        wait_for(lambda: any("watching" in line for line in lines))
+        printed.wait_for(lambda: any("watching" in line for line in printed.lines))
         sample, other = two_briefs / f"{SAMPLE}.pdf", two_briefs / f"{OTHER}.pdf"
         other_before = other.stat().st_mtime_ns
         brief = two_briefs / "content/briefs/sample.yaml"
         good = brief.read_text()
         brief.write_text(good.replace("Sample brief", "Sample brief, revised"))
-        wait_for(lambda: "revised" in pdf_text(sample))
+        printed.wait_for(lambda: "revised" in pdf_text(sample))  # at each line, `wrote ...`
         brief.write_text(good.replace("date: 2020-01-15", "date: [broken"))
-        wait_for(lambda: any(line.startswith("content/briefs/sample.yaml:4:10: YAML syntax")
-                             for line in lines))
+        printed.wait_for(lambda: any(
+            line.startswith("content/briefs/sample.yaml:4:10: YAML syntax")
+            for line in printed.lines))
         assert process.poll() is None, "the watcher died on a broken file"
         brief.write_text(good)
-        wait_for(lambda: "revised" not in pdf_text(sample))
+        printed.wait_for(lambda: "revised" not in pdf_text(sample))
         assert other.stat().st_mtime_ns == other_before, "an unaffected brief was rebuilt"
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=WAIT_BOUND)
 
 
 def test_a_save_made_as_soon_as_the_watcher_is_ready_is_seen(tmp_path: Path) -> None:
@@ -219,7 +247,7 @@ def test_a_save_made_as_soon_as_the_watcher_is_ready_is_seen(tmp_path: Path) -> 
     project = make_project(tmp_path / "p")
     brief = project / "content/briefs/sample.yaml"
     stop = threading.Event()
-    deadline = threading.Timer(60, stop.set)  # only a bound on a failing run
+    deadline = threading.Timer(WAIT_BOUND, stop.set)  # only a bound on a failing run
     deadline.start()
     try:
         batches = changes(project, stop, debounce=50,
@@ -229,12 +257,3 @@ def test_a_save_made_as_soon_as_the_watcher_is_ready_is_seen(tmp_path: Path) -> 
         stop.set()
         deadline.cancel()
     assert brief.resolve() in {path.resolve() for path in first}
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting")

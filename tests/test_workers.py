@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO, ROOTS, Run, make_project, run_cli
+from conftest import REPO, ROOTS, Run, make_project, run_cli, run_in_process
 
 from briefing.content.load import load_project
 from briefing.orchestration import pipeline
@@ -250,7 +250,7 @@ def test_a_killed_build_leaves_no_worker_behind(tmp_path: Path) -> None:
 ])
 def test_limits_beyond_what_the_system_takes_are_usage_errors(
         project: Path, option: str, value: str, message: str) -> None:
-    result = run_cli(project, "build", option, value)
+    result = run_in_process(project, "build", option, value)
     assert result.code == 2
     assert result.err.splitlines()[-1].endswith(f"error: {message}")
     assert not (project / "output").exists()
@@ -301,5 +301,5 @@ def test_a_stopped_build_writes_what_it_finished_and_nothing_else(tmp_path: Path
         "2021-03-01_other_en.docx", "2021-03-01_other_en.html", "2021-03-01_other_en.pdf"]
     assert not (project / "output" / "sample").exists()
     assert not multiprocessing.active_children()
-    again = run_cli(project)
+    again = run_in_process(project)
     assert again.code == 0 and "built 3 file(s), 3 up to date" in again.out, again.out

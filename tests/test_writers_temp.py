@@ -14,12 +14,11 @@ import os
 import select
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 from conftest import REPO, Run, make_project
 from readers import pdf_text
-from test_editor_loop import SAMPLE, wait_for
+from test_editor_loop import SAMPLE, WAIT_BOUND, Printed
 from test_workers import FOR_EVER, children, two_briefs
 
 
@@ -101,16 +100,15 @@ def test_a_watch_run_leaves_no_temporary_files(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, str(REPO / "build.py"), "-C", str(project), "watch", "-j", "2"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    lines: list[str] = []
-    threading.Thread(target=lambda: lines.extend(iter(process.stdout.readline, "")),
-                     daemon=True).start()
+    assert process.stdout is not None
+    printed = Printed(process.stdout)
     try:
-        wait_for(lambda: any("watching" in line for line in lines))
+        printed.wait_for(lambda: any("watching" in line for line in printed.lines))
         brief = project / "content/briefs/sample.yaml"
         brief.write_text(brief.read_text().replace("Sample brief", "Sample brief, revised"))
-        wait_for(lambda: "revised" in pdf_text(project / f"{SAMPLE}.pdf"))
-        wait_for(lambda: sum("built" in line for line in lines) >= 2)
+        printed.wait_for(lambda: "revised" in pdf_text(project / f"{SAMPLE}.pdf"))
+        printed.wait_for(lambda: sum("built" in line for line in printed.lines) >= 2)
     finally:
         process.terminate()
-        process.wait(timeout=60)
+        process.wait(timeout=WAIT_BOUND)
     assert sorted(p.name for p in temp.iterdir()) == []
