@@ -464,6 +464,27 @@ def test_a_register_from_before_the_chain_is_chained_at_the_next_publish(
     assert audit(project, capsys)[0] == 0
 
 
+def test_the_audit_opens_no_link_device_or_pipe_in_a_transfer(archived: Path,
+                                                               tmp_path: Path) -> None:
+    """A transfer is untrusted: a DOCX that is a link to /dev/zero, a manifest
+    that is a named pipe, are named, never read (reading them never ends)."""
+    copy = Path(shutil.copytree(archived / "archive", tmp_path / "transfer"))
+    docx = writable(copy / "2020-01-15_sample_v1") / "data" / DOCX
+    docx.unlink()
+    docx.symlink_to("/dev/zero")
+    manifest = writable(copy / "2020-01-15_sample_v2") / "data/build-manifest.json"
+    manifest.unlink()
+    os.mkfifo(manifest)
+    done = subprocess.run([sys.executable, str(REPO / "build.py"), "-C", str(archived),
+                           "verify", str(copy)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    failed = [line for line in done.stderr.splitlines() if line.startswith("FAILED")]
+    assert [line.split(": ")[1:3] for line in failed] == [
+        ["not a readable BagIt bag", "holds what a bag never does, not read"]] * 2
+    assert f"data/{DOCX} (a link, device or pipe)" in failed[0]
+    assert "data/build-manifest.json (a link, device or pipe)" in failed[1]
+
+
 # --- 6. verify PATH audits any folder holding an archive --------------------------------------
 
 def test_verify_audits_a_copy_of_the_archive_elsewhere(archived: Path, tmp_path: Path,

@@ -19,7 +19,9 @@ writer strips only CR and LF.
 from __future__ import annotations
 
 import logging
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -60,10 +62,35 @@ def make(folder: Path, fields: dict[str, str | list[str]]) -> None:
 
 
 def open_bag(edition: Path) -> Any:
-    """The edition as bagit reads it (raises bagit.BagError if it cannot)."""
+    """The edition as bagit reads it (raises bagit.BagError if it cannot, or
+    if the folder holds what no reader should open, see `unsafe`)."""
     import bagit
 
+    found = unsafe(edition)
+    if found:
+        raise bagit.BagError(f"holds what a bag never does, not read: {', '.join(found[:5])}")
     return bagit.Bag(str(edition))
+
+
+TAG_LIMIT = 64 << 20  # a tag file beyond this is no edition's (theirs are KiB)
+
+
+def unsafe(edition: Path) -> list[str]:
+    """What in a folder (a copy or a transfer, perhaps) no reader should open:
+    links, devices, pipes and sockets, which could read another file or
+    block or stream for ever, and tag files too large to be an edition's.
+    A bag holds files and folders only; nothing here is followed or opened."""
+    found = []
+    for parent, folders, files in os.walk(edition):  # links to folders not entered
+        for name in [*folders, *files]:
+            path = Path(parent, name)
+            mode = path.lstat().st_mode
+            where = path.relative_to(edition).as_posix()
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                found.append(f"{where} (a link, device or pipe)")
+            elif where in TAG_FILES and path.lstat().st_size > TAG_LIMIT:
+                found.append(f"{where} (larger than {TAG_LIMIT >> 20} MiB)")
+    return sorted(found)
 
 
 def info(edition: Path) -> dict[str, str | list[str]]:

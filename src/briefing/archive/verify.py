@@ -266,9 +266,10 @@ def fixity(edition: Path, opened: Any) -> list[Verdict]:
         if not path.is_file():
             verdicts.append(Verdict(name, False, "missing (listed in the bag's manifests)"))
             continue
-        data = path.read_bytes()
         for algorithm, expected in sorted(digests.items()):
-            if hashlib.new(algorithm, data).hexdigest() != expected:
+            with path.open("rb") as handle:  # a piece at a time, however large
+                digest = hashlib.file_digest(handle, algorithm).hexdigest()
+            if digest != expected:
                 verdicts.append(Verdict(name, False, f"{algorithm} differs from the bag's "
                                         "manifest"))
     for path in sorted(edition.rglob("*")):
