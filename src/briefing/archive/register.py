@@ -104,21 +104,27 @@ def append(archive: Path, edition: Path, name: str, sealer: Sealer | None) -> No
     is replaced whole, its old bytes unchanged: it is never left half written."""
     path = archive / REGISTER
     old = path.read_bytes() if path.exists() else HEADER
+    write_atomically(path, _appended(old, edition, name, sealer))
+
+
+def _appended(old: bytes, edition: Path, name: str, sealer: Sealer | None) -> bytes:
+    """`old` (a register's bytes) with the version's row after its last line."""
     if not old.endswith(b"\n"):
         old += b"\n"
     last = old[old.rstrip(b"\n").rfind(b"\n") + 1:]
     values = [*described(edition, name), hashlib.sha256(last).hexdigest()]
     seal = seal_data(sealer, encode(values)) if sealer else ""
-    write_atomically(path, old + encode([*values, seal]))
+    return old + encode([*values, seal])
 
 
 def restart(archive: Path, editions: list[Path], sealer: Sealer | None) -> None:
     """A register of the form before the chain (made afresh from the bags at
     every publish, so no evidence) becomes a chain of the editions as they are
-    now, in the order `editions` gives."""
-    (archive / REGISTER).unlink()
+    now, in the order `editions` gives; replaced in one step."""
+    data = HEADER
     for edition in editions:
-        append(archive, edition, edition.name, sealer)
+        data = _appended(data, edition, edition.name, sealer)
+    write_atomically(archive / REGISTER, data)
 
 
 def is_legacy(archive: Path) -> bool:
