@@ -17,20 +17,16 @@ version present and unchanged (its tag manifest's digest), the chain unbroken,
 the rows sealed as their editions are, and no edition without a row. It takes
 any folder holding an archive: archive/, a copy, a backup, a transfer.
 
-Whatever verify reads from an archived PDF it reads through a size cap
-(snapshot.SOURCE_LIMIT, MANIFEST_LIMIT), and a build manifest of the wrong
-shape or nested beyond reason is a failed verdict, never a crash.
+Whatever verify reads from an archived PDF it reads through a size cap, and
+a build manifest of the wrong shape or nested beyond reason is a failed
+verdict, never a crash (archive/record.py).
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import json
 import shutil
-import tarfile
 import tempfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,12 +42,12 @@ from briefing.archive.publish import (
     editions,
     version_of,
 )
+from briefing.archive.record import attachments_of, load_manifest, untar
 from briefing.archive.seal import first_revision, read_seal
 from briefing.archive.snapshot import (
     MANIFEST,
     MANIFEST_LIMIT,
     SOURCE,
-    SOURCE_LIMIT,
     SOURCE_TAR,
     dependencies,
     edition_record,
@@ -295,7 +291,7 @@ def _record(edition: Path, info: dict[str, Any]) -> tuple[dict[str, Any] | None,
             why = f"larger than any build manifest ({MANIFEST_LIMIT >> 20} MiB); not read"
         else:
             manifest_bytes = (data / MANIFEST).read_bytes()
-            manifest, why = _load_manifest(manifest_bytes)
+            manifest, why = load_manifest(manifest_bytes)
     except OSError as err:
         why = f"cannot be read: {err.strerror or err}"
     if manifest is None:
@@ -402,7 +398,7 @@ def _attachments(data: Path, manifest: dict[str, Any], manifest_bytes: bytes,
         if not name.endswith(".pdf") or not (data / name).is_file():
             continue
         try:
-            attached = _attached(pikepdf, data / name)
+            attached = attachments_of(data / name)
         except pikepdf.PdfError as err:
             problems.append(Verdict(f"data/{name}", False, f"not a readable PDF: {err}"))
             continue
@@ -412,7 +408,7 @@ def _attachments(data: Path, manifest: dict[str, Any], manifest_bytes: bytes,
         if attached.get(MANIFEST) != manifest_bytes:
             problems.append(Verdict(f"data/{name}", False, f"carries another build manifest "
                                     f"than data/{MANIFEST}"))
-        if SOURCE_TAR not in attached or _untar(attached[SOURCE_TAR]) != source:
+        if SOURCE_TAR not in attached or untar(attached[SOURCE_TAR]) != source:
             problems.append(Verdict(f"data/{name}", False, f"carries another source than "
                                     f"data/{SOURCE}/"))
     return problems
@@ -454,14 +450,14 @@ def _verify_pdf(root: Path, pdf_path: Path, options: RenderOptions, trust: list[
     import pikepdf
 
     try:
-        attached = _attached(pikepdf, pdf_path)
+        attached = attachments_of(pdf_path)
     except pikepdf.PdfError as err:
         return [Verdict(pdf_path.name, False, f"not a readable PDF: {err}")]
     except ValueError as err:
         return [Verdict(pdf_path.name, False, str(err))]
     if SOURCE_TAR not in attached or MANIFEST not in attached:
         return [Verdict(pdf_path.name, False, "carries no embedded source; not an archived PDF")]
-    manifest, why = _load_manifest(attached[MANIFEST])
+    manifest, why = load_manifest(attached[MANIFEST])
     if manifest is None:
         return [Verdict(pdf_path.name, False, f"its build manifest: {why}")]
     data = pdf_path.read_bytes()
@@ -471,7 +467,7 @@ def _verify_pdf(root: Path, pdf_path: Path, options: RenderOptions, trust: list[
                     f": {'; '.join(seal.problems)}" if seal.problems else
                     ": intact, whole file, certificate trusted"))]
     return verdicts + _compare_rebuild(root, manifest, attached[MANIFEST],
-                                       _untar(attached[SOURCE_TAR]), {pdf_path.name: data},
+                                       untar(attached[SOURCE_TAR]), {pdf_path.name: data},
                                        options)
 
 
@@ -572,128 +568,6 @@ def _why_different(manifest: dict[str, Any], now: dict[str, Any]) -> str:
         return ("; this installation matches the edition's record in every part, so the "
                 "file itself is not what was built")
     return f"; this installation differs from the edition's record: {'; '.join(found)}"
-
-
-def _load_manifest(data: bytes) -> tuple[dict[str, Any] | None, str]:
-    """A build manifest read from `data`, and if it cannot be one, why: not
-    JSON, nested beyond what Python parses (say 100,000 levels), or of another
-    shape than an edition's record (a list where a mapping belongs)."""
-    if len(data) > MANIFEST_LIMIT:
-        return None, f"larger than any build manifest ({MANIFEST_LIMIT >> 20} MiB)"
-    try:
-        manifest = json.loads(data)
-    except RecursionError:
-        return None, "nested too deeply to be a build manifest"
-    except ValueError as err:
-        return None, f"not JSON ({err})"
-    why = _shape(manifest)
-    return (None, why) if why else (manifest, "")
-
-
-# The record's fields and their types; the environment's values are strings or
-# mappings of strings (archive/provenance.py).
-RECORD_TYPES = {"identifier": str, "slug": str, "date": str, "version": int, "reference": str,
-                "title": str, "marking": str, "languages": list, "publisher": str}
-
-
-def _shape(manifest: Any) -> str:
-    """Why `manifest` is not shaped as an edition's record ("" if it is), naming
-    the first field that is wrong."""
-    if not isinstance(manifest, dict):
-        return f"expected a mapping at the top, found {_kind(manifest)}"
-    wanted = {"tool": str, "code_sha256": str, "edition": dict, "outputs": list,
-              "source_sha256": dict, "environment": dict}
-    for key, kind in wanted.items():
-        if not isinstance(manifest.get(key), kind):
-            return f"{key}: expected {_kind(kind())}, found {_kind(manifest.get(key))}"
-    for key, kind in RECORD_TYPES.items():
-        value = manifest["edition"].get(key)
-        if not isinstance(value, kind) or isinstance(value, bool):
-            return f"edition.{key}: expected {_kind(kind())}, found {_kind(value)}"
-    lists = {"edition.languages": manifest["edition"]["languages"],
-             "outputs": manifest["outputs"]}
-    for key, value in lists.items():
-        if not all(isinstance(item, str) for item in value):
-            return f"{key}: expected a list of strings"
-    if not all(isinstance(name, str) and name == Path(name).name and name not in ("", ".", "..")
-               for name in manifest["outputs"]):
-        return "outputs: expected file names, without folders"
-    for name, digest in manifest["source_sha256"].items():
-        if not isinstance(digest, str) or name.startswith("/") or ".." in name.split("/"):
-            return f"source_sha256: {name!r}: expected a path inside the source and its digest"
-    for key, value in manifest["environment"].items():
-        if not isinstance(value, str) and not (isinstance(value, dict) and all(
-                isinstance(item, str) for item in value.values())):
-            return f"environment.{key}: expected a string or a mapping of strings"
-    return ""
-
-
-def _kind(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", int: "a number",
-            float: "a number", bool: "true or false", type(None): "nothing"}.get(
-                type(value), type(value).__name__)
-
-
-def _attached(pikepdf: Any, path: Path) -> dict[str, bytes]:
-    """The source and the manifest attached to an archived PDF, each inflated
-    through its cap (ValueError beyond it); other attachments are not read."""
-    limits = {SOURCE_TAR: SOURCE_LIMIT, MANIFEST: MANIFEST_LIMIT}
-    with pikepdf.open(path) as pdf:
-        return {name: _inflated(pikepdf, name, spec.get_file().obj, limits[name])
-                for name, spec in pdf.attachments.items() if name in limits}
-
-
-def _inflated(pikepdf: Any, name: str, stream: Any, limit: int) -> bytes:
-    """An embedded file's bytes, at most `limit` of them: stored plain or with
-    one FlateDecode (as every PDF Briefing writes), inflated piece by piece,
-    first only counted, so a compressed bomb is refused having held no more
-    than a piece of it."""
-    filters = stream.get("/Filter")
-    names = [] if filters is None else [filters] if isinstance(filters, pikepdf.Name) \
-        else list(filters)
-    raw = stream.read_raw_bytes()
-    if not names:
-        if len(raw) > limit:
-            raise ValueError(f"its attachment {name} is larger than {limit >> 20} MiB")
-        return raw
-    if names != [pikepdf.Name.FlateDecode] or stream.get("/DecodeParms") is not None:
-        raise ValueError(f"its attachment {name} is encoded in a way Briefing never writes "
-                         f"({', '.join(map(str, names))})")
-    _inflate(raw, limit, name, keep=False)
-    return _inflate(raw, limit, name, keep=True)
-
-
-def _inflate(raw: bytes, limit: int, name: str, keep: bool) -> bytes:
-    """Inflate `raw` a MiB at a time, refusing it once it passes `limit`."""
-    inflater, pieces, size = zlib.decompressobj(), [], 0
-    try:
-        while raw or not inflater.eof:
-            piece = inflater.decompress(raw, 1 << 20)
-            raw = inflater.unconsumed_tail
-            size += len(piece)
-            if size > limit:
-                raise ValueError(f"its attachment {name} inflates to more than "
-                                 f"{limit >> 20} MiB: not read (a compressed bomb?)")
-            if keep:
-                pieces.append(piece)
-            if not piece and not raw:
-                break
-    except zlib.error as err:
-        raise ValueError(f"its attachment {name} is damaged ({err})") from None
-    return b"".join(pieces)
-
-
-def _untar(data: bytes) -> dict[str, bytes]:
-    """The source tar's files: a plain tar (never decompressed), its regular
-    members only (a sparse one, which could claim any size, makes it unreadable)."""
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
-            members = tar.getmembers()
-            if any(member.issparse() for member in members):
-                return {}
-            return {m.name: tar.extractfile(m).read() for m in members if m.isfile()}
-    except tarfile.TarError:
-        return {}
 
 
 def _fonts_for(root: Path, project: Path, sums: bytes) -> str:
