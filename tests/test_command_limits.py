@@ -103,3 +103,21 @@ def test_check_writes_nothing_inside_the_project(
         code, said = run(capsys, project, "check")
         assert code == 0, said
     assert tree() == before
+
+
+def test_the_project_is_found_upwards_from_a_sub_folder(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """As git finds its repository: run from content/briefs/, a command works
+    on the project above; from a folder outside any project it says so."""
+    project = make_project(tmp_path / "p")
+    monkeypatch.chdir(project / "content" / "briefs")
+    assert main(["check"]) == 0
+    assert capsys.readouterr().out.startswith("ok: 1 brief(s)")
+    assert main(["-C", str(project / "templates" / "i18n"), "check"]) == 0
+    capsys.readouterr()
+    (tmp_path / "elsewhere").mkdir()
+    with pytest.raises(SystemExit) as usage:
+        main(["-C", str(tmp_path / "elsewhere"), "check"])
+    assert usage.value.code == 2
+    assert "not a Briefing project: neither" in capsys.readouterr().err

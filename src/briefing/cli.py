@@ -17,6 +17,7 @@ from pathlib import Path
 
 from briefing import __version__
 from briefing.errors import BuildFailed, Problem, UsageError
+from briefing.files import find_root
 from briefing.orchestration import pipeline
 from briefing.orchestration.workers import (
     MAX_MEMORY_MIB,
@@ -129,9 +130,13 @@ def main(argv: list[str] | None = None, prog: str = "briefing") -> int:
     args = commands.parse_args(sys.argv[1:] if argv is None else argv)
     if args.command is None:  # `briefing [-C DIR]`: build everything with the defaults
         args = commands.parse_args([*(["-C", str(args.project)]), "build"])
-    root = args.project.resolve()
-    if not root.is_dir():
+    start = args.project.resolve()
+    if not start.is_dir():
         commands.error(f"no project folder {args.project}")
+    root = find_root(start)
+    if root is None:
+        commands.error(f"not a Briefing project: neither {start} nor any folder above it "
+                       "holds content/ or templates/ (use -C DIR to name the project folder)")
     try:
         return COMMANDS[args.command](args, root)
     except BuildFailed as failed:

@@ -58,6 +58,19 @@ class Unread:
     expected: str
 
 
+# What makes a folder a Briefing project: the editors' or the template authors' folder.
+MARKERS = (CONTENT, TEMPLATES)
+
+
+def find_root(start: Path) -> Path | None:
+    """The project `start` lies in: the nearest of it and the folders above it
+    that holds content/ or templates/ (as git finds its repository), or None."""
+    for folder in (start, *start.parents):
+        if any((folder / marker).is_dir() for marker in MARKERS):
+            return folder
+    return None
+
+
 class Unreadable(Exception):
     """A project file that may not or cannot be read; `why` is for the editor."""
 
