@@ -140,3 +140,34 @@ def test_a_null_subtitle_is_no_subtitle(tmp_path: Path) -> None:
     project = load_project(make_project(tmp_path / "p", files={BRIEF: brief, PARTNER: partner}))
     assert project.briefs[0].subtitle is None
     assert project.partners["org"].agreements[0].ratified_by is None
+
+
+@pytest.mark.parametrize(("lines", "first"), [
+    ("key_points:\n  - First point.\n - Second point.\n",
+     "6:2: indentation: this line, at column 2, does not line up with the keys of the block "
+     "that starts at 1:1 (expected the block's keys at column 1, or a value indented under "
+     "its key)"),
+    ("sections:\n  - id: a\n    title: A\n   body: x\n",
+     "7:4: indentation: this line, at column 4, does not line up with the list that starts at "
+     "5:3 (expected each `-` of that list at column 3, and what belongs to an item indented "
+     "under it)"),
+    ("department: Test\n  audience: x\n",
+     "5:11: indentation, or an unquoted `: `: a `key:` here is indented under a plain value, "
+     "or the value holds a colon and a space (expected the key lined up with the keys above "
+     "it, or the value in quotes)"),
+    ("key_points:\n  - First point.\nfoo\n",
+     "7:1: indentation, or a missing colon: line 6 is neither a `key: value` nor indented "
+     "under a key (expected `key: value`, or text indented under the key it belongs to)"),
+])
+def test_an_indentation_mistake_says_indentation(tmp_path: Path, lines: str,
+                                                 first: str) -> None:
+    """The parser's words ("did not find expected '-' indicator, while parsing a
+    block collection") become an editor's: which line breaks which block."""
+    from briefing.content.yamlsource import read_yaml
+    from briefing.errors import Problems
+
+    file = tmp_path / "brief.yaml"
+    file.write_text("title: T\ndate: 2020-01-15\nlanguages: [en]\n" + lines, encoding="utf-8")
+    problems = Problems(tmp_path)
+    assert read_yaml(file, problems) is None
+    assert [str(problem) for problem in problems.items] == [f"brief.yaml:{first}"]

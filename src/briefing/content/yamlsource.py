@@ -186,11 +186,42 @@ def _describe(err: yaml.MarkedYAMLError, text: str) -> tuple[str, str]:
     mark = err.problem_mark
     if "'\\t'" in problem or (mark is not None and text[mark.index:mark.index + 1] == "\t"):
         return "a tab character is used for indentation", "spaces for indentation"
+    indentation = _indentation(err)
+    if indentation is not None:
+        return indentation
     message = f"YAML syntax: {problem}"
     if err.context and err.context_mark and err.problem_mark:
         start = err.context_mark
         message += f", {err.context} that starts at {start.line + 1}:{start.column + 1}"
     return message, "valid YAML"
+
+
+def _indentation(err: yaml.MarkedYAMLError) -> tuple[str, str] | None:
+    """The parser's words for a line indented wrongly, in an editor's: which
+    block the line breaks, and the column its items start at."""
+    problem, start, here = err.problem or "", err.context_mark, err.problem_mark
+    if here is None:
+        return None
+    column = here.column + 1
+    if "expected '-' indicator" in problem and start is not None:
+        return (f"indentation: this line, at column {column}, does not line up with the "
+                f"list that starts at {start.line + 1}:{start.column + 1}",
+                f"each `-` of that list at column {start.column + 1}, and what belongs to an "
+                f"item indented under it")
+    if "did not find expected key" in problem and start is not None:
+        return (f"indentation: this line, at column {column}, does not line up with the keys "
+                f"of the block that starts at {start.line + 1}:{start.column + 1}",
+                f"the block's keys at column {start.column + 1}, or a value indented under "
+                "its key")
+    if "mapping values are not allowed" in problem:
+        return ("indentation, or an unquoted `: `: a `key:` here is indented under a plain "
+                "value, or the value holds a colon and a space",
+                "the key lined up with the keys above it, or the value in quotes")
+    if "could not find expected ':'" in problem and start is not None:
+        return (f"indentation, or a missing colon: line {start.line + 1} is neither a "
+                "`key: value` nor indented under a key",
+                "`key: value`, or text indented under the key it belongs to")
+    return None
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
