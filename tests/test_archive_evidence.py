@@ -216,6 +216,38 @@ def test_bagit_failing_on_a_full_disk_prints_no_traceback(tmp_path: Path) -> Non
     assert (done.stdout, done.stderr) == ("No space left on device\n", "")
 
 
+INTERRUPTED = """
+import sys
+from briefing.archive import register
+from briefing.cli import main
+
+append = register.append
+
+def interrupted(*args, **kwargs):
+    append(*args, **kwargs)
+    raise KeyboardInterrupt  # Ctrl-C once the row is written, before the rename
+
+register.append = interrupted
+sys.exit(main(["-C", sys.argv[1], "publish", "sample"]))
+"""
+
+
+def test_a_publish_interrupted_once_registered_is_completed_by_the_next(
+        tmp_path: Path) -> None:
+    """Ctrl-C after the row was written keeps the hidden edition (it is
+    published): the next publish renames it into place, and nothing is lost."""
+    project = make_project(tmp_path / "p")
+    done = subprocess.run([sys.executable, "-c", INTERRUPTED, str(project)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 130, done.stderr
+    archive = project / "archive"
+    assert [p.name for p in archive.iterdir() if not p.name.startswith(".")] == ["register.csv"]
+    assert len(list(archive.glob(".incoming-*"))) == 1
+    result = run(project, "publish", "sample")
+    assert result.out == f"unchanged since {V1}; nothing published\n", result.err
+    assert run(project, "verify").code == 0
+
+
 # --- 3. a build manifest of the wrong shape ---------------------------------------------------
 
 def _nested(depth: int) -> str:

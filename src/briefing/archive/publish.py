@@ -104,7 +104,7 @@ def publish(root: Path, slug: str, options: RenderOptions | None = None,
             path = _assemble(archive, incoming, str(record["identifier"]), rendered, files,
                              manifest, fields, sealer)
         finally:
-            _remove(incoming)
+            _discard(archive, incoming)
         return Published(path, version, True, str(fields["Seal"]))
 
 
@@ -240,6 +240,8 @@ def _assemble(archive: Path, incoming: Path, name: str, rendered: dict[str, byte
         _write(incoming / MANIFEST, manifest)
         bag.make(incoming, fields)
         _freeze(incoming)
+        if archive.is_symlink():
+            raise refused("became a symbolic link while publishing; nothing was published")
         if register.is_legacy(archive):
             register.restart(archive, editions(archive), sealer)
         register.append(archive, incoming, name, sealer)
@@ -247,8 +249,6 @@ def _assemble(archive: Path, incoming: Path, name: str, rendered: dict[str, byte
         raise refused(f"cannot hold the edition {name}: {err.strerror or err}; nothing was "
                       "published", "a folder this user may write to, on a disk with room"
                       ) from None
-    if archive.is_symlink():
-        raise refused("became a symbolic link while publishing; nothing was renamed")
     os.rename(incoming, archive / name)  # atomic; fails if the name were taken
     sync_folder(archive)
     return archive / name
@@ -287,6 +287,16 @@ def repair(archive: Path) -> None:
             elif stale.name.startswith(f".{register.REGISTER}.") \
                     and stale.name.endswith(TEMP_SUFFIX):
                 stale.unlink(missing_ok=True)
+
+
+def _discard(archive: Path, incoming: Path) -> None:
+    """Remove the hidden folder of a publish that failed or was interrupted,
+    unless the register already has its row: then it was published, and the
+    next publish renames it into place (`repair`)."""
+    digest = _tag_manifest_digest(incoming)
+    if incoming.is_dir() and (not digest or digest not in {
+            row.values["tag_manifest_sha256"] for row in register.read(archive).rows}):
+        _remove(incoming)
 
 
 def _tag_manifest_digest(folder: Path) -> str:
