@@ -21,6 +21,7 @@ import pytest
 from conftest import make_project
 from test_serve import BRIEF, EDITION, WAIT, get, open_stream, serving
 
+from briefing.errors import UsageError
 from briefing.orchestration.watch import RETRIES, follow, watch
 from briefing.orchestration.workers import Limits
 from briefing.preview.previews import Previews
@@ -204,36 +205,72 @@ def test_a_link_to_outside_does_not_stop_watch(tmp_path: Path,
 
 def test_a_failing_watcher_starts_again_then_gives_up(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """The watcher fails (here: in what it calls once in place): it says so,
-    starts again and rebuilds everything, then sees saves as before; one that
-    keeps failing gives up with a clear message instead of going quiet."""
+    """The watcher fails on a save (here `output` is a link to itself, so
+    working out what the save affects meets a symbolic link loop): it says so,
+    starts again and has everything rebuilt, then follows saves as before.
+    One that keeps failing gives up with a clear message instead of going
+    quiet; and an error of the caller's own (a usage error in its first
+    build) is not the watcher's, and ends it at once."""
     project = make_project(tmp_path / "p")
-    brief = project / BRIEF
-    stop = threading.Event()
-    again = threading.Event()
+    brief, output = project / BRIEF, project / "output"
+    output.symlink_to("output")
 
-    def ready() -> None:
-        raise RuntimeError("a bug on the way")
-
-    def resumed() -> None:  # the watcher is back: a save now is seen
-        again.set()
+    def save() -> None:
         brief.write_text(brief.read_text() + "\n")
 
-    batches = follow(project, stop, debounce=50, ready=ready, again=resumed)
+    def repaired() -> None:  # the watcher is back: the loop goes, and a save is seen
+        output.unlink()
+        save()
+
+    stop = threading.Event()
     try:
-        assert next(batches) == ["sample"]
+        assert next(follow(project, stop, debounce=50, ready=save, again=repaired)) == ["sample"]
     finally:
         stop.set()
-    assert again.is_set()
     out = capsys.readouterr()
-    assert "RuntimeError: a bug on the way" in out.err
-    assert "the file watcher failed; watching again" in out.out
+    assert "RuntimeError: Symlink loop" in out.err
+    assert out.out.count("the file watcher failed; watching again") == 1
 
-    def failing() -> None:
-        raise RuntimeError("for good")
+    output.symlink_to("output")
+    stop = threading.Event()
+    deadline = threading.Timer(WAIT, stop.set)  # only a bound on a failing run
+    deadline.start()
+    try:
+        with pytest.raises(SystemExit, match=f"the file watcher failed {RETRIES} times in a "
+                                             "row"):
+            next(follow(project, stop, debounce=50, ready=save, again=save))
+    finally:
+        deadline.cancel()
 
-    with pytest.raises(SystemExit, match=f"the file watcher failed {RETRIES} times in a row"):
-        next(follow(project, threading.Event(), debounce=50, ready=failing, again=failing))
+    def wrong() -> None:
+        raise UsageError("no brief is published in xx")
+
+    with pytest.raises(UsageError):
+        next(follow(project, threading.Event(), debounce=50, ready=wrong, again=save))
+
+
+def test_a_watcher_that_gives_up_stops_serve(tmp_path: Path) -> None:
+    """`serve` whose watcher keeps failing (the loop above) stops, saying why
+    (exit 1), after telling the open page; it never keeps serving pages that
+    no longer follow the saves."""
+    project = make_project(tmp_path / "p")
+    (project / "output").symlink_to("output")
+    brief = project / BRIEF
+    with serving(project) as (process, port):
+        assert get(port, f"/edition/{EDITION}")[0] == 200
+        with open_stream(port) as stream:
+            # Saved until the server ends the stream; each round waits for news
+            # of the last save (a save made while the watcher restarts is lost).
+            for _ in range(4 * RETRIES):
+                brief.write_text(brief.read_text() + "\n")
+                if not stream.recv(65536):
+                    break
+            else:
+                raise AssertionError(f"still serving after {4 * RETRIES} failing saves")
+        assert process.wait(timeout=WAIT) == 1
+    assert process.stdout is not None
+    said = process.stdout.read()
+    assert f"briefing: error: the file watcher failed {RETRIES} times in a row" in said
 
 
 def test_a_deleted_brief_is_not_shown_as_current(tmp_path: Path) -> None:

@@ -75,20 +75,26 @@ def follow(root: Path, stop: threading.Event | None, *, debounce: int,
     none, a deleted brief say), until `stop` is set.
 
     A watcher that died quietly would leave the editor saving into the void,
-    trusting a stale build or page. So a failure (of watchfiles, or in working
-    out what a save affects) is printed with its traceback and the watcher
-    starts again; once it is back in place `again` is called instead of
-    `ready` (saves may have been missed meanwhile: rebuild everything). After
-    RETRIES failures with no save seen in between, it gives up with a clear
-    message (SystemExit, exit 1) rather than spin."""
+    trusting a stale build or page. So a failure of the watcher (of
+    watchfiles, or in working out what a save affects) is printed with its
+    traceback and the watcher starts again; once it is back in place `again`
+    is called instead of `ready` (saves may have been missed meanwhile:
+    rebuild everything). After RETRIES failures with no batch worked out in
+    between, it gives up with a clear message (SystemExit, exit 1) rather
+    than spin. What `ready` and `again` raise is the caller's, and passes."""
     failures = 0
     while True:
+        theirs: list[BaseException] = []
         try:
-            for changed in changes(root, stop, debounce, ready if failures == 0 else again):
+            for changed in changes(root, stop, debounce,
+                                   _marked(ready if failures == 0 else again, theirs)):
+                slugs = affected(root, changed)
                 failures = 0
-                yield affected(root, changed)
+                yield slugs
             return  # stopped
-        except Exception:
+        except Exception as failure:
+            if failure in theirs:
+                raise
             traceback.print_exc()
             failures += 1
             if failures >= RETRIES:
@@ -97,6 +103,20 @@ def follow(root: Path, stop: threading.Event | None, *, debounce: int,
                                  "unseen") from None
             print("(the file watcher failed; watching again, and rebuilding every brief "
                   "since saves may have been missed)", flush=True)
+
+
+def _marked(callback: Callable[[], None], raised: list[BaseException]) -> Callable[[], None]:
+    """`callback`, noting in `raised` what it raises: the caller's own error
+    (a usage error in the first build, say) is not a failure of the watcher."""
+
+    def call() -> None:
+        try:
+            callback()
+        except BaseException as error:
+            raised.append(error)
+            raise
+
+    return call
 
 
 def watch(root: Path, rebuild: Callable[[list[str] | None], None],
@@ -111,7 +131,7 @@ def watch(root: Path, rebuild: Callable[[list[str] | None], None],
             print("(a bug in Briefing; still watching)", flush=True)
 
     def start() -> None:  # every save from here on is seen, those during this build too
-        build(None)
+        rebuild(None)  # a usage error ends `watch` here, as it ends `build`
         print("watching content/, templates/ and fonts/ for changes (Ctrl-C to stop)",
               flush=True)
 
