@@ -461,3 +461,23 @@ def test_a_template_footnote_the_docx_writer_cannot_make_is_placed(tmp_path: Pat
     assert result.err.splitlines()[0] == (
         f"templates/report.html.j2:{line}:{column}: a footnote inside a footnote "
         "(expected footnotes in the text only)")
+
+
+def test_every_problem_of_a_prose_field_is_listed(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """Not only the first: each broken footnote and the empty item, at the field."""
+    from briefing.cli import main
+
+    brief = (Path(__file__).parent / "roots/sample/content/briefs/sample.yaml").read_text()
+    project = make_project(tmp_path / "p", files={"content/briefs/sample.yaml": brief.replace(
+        "      - one\n      - two\n", "      - one[^a] and[^b]\n      -\n\n      [^a]: A.\n\n"
+        "      [^a]: Again.\n\n      [^z]: Never cited.\n")})
+    assert main(["-C", str(project), "check"]) == 1
+    said = [line.partition(": sections[0].body: ")[2]
+            for line in capsys.readouterr().err.splitlines()
+            if line.startswith("content/briefs/sample.yaml:20:11:")]
+    assert [line.split(" (expected")[0] for line in said] == [
+        "footnote [^a] is written twice, on lines 6 and 8 of the text",
+        "footnote [^b] on line 3 of the text has no text",
+        "footnote [^z] on line 10 of the text is never referenced",
+        "the list item on line 4 of the text is empty"]

@@ -39,8 +39,13 @@ def report_validation(
             problems.add(source.file, line, col, "required key is missing", dotted(loc),
                          f"a `{loc[-1]}:` line")
             continue
-        message, expected = _wording(kind, error, ctx)
         line, col = source.locate(loc)
+        if kind == "prose":  # a prose field may break several rules: each is said
+            for said in ctx.get("all", ()):
+                message, expected = _wording(kind, {**error, "msg": said}, ctx)
+                problems.add(source.file, line, col, message, dotted(loc), expected)
+            continue
+        message, expected = _wording(kind, error, ctx)
         problems.add(source.file, line, col, message, dotted(loc), expected)
 
 

@@ -128,10 +128,14 @@ def _note_text(tokens: list[Token]) -> list[Token] | None:
     return None
 
 
+def prose_problems(text: str) -> list[str]:
+    """Every way `text` cannot be shown the same in every format, by line of the text."""
+    return [message for _, message in sorted(set(_problems(_PROSE.parse(text, {}))))]
+
+
 def prose_problem(text: str) -> str | None:
-    """Why `text` cannot be shown the same in every format, or None."""
-    problems = list(_problems(_PROSE.parse(text, {})))
-    return min(problems)[1] if problems else None
+    """The first of `prose_problems`, or None."""
+    return next(iter(prose_problems(text)), None)
 
 
 def _problems(tokens: list[Token]) -> Iterator[tuple[int, str]]:

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from pydantic_core import PydanticCustomError
 
-from briefing.content.prose import prose_problem
+from briefing.content.prose import prose_problems
 from briefing.content.values import Value
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
@@ -106,8 +106,9 @@ class Prose(Text):
         texts = [prose._single] if prose._single is not None else prose._by_language.values()
         for text in texts:
             printable(html.unescape(text))  # `&#x202E;` is the character it names
-            if (why := prose_problem(text)) is not None:
-                raise PydanticCustomError("prose", why)
+            if found := prose_problems(text):  # all of them: each is said at the field
+                raise PydanticCustomError("prose", "{first}", {"first": found[0],
+                                                               "all": tuple(found)})
         return prose
 
 
