@@ -177,12 +177,18 @@ class _Build:
         outputs = {Path(output_name(edition, fmt)).name: data
                    for edition, fmt, data, _ in rendered}
         # Kept from the current files: this brief's other outputs under their
-        # current names. Anything else there (an old date, a language or
-        # document no longer made) is stale, and is left behind.
+        # current names, and only those made from the sources as they are now (a
+        # `semantic.html` of an earlier source is not kept beside the new PDF).
+        # Anything else there (an old date, a language or document no longer
+        # made, a format built from older sources) is stale, and is left behind.
         brief = self.validation.brief(slug)
-        current = {Path(output_name(edition, fmt)).name
+        current = {Path(output).name
                    for edition in editions(self.validation.project, brief)
-                   for fmt in BUILD_FORMATS}
+                   for fmt in BUILD_FORMATS
+                   if self.cache.fresh(output := output_name(edition, fmt),
+                                       self.cache.fingerprint(files, options_key(
+                                           edition.language, edition.kind, fmt,
+                                           self.allow_fallback)))}
         try:
             switch_folder(folder, outputs, keep=current)
         except OSError as err:
