@@ -103,7 +103,7 @@ class Publisher(Record):
 # the finer kinds existed; each kind has a `kind_<kind>` label in every catalog.
 PartnerKind = Literal[
     "state", "government-body", "ministry", "agency", "international-organisation",
-    "regional-organisation", "eu-body", "ngo", "union", "state-body",
+    "regional-organisation", "eu-body", "ngo", "union", "state-body", "state-enterprise",
 ]
 
 
