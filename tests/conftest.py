@@ -178,13 +178,15 @@ def real_semantic(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample project built with the defaults, then its semantic HTML
-    added by a second build, once per session."""
-    def make(folder: Path) -> None:
-        built()(folder)
-        result = run_in_process(folder, "build", "--format", "semantic")
-        assert result.code == 0, result.err
-    return made_once(tmp_path_factory, "sample", make)
+    """The sample project built by the bare command (`build.py -C DIR`: a
+    build with the defaults), once per session."""
+    return made_once(tmp_path_factory, "sample", built())
+
+
+@pytest.fixture(scope="session")
+def sample_semantic(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample project's semantic HTML (`--format semantic`), once per session."""
+    return made_once(tmp_path_factory, "sample-semantic", built("build", "--format", "semantic"))
 
 
 @pytest.fixture(scope="session")

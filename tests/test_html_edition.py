@@ -113,10 +113,9 @@ def test_the_html_says_what_the_pdf_says(editions: Path) -> None:
         assert sentence in html and sentence in pdf
 
 
-def test_a_new_brief_gets_an_html_edition_by_default(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "p")
-    assert run_in_process(project, "build").code == 0
-    assert (project / "output/sample/2020-01-15_sample_en.html").is_file()
+def test_a_new_brief_gets_an_html_edition_by_default(sample_build: Path) -> None:
+    """The sample project as the session built it with the defaults (conftest.py)."""
+    assert (sample_build / "output/sample/2020-01-15_sample_en.html").is_file()
 
 
 def test_footnotes_become_linked_notes_at_the_end(tmp_path: Path, browser) -> None:

@@ -26,8 +26,9 @@ from briefing.orchestration.cache import verdicts
 SAMPLE = "output/sample/2020-01-15_sample_en"
 
 
-def test_docx_headings_and_paragraphs_equal_the_html(sample_build: Path) -> None:
-    html = (sample_build / f"{SAMPLE}.semantic.html").read_text(encoding="utf-8")
+def test_docx_headings_and_paragraphs_equal_the_html(sample_build: Path,
+                                                     sample_semantic: Path) -> None:
+    html = (sample_semantic / f"{SAMPLE}.semantic.html").read_text(encoding="utf-8")
     expected = html_blocks(html)
     actual = without_page_numbers(docx_blocks(sample_build / f"{SAMPLE}.docx"))
     assert [text for _, text in actual] == [text for _, text in expected]
@@ -87,8 +88,8 @@ def test_docx_opens_in_libreoffice(sample_build: Path, tmp_path: Path) -> None:
     assert re.search(r"Page \d+ of \d+", text)
 
 
-def test_html_golden(sample_build: Path, golden: object) -> None:
-    golden("sample_en.html", (sample_build / f"{SAMPLE}.semantic.html").read_text(
+def test_html_golden(sample_semantic: Path, golden: object) -> None:
+    golden("sample_en.html", (sample_semantic / f"{SAMPLE}.semantic.html").read_text(
         encoding="utf-8"))
 
 
