@@ -317,6 +317,9 @@ class Quote(Record):
     # The language the words were said or written in, when they are quoted as
     # such in every edition: screen readers then read them in that language.
     language: Language | None = None
+    # Or the language they were said in, when `text` gives them in several:
+    # every other language's text is a translation, and says so.
+    original: Language | None = None
 
     @field_validator("language")
     @classmethod
@@ -327,6 +330,24 @@ class Quote(Record):
                 "quote_language", "a quotation in its own language is one text for every "
                 "edition (expected `text:` as one string, or no `language:`)")
         return language
+
+    @field_validator("original")
+    @classmethod
+    def _translated(cls, original: str | None, info: ValidationInfo) -> str | None:
+        text = info.data.get("text")
+        if original is None or not isinstance(text, Text):
+            return original
+        if info.data.get("language") is not None:
+            raise PydanticCustomError(
+                "quote_original", "`original:` and `language:` together (expected `language:` "
+                "for words quoted as said in every edition, or `original:` for words given "
+                "in several languages, translated from one)")
+        if not text.translated or text.in_language(original) is None:
+            raise PydanticCustomError(
+                "quote_original", "the words in their original language are not in `text:` "
+                "(expected `text:` with a `{original}:` line, the words as said, and the "
+                "translations beside it)", {"original": original})
+        return original
 
 
 class Section(Record):

@@ -218,6 +218,14 @@ class _Viewer:
             return tuple(self.resolve(item) for item in value)
         return value
 
+    def translated_from(self, original: str | None) -> str | None:
+        """A translated quotation's note, `translation; the original is in
+        Russian`, in the edition's language; None in the original's own edition."""
+        if original is None or original == self.edition.language:
+            return None
+        name = language_name(original, self.locale)
+        return self.labels["quote_translated"].replace("{language}", name)
+
     def record(self, value: BaseModel, **overrides: Any) -> Node:
         """A record resolved field by field, with some fields given their view."""
         fields = {name: self.resolve(getattr(value, name)) for name in type(value).model_fields}
@@ -269,7 +277,8 @@ class _Viewer:
                     item, source=sources.get(item.source),
                     # marked only where it differs from the edition's own
                     language=item.language if item.language != self.edition.language
-                    else None) for item in section.quotes),
+                    else None, translation=self.translated_from(item.original))
+                    for item in section.quotes),
             ))
         return self.record(brief, partners=self.named(brief.partners),
                            sections=tuple(sections), sources=tuple(sources.values()))
@@ -386,12 +395,12 @@ class _Viewer:
 
 
 
-def language_name(locale: str) -> str:
+def language_name(locale: str, in_locale: str | None = None) -> str:
     """A language's name in itself (English, azərbaycan, русский), from CLDR."""
     from babel import Locale
 
-    name = Locale.parse(locale).get_language_name() or locale
-    return name[:1].upper() + name[1:]
+    name = Locale.parse(locale).get_language_name(in_locale) or locale
+    return name[:1].upper() + name[1:] if in_locale is None else name
 
 
 class TimelineParts(Figure):

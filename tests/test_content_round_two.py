@@ -1,0 +1,63 @@
+"""Content for real briefs, second round (#22): each fact written the natural
+way reaches every format in every language, or is refused at its line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+import pytest
+from conftest import ROOTS, make_project
+from readers import pdf_text
+
+from briefing.cli import main
+
+BRIEF = "content/briefs/sample.yaml"
+SAMPLE = (ROOTS / "sample" / BRIEF).read_text(encoding="utf-8")
+QUOTE = "      - text: A memorable sentence.\n"
+
+
+def build(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["-C", str(project), "build", *args])
+    said = capsys.readouterr()
+    return code, said.out + said.err
+
+
+def shown(project: Path, language: str) -> dict[str, str]:
+    """The text a reader gets of each format of the report in `language`."""
+    stem = project / f"output/sample/2020-01-15_sample_{language}"
+    return {"pdf": " ".join(pdf_text(stem.with_suffix(".pdf")).split()),
+            "docx": " ".join(" ".join(p.text for p in docx.Document(
+                str(stem.with_suffix(".docx"))).paragraphs).split()),
+            "html": stem.with_suffix(".html").read_text(encoding="utf-8")}
+
+
+def test_a_translated_quotation_says_so_in_the_languages_it_was_translated_into(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = make_project(tmp_path / "p", files={BRIEF: SAMPLE.replace(
+        "languages: [en]", "languages: [en, ru]").replace(QUOTE, (
+            "      - text: {en: A memorable sentence., ru: Запоминающаяся фраза.}\n"
+            "        original: en\n"))})
+    code, said = build(project, capsys, "--allow-fallback")
+    assert code == 0, said
+    for fmt, text in shown(project, "ru").items():
+        assert "(перевод; язык оригинала: английский)" in text, fmt
+    for fmt, text in shown(project, "en").items():
+        assert "A memorable sentence." in text and "the original is in" not in text, fmt
+
+
+@pytest.mark.parametrize(("quote", "first"), [
+    ("      - text: A memorable sentence.\n        original: en\n",
+     "original: the words in their original language are not in `text:`"),
+    ("      - text: {ru: Фраза.}\n        original: en\n",
+     "original: the words in their original language are not in `text:`"),
+    ("      - text: {en: A sentence., ru: Фраза.}\n        original: en\n        language: en\n",
+     "language: a quotation in its own language is one text for every edition"),
+])
+def test_a_translation_without_its_original_is_refused_at_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], quote: str, first: str) -> None:
+    project = make_project(tmp_path / "p", files={BRIEF: SAMPLE.replace(
+        "languages: [en]", "languages: [en, ru]").replace(QUOTE, quote)})
+    assert main(["-C", str(project), "check", "--allow-fallback"]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert any(f"sections[1].quotes[0].{first}" in line for line in lines), lines
