@@ -13,16 +13,17 @@ from __future__ import annotations
 import itertools
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import docx
 import lxml.etree
 import lxml.html
 import pytest
-from conftest import REPO, ROOTS, make_project, run_in_process
+from conftest import REPO, ROOTS, made_once, make_project, run_in_process
 from docx.oxml.ns import nsmap, qn
 from openxml_audit import OpenXmlValidator
-from readers import libreoffice_pdf, normalise, pdf_text
+from readers import normalise, pdf_text
 
 import briefing
 from briefing.render.theme import Theme, load_theme
@@ -287,14 +288,17 @@ def other_languages(tmp_path_factory: pytest.TempPathFactory) -> Path:
     template = (REPO / "templates/report.html.j2").read_text(encoding="utf-8")
     summary = "<h1>{{ labels.summary }}</h1>"
     assert summary in template
-    project = make_project(tmp_path_factory.mktemp("langs") / "p", files={
-        "templates/i18n/tr.yaml": (fourth / "tr.yaml").read_text(encoding="utf-8"),
-        "content/briefs/sample.yaml": brief,
-        "templates/report.html.j2": template.replace(
-            summary, summary + '\n  <p lang="ru">Добрый день, <em>коллеги</em>.</p>'),
-    })
-    result = run_in_process(project, "build", "--allow-fallback", "--format", "docx")
-    assert result.code == 0, result.err
+
+    def make(project: Path) -> None:
+        make_project(project, files={
+            "templates/i18n/tr.yaml": (fourth / "tr.yaml").read_text(encoding="utf-8"),
+            "content/briefs/sample.yaml": brief,
+            "templates/report.html.j2": template.replace(
+                summary, summary + '\n  <p lang="ru">Добрый день, <em>коллеги</em>.</p>'),
+        })
+        result = run_in_process(project, "build", "--allow-fallback", "--format", "docx")
+        assert result.code == 0, result.err
+    project = made_once(tmp_path_factory, "accessibility-other-languages", make)
     return project / "output/sample/2020-01-15_sample_tr.docx"
 
 
@@ -392,9 +396,8 @@ def test_a_docx_built_alone_still_carries_the_pdfs_page_numbers(
 
 
 @pytest.fixture(scope="module")
-def azerbaijani_in_libreoffice(output: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
-    converted = libreoffice_pdf(output / f"{AZ}.docx", tmp_path_factory.mktemp("lo"))
-    return pdf_text(converted, layout=True)
+def azerbaijani_in_libreoffice(output: Path, libreoffice: Callable[[Path], Path]) -> str:
+    return pdf_text(libreoffice(output / f"{AZ}.docx"), layout=True)
 
 
 def test_azerbaijani_capitals_are_right_in_libreoffice(azerbaijani_in_libreoffice: str,

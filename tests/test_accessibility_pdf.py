@@ -13,7 +13,7 @@ from pathlib import Path
 import lxml.html
 import pikepdf
 import pytest
-from conftest import make_project, run_in_process
+from conftest import made_once, make_project, run_in_process
 
 from briefing.writers.conformance import conformance_problems
 
@@ -98,9 +98,12 @@ def editions(real_build: Path, real_semantic: Path,
     """The real brief's report and note in its three languages, as the session
     built them (conftest.py), and the archival PDFs of the same brief, published
     once."""
-    project = make_project(tmp_path_factory.mktemp("tagged") / "p", root=None)
-    result = run_in_process(project, "publish", SLUG)
-    assert result.code == 0, result.err
+    def publish(project: Path) -> None:
+        make_project(project, root=None)
+        result = run_in_process(project, "publish", SLUG)
+        assert result.code == 0, result.err
+
+    project = made_once(tmp_path_factory, "accessibility-published", publish)
     archived = next((project / "archive").glob(f"*_{SLUG}_v1")) / "data"
     found = {}
     for language in LANGUAGES:
@@ -306,12 +309,13 @@ def long_draft(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 "        when: 2007/2008\n        organiser: org\n")
     text = text.replace("    trainings:\n", "    trainings:\n" + "".join(
         training.format(n=n) for n in range(60)))
-    project = make_project(tmp_path_factory.mktemp("draft") / "p",
-                           files={"content/briefs/sample.yaml": text})
-    result = run_in_process(project, "build", "--allow-fallback", "--format", "pdf",
-                     "--format", "semantic")
-    assert result.code == 0, result.err
-    return project / "output" / "sample"
+
+    def make(project: Path) -> None:
+        make_project(project, files={"content/briefs/sample.yaml": text})
+        result = run_in_process(project, "build", "--allow-fallback", "--format", "pdf",
+                                "--format", "semantic")
+        assert result.code == 0, result.err
+    return made_once(tmp_path_factory, "accessibility-draft", make) / "output" / "sample"
 
 
 def test_a_passage_in_another_language_carries_its_language(long_draft: Path) -> None:

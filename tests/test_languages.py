@@ -8,7 +8,7 @@ from pathlib import Path
 import docx
 import pikepdf
 import pytest
-from conftest import ROOTS, make_project, run_in_process
+from conftest import ROOTS, copy_project, made_once, make_project, run_in_process
 from readers import docx_blocks, normalise, pdf_text
 
 FOURTH = ROOTS / "fourth-language"
@@ -18,14 +18,16 @@ OUT = "output/sample/2020-01-15_sample"
 
 @pytest.fixture(scope="module")
 def turkish(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fourth language added with a catalog file and content strings only."""
-    project = make_project(tmp_path_factory.mktemp("tr") / "p", files={
-        "templates/i18n/tr.yaml": (FOURTH / "tr.yaml").read_text(encoding="utf-8"),
-        BRIEF: (FOURTH / "brief.yaml").read_text(encoding="utf-8"),
-    })
-    result = run_in_process(project)
-    assert result.code == 0, result.err
-    return project
+    """A fourth language added with a catalog file and content strings only,
+    built once per session (conftest.made_once), read only."""
+    def make(folder: Path) -> None:
+        project = make_project(folder, files={
+            "templates/i18n/tr.yaml": (FOURTH / "tr.yaml").read_text(encoding="utf-8"),
+            BRIEF: (FOURTH / "brief.yaml").read_text(encoding="utf-8"),
+        })
+        result = run_in_process(project)
+        assert result.code == 0, result.err
+    return made_once(tmp_path_factory, "languages-turkish", make)
 
 
 def test_each_language_gets_its_own_files(turkish: Path) -> None:
@@ -47,9 +49,10 @@ def test_fixed_words_and_dates_come_from_the_editions_catalog(turkish: Path) -> 
     assert "Contents" not in docx_tr and "Agreements" not in docx_tr
 
 
-def test_language_is_declared_in_html_pdf_and_docx(turkish: Path) -> None:
-    assert run_in_process(turkish, "build", "--format", "semantic").code == 0
-    page = (turkish / f"{OUT}_tr.semantic.html").read_text(encoding="utf-8")
+def test_language_is_declared_in_html_pdf_and_docx(turkish: Path, tmp_path: Path) -> None:
+    copy = copy_project(turkish, tmp_path / "p")  # the semantic HTML added to a copy
+    assert run_in_process(copy, "build", "--format", "semantic").code == 0
+    page = (copy / f"{OUT}_tr.semantic.html").read_text(encoding="utf-8")
     assert '<html lang="tr-TR">' in page
     with pikepdf.open(turkish / f"{OUT}_tr.pdf") as pdf:
         assert str(pdf.Root.Lang) == "tr-TR"

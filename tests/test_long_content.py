@@ -22,9 +22,9 @@ import lxml.etree
 import lxml.html
 import pytest
 import yaml
-from conftest import make_project, run_in_process
+from conftest import made_once, make_project, run_in_process
 from docx.oxml.ns import qn
-from readers import libreoffice_pdf, normalise, pdf_text
+from readers import normalise, pdf_text
 
 from briefing.render.layout import Cell, column_widths
 
@@ -82,19 +82,21 @@ def project_with(tmp: Path, brief: dict[str, object]) -> Path:
 
 @pytest.fixture(scope="module")
 def stress(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = project_with(tmp_path_factory.mktemp("stress") / "p", stress_brief(
-        key_facts=[{"value": AMOUNT, "label": "budget of the project"},
-                   {"value": "1996", "label": "first office opened"}]))
-    result = run_in_process(project, "build", "--format", "pdf", "--format", "docx",
-                     "--format", "semantic")
-    assert result.code == 0, result.err
-    return project
+    """The stress brief built once per session (conftest.made_once), read only."""
+    def make(folder: Path) -> None:
+        project = project_with(folder, stress_brief(
+            key_facts=[{"value": AMOUNT, "label": "budget of the project"},
+                       {"value": "1996", "label": "first office opened"}]))
+        result = run_in_process(project, "build", "--format", "pdf", "--format", "docx",
+                                "--format", "semantic")
+        assert result.code == 0, result.err
+    return made_once(tmp_path_factory, "long-content-stress", make)
 
 
 @pytest.fixture(scope="module")
-def stress_libreoffice(stress: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def stress_libreoffice(stress: Path, libreoffice: Callable[[Path], Path]) -> Path:
     """The stress DOCX as LibreOffice lays it out."""
-    return libreoffice_pdf(stress / f"{SAMPLE}.docx", tmp_path_factory.mktemp("lo"))
+    return libreoffice(stress / f"{SAMPLE}.docx")
 
 
 # -- reading pages -----------------------------------------------------------------------
@@ -414,7 +416,12 @@ def test_a_figure_too_long_to_stand_beside_its_label_is_set_above_it(tmp_path: P
 @pytest.fixture(scope="module")
 def headings(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Sections that start with a heading followed at once by a figure or a table,
-    after prose of growing length: some heading falls near the foot of a page."""
+    after prose of growing length: some heading falls near the foot of a page.
+    Built once per session (conftest.made_once), read only."""
+    return made_once(tmp_path_factory, "long-content-headings", _headings)
+
+
+def _headings(folder: Path) -> None:
     sentence = "This paragraph only moves what follows further down the page. "
     sections = []
     for n in range(14):
@@ -429,14 +436,13 @@ def headings(tmp_path_factory: pytest.TempPathFactory) -> Path:
         sections.append({"id": f"p{n}", "title": f"Prose {n}",
                          "body": sentence * (3 + 2 * n)})
     partner = {**PARTNER, "milestones": PARTNER["milestones"][:4]}
-    project = make_project(tmp_path_factory.mktemp("headings") / "p", files={
+    project = make_project(folder, files={
         "content/briefs/sample.yaml": yaml.safe_dump(stress_brief(
             title="Headings", marking="FOR OFFICIAL USE", sections=sections, sources=[])),
         "content/partners/plh.yaml": yaml.safe_dump(partner, sort_keys=False)})
     result = run_in_process(project, "build", "--format", "pdf", "--format", "docx",
-                     "--format", "semantic")
+                            "--format", "semantic")
     assert result.code == 0, result.err
-    return project
 
 
 def heading_pages(pdf: Path, headings: list[str]) -> list[tuple[int, str, str]]:
@@ -452,13 +458,14 @@ def heading_pages(pdf: Path, headings: list[str]) -> list[tuple[int, str, str]]:
     return found
 
 
-def test_headings_stay_with_their_figure_or_table(headings: Path, tmp_path: Path) -> None:
+def test_headings_stay_with_their_figure_or_table(headings: Path,
+                                                 libreoffice: Callable[[Path], Path]) -> None:
     html = lxml.html.parse(str(headings / f"{SAMPLE}.semantic.html")).getroot()
     titles = [normalise(h.text_content()) for h in html.iter("h1")
               if "Section heading" in h.text_content()]
     assert len(titles) == 14
     for pdf in (headings / f"{SAMPLE}.pdf",
-                libreoffice_pdf(headings / f"{SAMPLE}.docx", tmp_path)):
+                libreoffice(headings / f"{SAMPLE}.docx")):
         placed = heading_pages(pdf, titles)
         assert sorted(heading for _, heading, _ in placed) == sorted(titles), pdf.name
         for page, heading, after in placed:

@@ -18,15 +18,16 @@ import re
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import docx
 import lxml.etree
 import lxml.html
 import pytest
-from conftest import ROOTS, make_project, run_in_process
+from conftest import ROOTS, made_once, make_project, run_in_process
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from readers import libreoffice_pdf, normalise, pdf_text
+from readers import normalise, pdf_text
 
 from briefing.content.prose import MAX_INLINE_DEPTH, prose_problem, render_prose
 from briefing.writers.runs import RunStyle, collapsed, inline
@@ -145,16 +146,21 @@ def words_with_boxes(pdf: Path) -> list[list[tuple[str, float, float]]]:
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    folder = tmp_path_factory.mktemp("prose")
-    project = make_project(folder / "project", root="prose")
-    result = run_in_process(project, "build", "--format", "pdf", "--format", "docx")
-    assert result.code == 0, result.err
-    assert result.err == ""  # nothing logged, WeasyPrint included
-    html = semantic_html(project)
+def corpus(tmp_path_factory: pytest.TempPathFactory,
+           libreoffice: Callable[[Path], Path]) -> dict[str, object]:
+    """The corpus built once per session (conftest.made_once), read only."""
+    def make(project: Path) -> None:
+        make_project(project, root="prose")
+        result = run_in_process(project, "build", "--format", "pdf", "--format", "docx")
+        assert result.code == 0, result.err
+        assert result.err == ""  # nothing logged, WeasyPrint included
+        semantic_html(project)
+
+    project = made_once(tmp_path_factory, "prose-corpus", make)
+    html = next(path.read_text(encoding="utf-8") for path in (
+        project / f"{NAME}.semantic.html", project / f"{NAME}.html") if path.exists())
     return {"project": project, "html": html, "pdf": project / f"{NAME}.pdf",
-            "docx": project / f"{NAME}.docx",
-            "word": libreoffice_pdf(project / f"{NAME}.docx", folder)}
+            "docx": project / f"{NAME}.docx", "word": libreoffice(project / f"{NAME}.docx")}
 
 
 def test_every_block_reads_the_same_in_html_pdf_and_word(corpus: dict) -> None:
