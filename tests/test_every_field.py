@@ -22,7 +22,7 @@ import docx
 import pikepdf
 import pytest
 import yaml
-from conftest import REPO, make_project, run_in_process
+from conftest import REPO, made_once, make_project, run_in_process
 from pydantic import BaseModel
 from readers import normalise, pdf_text
 
@@ -201,16 +201,21 @@ def everything(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Markers]
     partner["agreements"].append({"id": "agr2", "title": markers.text(
         "partner.agreements[1].title")})
     publisher = example(Publisher, markers, "publisher", refs)
-    project = make_project(tmp_path_factory.mktemp("every") / "p", files={
-        "content/briefs/sample.yaml": yaml.safe_dump(brief, allow_unicode=True),
-        "content/partners/every.yaml": yaml.safe_dump(partner, allow_unicode=True),
-        "content/partners/org.yaml": "", "content/partners/ministry.yaml": "",
-        "content/publisher.yaml": yaml.safe_dump(publisher, allow_unicode=True),
-    })
-    result = run_in_process(project, "build", "--format", "html", "--format", "pdf",
-                     "--format", "docx")
-    assert result.code == 0, result.err
-    return project, markers
+
+    def make(project: Path) -> None:
+        make_project(project, files={
+            "content/briefs/sample.yaml": yaml.safe_dump(brief, allow_unicode=True),
+            "content/partners/every.yaml": yaml.safe_dump(partner, allow_unicode=True),
+            "content/partners/org.yaml": "", "content/partners/ministry.yaml": "",
+            "content/publisher.yaml": yaml.safe_dump(publisher, allow_unicode=True),
+        })
+        result = run_in_process(project, "build", "--format", "html", "--format", "pdf",
+                                "--format", "docx")
+        assert result.code == 0, result.err
+
+    # The content (and its markers) is the same in every test process: the model
+    # decides it. It is built once per session (conftest.made_once), read only.
+    return made_once(tmp_path_factory, "every-field", make), markers
 
 
 def texts(project: Path) -> dict[str, str]:
