@@ -23,12 +23,18 @@ def build(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tupl
     return code, said.out + said.err
 
 
+def docx_text(path: Path) -> str:
+    """Every paragraph's text, those in table cells included."""
+    document = docx.Document(str(path))
+    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    return " ".join([paragraph.text for paragraph in document.paragraphs] + cells)
+
+
 def shown(project: Path, language: str) -> dict[str, str]:
     """The text a reader gets of each format of the report in `language`."""
     stem = project / f"output/sample/2020-01-15_sample_{language}"
     return {"pdf": " ".join(pdf_text(stem.with_suffix(".pdf")).split()),
-            "docx": " ".join(" ".join(p.text for p in docx.Document(
-                str(stem.with_suffix(".docx"))).paragraphs).split()),
+            "docx": " ".join(docx_text(stem.with_suffix(".docx")).split()),
             "html": stem.with_suffix(".html").read_text(encoding="utf-8")}
 
 
@@ -61,3 +67,46 @@ def test_a_translation_without_its_original_is_refused_at_its_line(
     assert main(["-C", str(project), "check", "--allow-fallback"]) == 1
     lines = capsys.readouterr().err.splitlines()
     assert any(f"sections[1].quotes[0].{first}" in line for line in lines), lines
+
+
+ACTIVITIES = "  - id: activities\n    title: Activities\n"
+
+
+def with_project(shares: str) -> str:
+    return SAMPLE.replace("languages: [en]", "languages: [en, ru]").replace(
+        ACTIVITIES, ACTIVITIES + "    projects:\n      - title: Border posts\n"
+        "        donors: [org]\n        budget: EUR 1000000\n" + shares)
+
+
+def test_a_budget_says_whose_each_share_is(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = make_project(tmp_path / "p", files={BRIEF: with_project(
+        "        shares:\n          - by: org\n            share: 95\n"
+        "          - who: {en: the national authorities, ru: национальные органы}\n"
+        "            share: 5\n")})
+    code, said = build(project, capsys, "--allow-fallback")
+    assert code == 0, said
+    for language, expected in (("en", ("EXO: 95%", "the national authorities: 5%")),
+                               ("ru", ("EXO: 95 %", "национальные органы: 5 %"))):
+        for fmt, text in shown(project, language).items():
+            flat = text.replace("\u00a0", " ")
+            assert all(part in flat for part in expected), (language, fmt)
+
+
+@pytest.mark.parametrize(("shares", "first"), [
+    ("        shares:\n          - by: org\n            who: Others\n            share: 5\n",
+     ".shares[0]: a share says whose it is once"),
+    ("        shares:\n          - share: 5\n", ".shares[0]: a share says whose it is once"),
+    ("        shares:\n          - by: org\n            share: 60\n"
+     "          - who: Others\n            share: 50\n", ": the shares add up to 110 %"),
+    ("        co_financing: 5\n        shares:\n          - by: org\n            share: 95\n",
+     ": `co_financing:` and `shares:` together"),
+    ("        shares:\n          - by: nobody\n            share: 95\n",
+     ".shares[0].by: no partner with id `nobody`"),
+])
+def test_a_share_that_does_not_say_whose_it_is_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], shares: str, first: str) -> None:
+    project = make_project(tmp_path / "p", files={BRIEF: with_project(shares)})
+    assert main(["-C", str(project), "check", "--allow-fallback"]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    assert any(f"sections[1].projects[0]{first}" in line for line in lines), lines

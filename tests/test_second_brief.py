@@ -13,12 +13,12 @@ from readers import docx_blocks, normalise, pdf_text
 
 NAME = "2026-11-27_border-cooperation"
 EXPECTED = {
-    "en": ["€4,440,000.00", "Co-financing: 20%", "January 2020 – December 2022",
+    "en": ["€4,440,000.00", "EU: 80%", "Ukraine: 20%", "January 2020 – December 2022",
            "Working arrangement on operational cooperation with Frontex", "in force",
            "expired, 31 December 2021", "Incoming visit", "Crossing points equipped by the two "
            "projects", "Palanca–Maiaki–Udobne", "European Union body", "Parties: Frontex",
            "Palanca–Maiaki–Udobne joint border crossing point", "Oleh Nikolaichuk"],
-    "ru": ["4 440 000,00 €", "Софинансирование: 20 %", "действует",
+    "ru": ["4 440 000,00 €", "ЕС: 80 %", "Украина: 20 %", "действует",
            "истек срок действия, 31 декабря 2021 г.", "Визит в страну",
            "Орган Европейского союза", "Олег Николайчук"],
 }

@@ -24,6 +24,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
@@ -216,6 +217,22 @@ class Event(Record):
 ProjectStatus = Literal["planned", "ongoing", "completed", "suspended", "cancelled"]
 
 
+class BudgetShare(Record):
+    """Who pays which part of a budget: a partner (by id) or others, in words."""
+
+    share: Share
+    by: Slug | None = None  # a partner id, shown by its name
+    who: Text | None = None  # whoever else, in words: "the national authorities"
+
+    @model_validator(mode="after")
+    def _one_payer(self) -> BudgetShare:
+        if (self.by is None) == (self.who is None):
+            raise PydanticCustomError(
+                "share_payer", "a share says whose it is once (expected `by:` a partner id, "
+                "or `who:` in words, not both)")
+        return self
+
+
 class CooperationProject(Record):
     """A project: who pays, who implements, how much, when, and what came of it."""
 
@@ -224,11 +241,25 @@ class CooperationProject(Record):
     implementers: tuple[Slug, ...] = ()
     partners: tuple[Slug, ...] = ()
     budget: Money | None = None
-    co_financing: Share | None = None
+    co_financing: Share | None = None  # the partners' own part, beside the donors' (older)
+    shares: tuple[BudgetShare, ...] = ()  # or each payer's part, said
     period: Period | None = None
     status: ProjectStatus | None = None
     outcomes: tuple[Text, ...] = ()
     note: Text | None = None
+
+    @model_validator(mode="after")
+    def _shares_add_up(self) -> CooperationProject:
+        if self.shares and self.co_financing is not None:
+            raise PydanticCustomError(
+                "shares", "`co_financing:` and `shares:` together (expected `shares:` alone: "
+                "each payer with its part)")
+        total = sum(share.share.percent for share in self.shares)
+        if total > 100:
+            raise PydanticCustomError(
+                "shares", "the shares add up to {total} % (expected at most 100 %)",
+                {"total": f"{total:g}"})
+        return self
 
 
 ColumnType = Literal["text", "date", "amount", "partner"]
@@ -505,6 +536,9 @@ def brief_references(brief: Brief) -> Iterator[tuple[tuple[str | int, ...], str]
             for name in ("donors", "implementers", "partners"):
                 for j, ref in enumerate(getattr(project, name)):
                     yield (*at, "projects", i, name, j), ref
+            for j, share in enumerate(project.shares):
+                if share.by is not None:
+                    yield (*at, "projects", i, "shares", j, "by"), share.by
         for t, table in enumerate(section.tables):
             keys = [column.key for column in table.columns if column.type == "partner"]
             for r, row in enumerate(table.rows):

@@ -270,6 +270,10 @@ class _Viewer:
                     item, donors=self.named(item.donors),
                     implementers=self.named(item.implementers),
                     partners=self.named(item.partners),
+                    shares=tuple(Node("share", {
+                        "payer": self.partners[share.by].label if share.by is not None
+                        else self.text(share.who), "share": share.share.format(self.locale)})
+                        for share in item.shares),
                     status_label=self.labels[f"project_status_{item.status}"]
                     if item.status else None) for item in section.projects),
                 tables=tuple(self.table(table) for table in section.tables),
