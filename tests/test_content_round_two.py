@@ -110,3 +110,33 @@ def test_a_share_that_does_not_say_whose_it_is_is_refused(
     assert main(["-C", str(project), "check", "--allow-fallback"]) == 1
     lines = capsys.readouterr().err.splitlines()
     assert any(f"sections[1].projects[0]{first}" in line for line in lines), lines
+
+
+ORG = (ROOTS / "sample" / "content/partners/org.yaml").read_text(encoding="utf-8")
+
+
+def test_a_section_shows_the_agreements_of_a_party_whichever_file_holds_them(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`agreements: [ministry]` shows the agreement written in org's file that
+    names the ministry among its parties."""
+    project = make_project(tmp_path / "p", files={
+        BRIEF: SAMPLE.replace("languages: [en]", "languages: [en, ru]").replace(
+            "    agreements: [org]\n", "    agreements: [ministry]\n"),
+        "content/partners/org.yaml": ORG.replace(
+            "    ratified_by: Parliament\n",
+            "    ratified_by: Parliament\n    parties: [org, ministry]\n")})
+    code, said = build(project, capsys, "--allow-fallback")
+    assert code == 0, said
+    for language in ("en", "ru"):
+        for fmt, text in shown(project, language).items():
+            assert "Agreement on Cooperation" in text, (language, fmt)
+
+
+def test_a_party_to_no_agreement_is_refused_where_the_section_names_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = make_project(tmp_path / "p", files={BRIEF: SAMPLE.replace(
+        "    agreements: [org]\n", "    agreements: [ministry]\n")})
+    assert main(["-C", str(project), "check"]) == 1
+    assert capsys.readouterr().err.splitlines()[0].startswith(
+        "content/briefs/sample.yaml:28:18: sections[0].agreements[0]: `ministry` holds no "
+        "agreement and is a party to none")

@@ -118,6 +118,11 @@ def _check_brief(project: Project, brief: Brief, broken: set[str], problems: Pro
              "the issue date as YYYY-MM-DD")
     for path, ref in brief_references(brief):
         _known_partner(project, source, path, ref, broken, problems)
+        if path[-2:-1] == ("agreements",) and ref in project.partners \
+                and not project.agreements_of(ref):
+            _add(problems, source, path, f"`{ref}` holds no agreement and is a party to none, "
+                 "so the section would show nothing here",
+                 "a partner with agreements in its own file, or named in another's `parties`")
     sources = sorted(s.id for s in brief.sources)
     for path, ref in source_references(brief):
         if ref not in sources:

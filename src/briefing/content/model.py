@@ -498,14 +498,28 @@ class Project:
         return next(agreement for partner in self.partners.values()
                     for agreement in partner.agreements if agreement.id == agreement_id)
 
+    def agreements_of(self, pid: str) -> list[tuple[str, Agreement]]:
+        """(the partner whose file holds it, the agreement) for every agreement
+        `pid` holds or is a party to, wherever it is written: its own file's
+        first, then the others' in file order. A section's `agreements: [x]`
+        shows these, so an agreement is found by party, not by file."""
+        own = [(pid, agreement) for agreement in self.partners[pid].agreements] \
+            if pid in self.partners else []
+        return own + [(holder, agreement) for holder, partner in self.partners.items()
+                      if holder != pid for agreement in partner.agreements
+                      if pid in agreement.parties]
+
     def records_of(self, brief: Brief) -> list[BaseModel]:
         """The records a brief's editions show: itself, the publisher, its partners
         and the parties of their agreements."""
         return [brief, self.publisher] + [self.partners[i] for i in self.partners_of(brief)]
 
     def partners_of(self, brief: Brief) -> list[str]:
-        """The ids of the partners a brief names, then those their agreements name."""
+        """The ids of the partners a brief names, the partners holding the
+        agreements it shows by party, then those their agreements name."""
         ids = [ref for _, ref in brief_references(brief) if ref in self.partners]
+        ids += [holder for path, ref in brief_references(brief)
+                if "agreements" in path for holder, _ in self.agreements_of(ref)]
         for ref in list(dict.fromkeys(ids)):
             ids += [party for _, party in partner_references(self.partners[ref])]
         return [ref for ref in dict.fromkeys(ids) if ref in self.partners]

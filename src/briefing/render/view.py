@@ -245,8 +245,9 @@ class _Viewer:
     def brief_node(self, brief: Brief) -> Node:
         sources = self.sources(brief.sources)
         shown = {agreement.id: self.anchors.claim(f"agreement-{agreement.id}")
-                 for section in brief.sections for pid in section.agreements
-                 for agreement in self.project.partners[pid].agreements if agreement.id}
+                 for section in brief.sections
+                 for _, agreement in self.agreements_by_party(section.agreements)
+                 if agreement.id}
         sections = []
         for section in brief.sections:
             sections.append(self.record(
@@ -255,9 +256,8 @@ class _Viewer:
                 partners=tuple(self.profile(pid) for pid in section.partners),
                 timeline=self.timeline(section.timeline, section.projects)
                 if section.timeline else None,
-                agreements=tuple(self.agreement(agreement, pid, shown)
-                                 for pid in section.agreements
-                                 for agreement in self.project.partners[pid].agreements),
+                agreements=tuple(self.agreement(agreement, holder, shown) for holder, agreement
+                                 in self.agreements_by_party(section.agreements)),
                 trainings=tuple(self.record(item, organiser=self.partners.get(item.organiser))
                                 for item in section.trainings),
                 events=tuple(self.record(
@@ -289,6 +289,14 @@ class _Viewer:
 
     def named(self, ids: tuple[str, ...]) -> tuple[Node, ...]:
         return tuple(self.partners[pid] for pid in ids)
+
+    def agreements_by_party(self, parties: tuple[str, ...]) -> list[tuple[str, Agreement]]:
+        """The agreements each partner holds or is a party to, each once."""
+        found: dict[int, tuple[str, Agreement]] = {}
+        for pid in parties:
+            for holder, agreement in self.project.agreements_of(pid):
+                found.setdefault(id(agreement), (holder, agreement))
+        return list(found.values())
 
     def agreement(self, agreement: Agreement, holder: str, shown: dict[str, str]) -> Node:
         """An agreement's row: its parties by name (the publisher and the partner
