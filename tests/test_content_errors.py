@@ -49,8 +49,8 @@ CASES = {
     "bad-choice": (PARTNER, "content/partners/org.yaml:2:7: kind: `international-organization` "
                             "is not one of the choices (expected 'state', 'government-body', "
                             "'ministry', 'agency', 'international-organisation', "
-                            "'regional-organisation', 'eu-body', 'ngo', 'union' or "
-                            "'state-body')"),
+                            "'regional-organisation', 'eu-body', 'ngo', 'union', "
+                            "'state-body' or 'state-enterprise')"),
 }
 
 
@@ -89,16 +89,17 @@ def test_all_mistakes_are_reported_at_once(tmp_path: Path) -> None:
         PARTNER: (ROOTS / "errors" / "bad-choice.yaml").read_text(encoding="utf-8"),
     })
     lines = check_fails(project, "content/briefs/sample.yaml:10:10: sources[0].url: "
-                                 "`http://example.org/` is not an https address "
-                                 "(expected a URL starting with https://)")
+                                 "`ftp://example.org/` is not a web address (expected a "
+                                 "URL starting with https:// (or http:// where the site "
+                                 "has no https))")
     assert lines[1:] == [
         "content/briefs/sample.yaml:14:5: sections[0].titel: unknown key `titel`; did you mean "
         "`title`? (expected one of title, body, partners, timeline, agreements, trainings, "
         "events, working_groups, meetings, projects, tables, quotes)",
         "content/partners/org.yaml:2:7: kind: `international-organization` is not one of the "
         "choices (expected 'state', 'government-body', 'ministry', 'agency', "
-        "'international-organisation', 'regional-organisation', 'eu-body', 'ngo', 'union' or "
-        "'state-body')",
+        "'international-organisation', 'regional-organisation', 'eu-body', 'ngo', 'union', "
+        "'state-body' or 'state-enterprise')",
         "failed: sample (2 error(s); their previous outputs are untouched)",
     ]
 

@@ -3,9 +3,11 @@ way reaches every format in every language, or is refused at its line."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import docx
+import pikepdf
 import pytest
 from conftest import ROOTS, make_project
 from readers import pdf_text
@@ -140,3 +142,31 @@ def test_a_party_to_no_agreement_is_refused_where_the_section_names_it(
     assert capsys.readouterr().err.splitlines()[0].startswith(
         "content/briefs/sample.yaml:28:18: sections[0].agreements[0]: `ministry` holds no "
         "agreement and is a party to none")
+
+
+def test_a_plain_http_source_is_linked_everywhere_and_noted_by_check(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Many government pages and their archived copies have no https: such a
+    link works in every format; `check` notes it, at its line, and passes."""
+    project = make_project(tmp_path / "p", files={BRIEF: SAMPLE.replace(
+        "languages: [en]", "languages: [en, ru]").replace(
+        "url: https://example.org/page", "url: http://example.org/page").replace(
+        "[link](https://example.org/)", "[link](http://example.org/old)")})
+    assert main(["-C", str(project), "check", "--allow-fallback"]) == 0
+    notes = capsys.readouterr().err.splitlines()
+    assert [line.split(": note: ")[0] for line in notes] == [
+        "content/briefs/sample.yaml:10:10: summary",
+        "content/briefs/sample.yaml:61:10: sources[0].url"], notes
+    code, said = build(project, capsys, "--allow-fallback")
+    assert code == 0, said
+    for language in ("en", "ru"):
+        stem = project / f"output/sample/2020-01-15_sample_{language}"
+        html = stem.with_suffix(".html").read_text(encoding="utf-8")
+        assert 'href="http://example.org/old"' in html and 'href="http://example.org/page"' in html
+        with zipfile.ZipFile(stem.with_suffix(".docx")) as package:
+            targets = package.read("word/_rels/document.xml.rels").decode()
+        assert 'Target="http://example.org/old"' in targets, language
+        with pikepdf.open(stem.with_suffix(".pdf")) as pdf:
+            links = {str(annotation.A.URI) for page in pdf.pages
+                     for annotation in page.get("/Annots", []) if "/A" in annotation}
+        assert {"http://example.org/old", "http://example.org/page"} <= links, language

@@ -24,7 +24,8 @@ def first_problem(project: Path) -> str:
 
 
 def test_values_stay_the_text_the_editor_typed(tmp_path: Path) -> None:
-    partner = "name: yes\nshort_name: 1.10\nkind: state-body\ncountry: NO\n"
+    partner = ("name: yes\nshort_name: 1.10\nkind: state-body\ncountry: NO\n"
+               "agreements:\n  - title: Agreement\n    signed: 2000\n")  # the brief shows them
     brief = (ROOTS / "sample" / BRIEF).read_text().replace('reference: "1.10"', "reference: 1.10")
     project = load_project(make_project(tmp_path / "p", files={PARTNER: partner, BRIEF: brief}))
     org = project.partners["org"]

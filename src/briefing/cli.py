@@ -181,6 +181,7 @@ def _check(args: argparse.Namespace, root: Path) -> int:
                           jobs=args.jobs, limits=Limits(args.timeout, args.memory))
     if not validation.ok:
         raise BuildFailed(validation.problems)
+    _print_problems(validation.notes)  # advice: plain http addresses, say; exit 0
     project = validation.project
     print(f"ok: {len(validation.slugs)} brief(s), {len(project.partners)} partner(s)")
     return EXIT_OK

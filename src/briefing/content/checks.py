@@ -8,6 +8,7 @@ list of problems, each placed at the field the editor must change.
 from __future__ import annotations
 
 import difflib
+import re
 import typing
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -201,6 +202,39 @@ def texts(value: Any, path: Path_ = ()) -> Iterator[tuple[Path_, Text]]:
     elif isinstance(value, Mapping):  # a table's row: cells by column key
         for key, item in value.items():
             yield from texts(item, path + (key,))
+
+
+# A link in prose, `[text](http://...)` or `<http://...>`: its address.
+_PLAIN_LINK = re.compile(r"\]\((http://[^)\s]+)|<(http://[^>\s]+)>")
+
+
+def plain_http(project: Project, brief: Brief, notes: Problems) -> None:
+    """Notes, not mistakes: each plain http address the brief's editions show
+    (a URL field or a link in prose), placed, so the editor can look for the
+    page's https address; the build goes on either way."""
+    for record in project.records_of(brief):
+        source = project.sources[id(record)]
+        for path, address in _addresses(record):
+            if address.startswith("http://"):
+                _add(notes, source, path, f"note: `{address}` is plain http; readers are "
+                     "safer on its https address, if the site has one",
+                     "https:// where the site offers it; a note: the build goes on")
+
+
+def _addresses(value: Any, path: Path_ = ()) -> Iterator[tuple[Path_, str]]:
+    """Every web address a record shows: URL fields, and links in its prose."""
+    if isinstance(value, Text):
+        for text in value.written():
+            for match in _PLAIN_LINK.finditer(text):
+                yield path, match.group(1) or match.group(2)
+    elif isinstance(value, str) and value.startswith(("http://", "https://")):
+        yield path, value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from _addresses(getattr(value, name), path + (name,))
+    elif isinstance(value, tuple):
+        for i, item in enumerate(value):
+            yield from _addresses(item, path + (i,))
 
 
 def _add(problems: Problems, source: SourceMap, path: Path_, message: str, expected: str) -> None:

@@ -55,7 +55,8 @@ def _wording(kind: str, error: dict[str, Any], ctx: dict[str, Any]) -> tuple[str
     if kind == "string_pattern_mismatch":
         pattern = ctx.get("pattern", "")
         if pattern.startswith("^https"):
-            return f"{shown} is not an https address", "a URL starting with https://"
+            return (f"{shown} is not a web address",
+                    "a URL starting with https:// (or http:// where the site has no https)")
         if "a-z0-9" in pattern:
             return f"{shown} is not a valid id", "lowercase letters, digits and hyphens, like `iom`"
         return f"{shown} is not a language code", "a code such as en, az, ru"

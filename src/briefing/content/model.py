@@ -46,7 +46,9 @@ def _goes_where_it_says(url: str) -> str:
 
 
 # The pattern lets controls other than whitespace through; `printable` names them.
-HttpsUrl = Annotated[str, StringConstraints(pattern=r"^https://[^\s<>\"']+$"),
+# Plain http is allowed (many government pages and web archives have no https);
+# `check` notes each one, since https is preferred (checks.plain_http).
+WebUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s<>\"']+$"),
                      AfterValidator(printable), AfterValidator(_goes_where_it_says)]
 Plain = Annotated[str, AfterValidator(printable)]  # a string that is not a Text
 
@@ -95,7 +97,7 @@ class Publisher(Record):
     name: Text
     short_name: Text
     address: Text | None = None
-    website: HttpsUrl | None = None
+    website: WebUrl | None = None
 
 
 # --- partners: reusable records, one file each ---------------------------------
@@ -156,7 +158,7 @@ class Partner(Record):
     short_name: Text | None = None
     kind: PartnerKind
     country: Text | None = None
-    website: HttpsUrl | None = None
+    website: WebUrl | None = None
     summary: Prose | None = None
     offices: tuple[Office, ...] = ()
     agreements: tuple[Agreement, ...] = ()
@@ -416,7 +418,7 @@ class Source(Record):
     id: Slug
     title: Text
     publisher: Text | None = None
-    url: HttpsUrl | None = None
+    url: WebUrl | None = None
     note: Text | None = None
 
 

@@ -42,7 +42,7 @@ _PROSE = MarkdownIt("commonmark", {"html": False}).disable([
 # Definitions stay where they are written (prose_problem places them); every
 # `[^label]` is a reference, so one without a definition is found, not printed.
 footnote_plugin(_PROSE, inline=False, move_to_end=False, always_match_refs=True)
-_PROSE.validateLink = lambda url: url.startswith("https://")  # type: ignore[method-assign]
+_PROSE.validateLink = lambda url: url.startswith(("https://", "http://"))  # type: ignore[method-assign]
 
 _NOTES = "briefing_notes"  # env: label -> the tokens of its definition
 _OPEN = "briefing_open"  # env: the labels whose notes are being rendered

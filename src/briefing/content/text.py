@@ -39,6 +39,10 @@ class Text(Value):
         """Whether it has one string per language (not one for all)."""
         return self._single is None
 
+    def written(self) -> list[str]:
+        """Every string the editor wrote: the one, or each language's."""
+        return [self._single] if self._single is not None else list(self._by_language.values())
+
     def in_language(self, language: str) -> str | None:
         if self._single is not None:
             return self._single

@@ -20,9 +20,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from briefing.content.checks import plain_http
 from briefing.content.load import Loaded, gather
 from briefing.content.model import ONE_PAGE, Brief, Project
-from briefing.errors import Problem, UsageError
+from briefing.errors import Problem, Problems, UsageError
 from briefing.files import ProjectFiles
 from briefing.orchestration.workers import Job, Limits, render_all
 from briefing.render.edition import Edition, editions
@@ -37,6 +38,7 @@ class Validation:
     slugs: list[str]  # the briefs asked for
     failed: dict[str, list[Problem]] = field(default_factory=dict)
     unattributed: list[Problem] = field(default_factory=list)
+    notes: list[Problem] = field(default_factory=list)  # advice, never a failure
 
     @property
     def project(self) -> Project:
@@ -88,10 +90,13 @@ def validate_content(root: Path, slugs: Sequence[str] = (), languages: Sequence[
         validation.fail(slug, loaded.blame(slug))
         if not loaded.has_brief(slug):
             validation.failed.setdefault(slug, [])
+    notes = Problems(root)
     for slug in validation.valid:
         brief = validation.brief(slug)
         shown = [lang for lang in brief.languages if not languages or lang in languages]
         validation.fail(slug, glyph_problems(validation.project, root, {slug: shown}))
+        plain_http(validation.project, brief, notes)
+    validation.notes = sorted(set(notes.items))
     return validation
 
 

@@ -133,7 +133,7 @@ def _formatting(child: HtmlElement, style: RunStyle, skip: tuple[str, ...]) -> R
         return replace(style, italic=True)
     if tag == "a":
         href = child.get("href", "")
-        return replace(style, link=href if href.startswith(("https://", "#")) else None)
+        return replace(style, link=href if href.startswith(("https://", "http://", "#")) else None)
     if tag == "span" and not {"page-number", "page-count", FOOTNOTE} & set(child.classes):
         return style
     return None
