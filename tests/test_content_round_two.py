@@ -170,3 +170,34 @@ def test_a_plain_http_source_is_linked_everywhere_and_noted_by_check(
             links = {str(annotation.A.URI) for page in pdf.pages
                      for annotation in page.get("/Annots", []) if "/A" in annotation}
         assert {"http://example.org/old", "http://example.org/page"} <= links, language
+
+
+def test_recurring_arrangements_say_how_often_in_every_language(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = make_project(tmp_path / "p", files={
+        BRIEF: SAMPLE.replace("languages: [en]", "languages: [en, ru]").replace(
+            "      - title: First forum\n        when: 2007-07\n",
+            "      - title: First forum\n        when: 2007-07\n        recurs: every 2 years\n"
+        ).replace("    meetings:\n      - partner: ministry\n",
+                  "    meetings:\n      - partner: ministry\n        recurs: yearly\n"),
+        "content/partners/org.yaml": ORG.replace(
+            "    ratified_by: Parliament\n", "    ratified_by: Parliament\n"
+            "    recurs: every 6 months\n")})
+    code, said = build(project, capsys, "--allow-fallback")
+    assert code == 0, said
+    for language, expected in (("en", ("every 2 years", "yearly", "every 6 months")),
+                               ("ru", ("раз в 2 г.", "ежегодно", "раз в 6 мес."))):
+        for fmt, text in shown(project, language).items():
+            assert all(words in text for words in expected), (language, fmt, expected)
+
+
+@pytest.mark.parametrize("written", ["sometimes", "every 0 years", "2 years", "every 100 years"])
+def test_an_unknown_recurrence_is_refused_at_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], written: str) -> None:
+    project = make_project(tmp_path / "p", files={BRIEF: SAMPLE.replace(
+        "      - title: First forum\n        when: 2007-07\n",
+        f"      - title: First forum\n        when: 2007-07\n        recurs: {written}\n")})
+    assert main(["-C", str(project), "check"]) == 1
+    first = capsys.readouterr().err.splitlines()[0]
+    assert f"sections[1].events[0].recurs: `{written}` is not how often something recurs" \
+        in first, first

@@ -26,7 +26,7 @@ from conftest import REPO, made_once, make_project, run_in_process
 from pydantic import BaseModel
 from readers import normalise, pdf_text
 
-from briefing.content.dates import PartialDate, Period
+from briefing.content.dates import PartialDate, Period, Recurrence
 from briefing.content.model import (
     LABELLED_CHOICES,
     Brief,
@@ -70,6 +70,11 @@ class Markers:
         """A language other than the edition's (en): its passage is marked so."""
         self.seen[path] = ("language", "ru")
         return "ru"
+
+    def recurrence(self, path: str) -> str:
+        weeks = next(self.counter) % 97 + 2
+        self.seen[path] = ("recurrence", f"every {weeks} weeks")
+        return f"every {weeks} weeks"
 
     def money(self, path: str) -> str:
         amount = 1000 + next(self.counter)
@@ -141,6 +146,8 @@ def value(annotation: Any, name: str, path: str, markers: Markers,
         return markers.date(path, "day")
     if annotation is Period:
         return markers.date(path, "month")
+    if annotation is Recurrence:
+        return markers.recurrence(path)
     if isinstance(annotation, type) and issubclass(annotation, Text):
         return markers.text(path)
     if any("https" in str(m) for m in metadata):

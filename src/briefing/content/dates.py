@@ -12,6 +12,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -216,3 +217,45 @@ class Period(Value):
 
     JSON_SCHEMA: ClassVar[dict[str, Any]] = {"anyOf": [
         {"type": "string", "pattern": f"^{_ISO_PART}(/{_ISO_PART})?$"}, _YEAR_SCHEMA]}
+
+
+_EVERY = re.compile(r"every\s+(?:(?P<count>[1-9][0-9]?)\s+)?(?P<unit>year|month|week)s?"
+                    r"|(?P<adverb>yearly|annually|monthly|weekly)")
+_ADVERBS = {"yearly": "year", "annually": "year", "monthly": "month", "weekly": "week"}
+_EVERY_EXPECTED = "yearly, monthly, weekly, or every N years, months or weeks (N up to 99)"
+
+
+@dataclass(frozen=True)
+class Recurrence(Value):
+    """How often something recurs: a yearly action plan, a training plan every
+    two years, meetings every six months. Written in English words in the
+    YAML (`yearly`, `every 2 years`), shown in each language's words from its
+    catalog (`recurs_year`, `recurs_years` with `{n}`)."""
+
+    count: int
+    unit: str  # year, month or week
+
+    @classmethod
+    def _validate(cls, value: Any) -> Recurrence:
+        if isinstance(value, cls):
+            return value
+        found = _EVERY.fullmatch(" ".join(value.lower().split())) if isinstance(
+            value, str) else None
+        if found is None:
+            raise PydanticCustomError("recurrence", "{shown} is not how often something recurs "
+                                      "(expected {expected})",
+                                      {"shown": f"`{value}`" if isinstance(value, str)
+                                       else "this value", "expected": _EVERY_EXPECTED})
+        if found["adverb"]:
+            return cls(1, _ADVERBS[found["adverb"]])
+        return cls(int(found["count"] or 1), found["unit"])
+
+    def words(self, labels: Mapping[str, str]) -> str:
+        """In a catalog's words: `yearly`, `every 2 years`, `раз в 2 г.`."""
+        if self.count == 1:
+            return labels[f"recurs_{self.unit}"]
+        return labels[f"recurs_{self.unit}s"].replace("{n}", str(self.count))
+
+    JSON_SCHEMA: ClassVar[dict[str, Any]] = {
+        "type": "string", "pattern": r"^(yearly|annually|monthly|weekly|every "
+                                     r"([1-9][0-9]? )?(year|month|week)s?)$"}

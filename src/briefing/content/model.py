@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from briefing.content.dates import PartialDate, Period
+from briefing.content.dates import PartialDate, Period, Recurrence
 from briefing.content.links import address_problem
 from briefing.content.money import Money, Share
 from briefing.content.text import Prose, Text, printable, visible_name
@@ -135,6 +135,7 @@ class Agreement(Record):
     kind: AgreementKind = "agreement"
     parties: tuple[Slug, ...] = ()
     signed: Period | None = None  # a range for a series: `2003/2009`
+    recurs: Recurrence | None = None  # a yearly action plan: `yearly`, `every 2 years`
     place: Text | None = None
     ratified: PartialDate | None = None
     ratified_by: Text | None = None
@@ -181,6 +182,7 @@ class Training(Record):
     title: Text
     where: Text
     when: Period | None = None
+    recurs: Recurrence | None = None
     organiser: Slug | None = None
     audience: Text | None = None
     programme: Text | None = None
@@ -195,6 +197,7 @@ class WorkingGroup(Record):
 class Meeting(Record):
     partner: Slug
     when: Period | None = None
+    recurs: Recurrence | None = None  # yearly commission meetings
     topics: Text | None = None
     outcome: Text | None = None
 
@@ -209,6 +212,7 @@ class Event(Record):
     title: Text
     kind: EventKind | None = None
     when: Period | None = None
+    recurs: Recurrence | None = None
     where: Text | None = None
     partners: tuple[Slug, ...] = ()  # the partners taking part
     participants: Text | None = None  # who else, in words

@@ -15,7 +15,7 @@ from typing import Any
 from markupsafe import Markup
 from pydantic import BaseModel
 
-from briefing.content.dates import PartialDate, Period
+from briefing.content.dates import PartialDate, Period, Recurrence
 from briefing.content.model import (
     Agreement,
     Brief,
@@ -211,6 +211,8 @@ class _Viewer:
             return Dated(value.format(self.locale), value.iso())
         if isinstance(value, (Money, Share)):
             return value.format(self.locale)
+        if isinstance(value, Recurrence):
+            return value.words(self.labels)
         if isinstance(value, BaseModel):
             return Node(kind or type(value).__name__.lower(), {
                 name: self.resolve(getattr(value, name)) for name in type(value).model_fields})
