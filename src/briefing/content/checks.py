@@ -189,19 +189,25 @@ def _check_catalogs(project: Project, problems: Problems) -> None:
                  "the same labels in every catalog")
 
 
-def texts(value: Any, path: Path_ = ()) -> Iterator[tuple[Path_, Text]]:
-    """Every Text in a record, with its path: for translation and glyph checks."""
-    if isinstance(value, Text):
-        yield path, value
-    elif isinstance(value, BaseModel):
+def values(value: Any, path: Path_ = ()) -> Iterator[tuple[Path_, Any]]:
+    """Every value a record holds that is not itself a record or a list (texts,
+    dates, URLs...), with its path: what checks over whole records walk."""
+    if isinstance(value, BaseModel):
         for name in type(value).model_fields:
-            yield from texts(getattr(value, name), path + (name,))
+            yield from values(getattr(value, name), path + (name,))
     elif isinstance(value, tuple):
         for i, item in enumerate(value):
-            yield from texts(item, path + (i,))
+            yield from values(item, path + (i,))
     elif isinstance(value, Mapping):  # a table's row: cells by column key
         for key, item in value.items():
-            yield from texts(item, path + (key,))
+            yield from values(item, path + (key,))
+    else:
+        yield path, value
+
+
+def texts(value: Any) -> Iterator[tuple[Path_, Text]]:
+    """Every Text in a record, with its path: for translation and glyph checks."""
+    return ((path, text) for path, text in values(value) if isinstance(text, Text))
 
 
 # A link in prose, `[text](http://...)` or `<http://...>`: its address.
@@ -214,27 +220,22 @@ def plain_http(project: Project, brief: Brief, notes: Problems) -> None:
     page's https address; the build goes on either way."""
     for record in project.records_of(brief):
         source = project.sources[id(record)]
-        for path, address in _addresses(record):
-            if address.startswith("http://"):
+        for path, value in values(record):
+            written = value.written() if isinstance(value, Text) else [value]
+            for address in _plain_http(written, linked=isinstance(value, Text)):
                 _add(notes, source, path, f"note: `{address}` is plain http; readers are "
                      "safer on its https address, if the site has one",
                      "https:// where the site offers it; a note: the build goes on")
 
 
-def _addresses(value: Any, path: Path_ = ()) -> Iterator[tuple[Path_, str]]:
-    """Every web address a record shows: URL fields, and links in its prose."""
-    if isinstance(value, Text):
-        for text in value.written():
-            for match in _PLAIN_LINK.finditer(text):
-                yield path, match.group(1) or match.group(2)
-    elif isinstance(value, str) and value.startswith(("http://", "https://")):
-        yield path, value
-    elif isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from _addresses(getattr(value, name), path + (name,))
-    elif isinstance(value, tuple):
-        for i, item in enumerate(value):
-            yield from _addresses(item, path + (i,))
+def _plain_http(written: list[Any], *, linked: bool) -> Iterator[str]:
+    """The plain http addresses among a field's values: links in prose, or a
+    URL field's own value."""
+    for text in written:
+        if linked:
+            yield from (found[1] or found[2] for found in _PLAIN_LINK.finditer(text))
+        elif isinstance(text, str) and text.startswith("http://"):
+            yield text
 
 
 def _add(problems: Problems, source: SourceMap, path: Path_, message: str, expected: str) -> None:
