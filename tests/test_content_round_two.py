@@ -201,3 +201,28 @@ def test_an_unknown_recurrence_is_refused_at_its_line(
     first = capsys.readouterr().err.splitlines()[0]
     assert f"sections[1].events[0].recurs: `{written}` is not how often something recurs" \
         in first, first
+
+
+def test_a_timeline_draws_on_events_and_agreements_anywhere_and_lists_the_undated(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The profile's timeline of `org` shows an event of another section that
+    org took part in, and names the agreement and the event that have no date
+    instead of dropping them."""
+    project = make_project(tmp_path / "p", files={
+        BRIEF: SAMPLE.replace("languages: [en]", "languages: [en, ru]").replace(
+            "    agreements: [org]\n", "    agreements: [org]\n    timeline: [org]\n").replace(
+            "      - title: First forum\n        when: 2007-07\n",
+            "      - title: First forum\n        when: 2007-07\n        kind: visit-incoming\n"
+            "        partners: [org]\n      - title: Second forum\n        partners: [org]\n"),
+        "content/partners/org.yaml": ORG.replace(
+            "milestones:\n", "  - title: Memorandum without a date\nmilestones:\n")})
+    code, said = build(project, capsys, "--allow-fallback")
+    assert code == 0, said
+    for language, expected in (
+            ("en", ("July 2007", "Incoming visit: First forum",
+                    "Not dated: Memorandum without a date; Second forum")),
+            ("ru", ("июль 2007", "Визит в страну: First forum",
+                    "Без даты: Memorandum without a date; Second forum"))):
+        for fmt, text in shown(project, language).items():
+            flat = " ".join(text.replace("\u00a0", " ").split())
+            assert all(part in flat for part in expected), (language, fmt, expected)

@@ -525,7 +525,8 @@ class Project:
         agreements it shows by party, then those their agreements name."""
         ids = [ref for _, ref in brief_references(brief) if ref in self.partners]
         ids += [holder for path, ref in brief_references(brief)
-                if "agreements" in path for holder, _ in self.agreements_of(ref)]
+                if {"agreements", "timeline"} & set(path)
+                for holder, _ in self.agreements_of(ref)]
         for ref in list(dict.fromkeys(ids)):
             ids += [party for _, party in partner_references(self.partners[ref])]
         return [ref for ref in dict.fromkeys(ids) if ref in self.partners]

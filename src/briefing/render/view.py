@@ -22,8 +22,10 @@ from briefing.content.model import (
     Column,
     CooperationProject,
     DataTable,
+    Event,
     Partner,
     Project,
+    Section,
     Source,
 )
 from briefing.content.money import Money, Share
@@ -256,7 +258,7 @@ class _Viewer:
                 section,
                 anchor=self.anchors.claim(section.id),
                 partners=tuple(self.profile(pid) for pid in section.partners),
-                timeline=self.timeline(section.timeline, section.projects)
+                timeline=self.timeline(section.timeline, section, brief)
                 if section.timeline else None,
                 agreements=tuple(self.agreement(agreement, holder, shown) for holder, agreement
                                  in self.agreements_by_party(section.agreements)),
@@ -351,28 +353,55 @@ class _Viewer:
                                        anchor=self.anchors.claim(f"source-{source.id}"))
                 for number, source in enumerate(sources, start=1)}
 
-    def timeline(self, ids: tuple[str, ...],
-                 projects: tuple[CooperationProject, ...] = ()) -> Node:
-        """The partners' offices, agreements and milestones; `parts` are the SVG
-        figures that show them, each small enough for a page, drawn in the
-        theme's looks when a template reads them."""
-        moments = sorted([*self.moments(ids), *self.project_moments(projects)])
+    def timeline(self, ids: tuple[str, ...], section: Section, brief: Brief) -> Node:
+        """The partners' offices, milestones and the agreements they hold or are a
+        party to; the section's projects and events, and those anywhere in the
+        brief that the partners take part in. `parts` are the SVG figures that
+        show them, each small enough for a page, drawn in the theme's looks when
+        a template reads them; `undated` names what has no date, so that nothing
+        the timeline should show is dropped in silence."""
+        involved = set(ids)
+        projects = [project for other in brief.sections for project in other.projects
+                    if other is section or involved & {*project.donors, *project.implementers,
+                                                      *project.partners}]
+        events = [event for other in brief.sections for event in other.events
+                  if other is section or involved & set(event.partners)]
+        agreements = [agreement for _, agreement in self.agreements_by_party(ids)]
+        moments = sorted([*self.moments(ids), *self.agreement_moments(agreements),
+                          *self.project_moments(projects), *self.event_moments(events)])
+        undated = [self.text(item.title) for item in agreements
+                   if not any(self.life_cycle(item))]
+        undated += [self.text(item.title) for item in projects if item.period is None]
+        undated += [self.text(item.title) for item in events if item.when is None]
         return Node("timeline", {
             "parts": TimelineParts(tuple(moments)),
             "partners": tuple(self.partners[pid] for pid in ids),
             "moments": tuple(_moment(moment) for moment in moments),
+            "undated": tuple(dict.fromkeys(undated)),
         })
 
+    def agreement_moments(self, agreements: list[Agreement]) -> Iterator[Moment]:
+        for agreement in agreements:
+            yield from self.life_cycle(agreement)
+
+    def event_moments(self, events: list[Event]) -> Iterator[Moment]:
+        """An event, where its date is known: its kind, then its title."""
+        for event in events:
+            if event.when is None:
+                continue
+            title = self.text(event.title)
+            if event.kind is not None:
+                title = f"{self.labels[f'event_kind_{event.kind}']}: {title}"
+            yield Moment(event.when.start, event.when.format(self.locale), title)
+
     def moments(self, ids: tuple[str, ...]) -> Iterator[Moment]:
-        """Offices opened, every step of every agreement's life cycle, milestones."""
+        """Offices opened and milestones (agreements: `agreement_moments`)."""
         labels, locale, say = self.labels, self.locale, self.text
         for partner in (self.project.partners[pid] for pid in ids):
             for office in partner.offices:
                 place = say(office.place) + (f" ({say(office.region)})" if office.region else "")
                 yield Moment(office.opened, office.opened.format(locale),
                              f"{say(partner.label)}: {labels['timeline_office']} {place}")
-            for agreement in partner.agreements:
-                yield from self.life_cycle(agreement)
             for milestone in partner.milestones:
                 yield Moment(milestone.date, milestone.date.format(locale), say(milestone.text))
 
@@ -394,7 +423,7 @@ class _Viewer:
                          else "timeline_expired"]
             yield Moment(agreement.ended, agreement.ended.format(locale), f"{title}: {how}")
 
-    def project_moments(self, projects: tuple[CooperationProject, ...]) -> Iterator[Moment]:
+    def project_moments(self, projects: list[CooperationProject]) -> Iterator[Moment]:
         """A project's start and end, where its period is known."""
         for project in projects:
             if project.period is None:
