@@ -65,7 +65,6 @@ class Published:
     version: int
     new: bool  # False: the latest edition already has this exact source
     seal: str  # bag-info's Seal: who sealed it, or that nobody did
-    register: str = ""  # kept for the CLI: the register is now written before the edition
 
 
 def publish(root: Path, slug: str, options: RenderOptions | None = None,
