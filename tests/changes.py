@@ -84,10 +84,9 @@ class Changes:
         self.close()
 
 
-# The telling moments to kill a build at (test_robustness.py,
-# test_output_folders.py), in the order a build reaches them: a brief's files
-# are written as temporaries into a new generation folder
-# (`.<slug>.<random>.gen`) and renamed there; then the brief's link
+# The telling moments to kill a build at (test_robustness.py), in the order a
+# build reaches them: a brief's files are written as temporaries into a new
+# generation folder (`.<slug>.<random>.gen`) and renamed there; then the brief's link
 # output/<slug> is switched to it (made as a temporary link, renamed over the
 # old one); the old generation is removed, and the cache is saved last. A
 # moment is the first change of its kind after those of the kinds before it:

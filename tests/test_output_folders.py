@@ -1,17 +1,13 @@
-"""A brief's outputs: no stale files, switched all together, and an exit code
-that does not depend on what the cache remembers."""
+"""A brief's outputs: no stale files, and an exit code that does not depend on
+what the cache remembers. That they are switched all together, even when the
+build is killed, is tested with the other kills in test_robustness.py."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-import docx
-import lxml.html
-from changes import MOMENTS, kill_at
-from conftest import REPO, ROOTS, make_project, output_files, run_in_process
-from readers import pdf_text
+from conftest import ROOTS, make_project, output_files, run_in_process
 
 BRIEF = "content/briefs/sample.yaml"
 OTHER = "content/briefs/other.yaml"
@@ -90,40 +86,3 @@ def test_an_unchanged_project_still_answers_from_the_cache(tmp_path: Path) -> No
     assert run_in_process(project, "build").code == 0
     again = run_in_process(project, "build", "-v")
     assert again.code == 0 and "built 0 file(s), 3 up to date" in again.out
-
-
-def edition_marks(project: Path) -> set[str]:
-    """The edition number each visible output of the brief was built from."""
-    marks = set()
-    for path in output_files(project).values():
-        if path.suffix == ".html":
-            text = lxml.html.document_fromstring(path.read_bytes()).text_content()
-        else:
-            text = pdf_text(path) if path.suffix == ".pdf" else "\n".join(
-                p.text for p in docx.Document(str(path)).paragraphs)
-        marks |= {word for word in text.split() if word.startswith("Edition-")}
-    return marks
-
-
-def test_a_brief_is_switched_all_together_even_when_killed(tmp_path: Path) -> None:
-    """Kill the build at each telling moment in turn (changes.MOMENTS: before
-    its first write, while its files are written and renamed, at and right
-    after the switch, while the old generation goes, while the cache is saved):
-    the files a reader sees always come from one build."""
-    project = make_project(tmp_path / "p")
-    brief = project / BRIEF
-    text = brief.read_text()
-    brief.write_text(text.replace("title: Sample brief", "title: Sample Edition-0"))
-    assert run_in_process(project, "build").code == 0
-    assert edition_marks(project) == {"Edition-0"}
-    command = [sys.executable, str(REPO / "build.py"), "-C", str(project), "build", "-j", "1"]
-    for number, (name, moment) in enumerate(MOMENTS.items(), start=1):
-        brief.write_text(text.replace("title: Sample brief", f"title: Sample Edition-{number}"))
-        assert kill_at(command, project / "output", moment), f"the build ended before {name}"
-        marks = edition_marks(project)
-        assert len(marks) == 1, (name, marks)
-    assert run_in_process(project, "build").code == 0
-    assert edition_marks(project) == {f"Edition-{len(MOMENTS)}"}
-    assert not [p for p in (project / "output").iterdir()
-                if p.name.endswith(".gen") and p.name != (project / "output/sample").readlink()
-                .name]

@@ -12,12 +12,14 @@ import sys
 from pathlib import Path
 
 import docx
+import lxml.html
 import pytest
 import yaml
 from changes import MOMENTS, kill_at
 from conftest import REPO, ROOTS, make_project, output_files, run_cli, run_in_process
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from readers import pdf_text
 
 from briefing.content.load import load_project
 from briefing.errors import BuildFailed
@@ -52,32 +54,60 @@ def build_command(project: Path, *args: str) -> list[str]:
     return [sys.executable, str(REPO / "build.py"), "-C", str(project), command, "-q", *rest]
 
 
-def test_kill_at_the_telling_moments_loses_nothing(tmp_path: Path) -> None:
+def edition_marks(project: Path) -> set[str]:
+    """The edition number each visible output was built from (`Edition-N` in
+    the sample brief's title)."""
+    marks = set()
+    for path in output_files(project).values():
+        if path.suffix == ".html":
+            text = lxml.html.document_fromstring(path.read_bytes()).text_content()
+        else:
+            text = pdf_text(path) if path.suffix == ".pdf" else "\n".join(
+                p.text for p in docx.Document(str(path)).paragraphs)
+        marks |= {word for word in text.split() if word.startswith("Edition-")}
+    return marks
+
+
+def test_a_killed_build_loses_nothing_and_switches_each_brief_all_together(
+        tmp_path: Path) -> None:
     """Killed at each telling moment of a build (changes.MOMENTS: before its
     first write, while temporaries are written and renamed, at and right after
     a brief's switch, while the old generation goes, while the cache is
-    saved), a build leaves every file whole: the old one or the new."""
+    saved), a build leaves every file whole, the old one or the new, and the
+    files a reader sees of a brief always come from one build."""
     project = make_project(tmp_path / "p", files={
         "content/briefs/other.yaml": (ROOTS / "sample" / "other-brief.yaml").read_text()})
+    brief = project / BRIEF
+    text = brief.read_text()
+
+    def edition(number: int) -> None:
+        brief.write_text(text.replace("title: Sample brief", f"title: Sample Edition-{number}"))
+
+    edition(0)
     assert run_in_process(project).code == 0
     old = digests(project)
-    brief = project / BRIEF
-    brief.write_text(brief.read_text().replace("Sample brief", "Sample brief, second edition"))
+    edition(1)
     assert run_in_process(project, "build", "--force", "-q").code == 0
     new = digests(project)
     assert new != old
-    brief.write_text(brief.read_text().replace("second edition", "third edition"))
+    edition(2)
     seen: list[dict[str, str]] = []
     for name, moment in MOMENTS.items():
         assert kill_at(build_command(project, "build", "--force"), project / "output",
                        moment), f"the build ended before {name}"
         assert_all_outputs_open(project)
+        marks = edition_marks(project)
+        assert len(marks) == 1, (name, marks)  # the brief's files all from one build
         seen.append({name: digest for name, digest in digests(project).items()
                      if not name.rsplit("/", 1)[-1].startswith(".")})
     # the next build finishes the job and cleans up what the kills left behind
     assert run_in_process(project).code == 0
     assert not [p for p in (project / "output").rglob("*.partial")]
     assert_all_outputs_open(project)
+    assert edition_marks(project) == {"Edition-2"}
+    live = {os.readlink(link) for link in (project / "output").iterdir() if link.is_symlink()}
+    assert not [p for p in (project / "output").iterdir()
+                if p.name.endswith(".gen") and p.name not in live]
     final = digests(project)
     for observed in seen:  # every file, at every moment: the previous or the next, whole
         assert set(observed) == set(new)
