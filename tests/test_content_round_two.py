@@ -7,6 +7,7 @@ import zipfile
 from pathlib import Path
 
 import docx
+import lxml.html
 import pikepdf
 import pytest
 from conftest import ROOTS, make_project
@@ -226,3 +227,52 @@ def test_a_timeline_draws_on_events_and_agreements_anywhere_and_lists_the_undate
         for fmt, text in shown(project, language).items():
             flat = " ".join(text.replace("\u00a0", " ").split())
             assert all(part in flat for part in expected), (language, fmt, expected)
+
+
+def test_any_record_cites_sources_and_the_list_links_back(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """An event and an agreement cite the brief's source by id; the source,
+    dated, is listed once, and names the sections citing it with links."""
+    project = make_project(tmp_path / "p", files={
+        BRIEF: SAMPLE.replace("languages: [en]", "languages: [en, ru]").replace(
+            "      - title: First forum\n        when: 2007-07\n",
+            "      - title: First forum\n        when: 2007-07\n        sources: [page]\n"
+        ).replace("    url: https://example.org/page\n",
+                  "    url: https://example.org/page\n    date: 2024-03-03\n"),
+        "content/partners/org.yaml": ORG.replace(
+            "    ratified_by: Parliament\n", "    ratified_by: Parliament\n"
+            "    sources: [page]\n")})
+    code, said = build(project, capsys, "--allow-fallback")
+    assert code == 0, said
+    for language, expected in (
+            ("en", ("Agreement on Cooperation [1]", "First forum [1]", "3 March 2024",
+                    "Cited in: 1. Partner, 2. Activities")),
+            ("ru", ("Agreement on Cooperation [1]", "First forum [1]", "3 марта 2024",
+                    "Цитируется в разделах: 1. Partner, 2. Activities"))):
+        for fmt, text in shown(project, language).items():
+            flat = " ".join(text.replace("\u00a0", " ").split())
+            if fmt == "html":
+                flat = " ".join(lxml.html.fromstring(text).text_content().split())
+            assert all(part in flat for part in expected), (language, fmt, expected)
+    html = (project / "output/sample/2020-01-15_sample_en.html").read_text(encoding="utf-8")
+    assert '<a href="#activities">2. Activities</a>' in html
+
+
+@pytest.mark.parametrize(("where", "file", "first"), [
+    ("event", BRIEF, "content/briefs/sample.yaml:41:19: sections[1].events[0].sources[0]: no "
+                     "source with id `pages`; did you mean `page`?"),
+    ("agreement", "content/partners/org.yaml", "content/partners/org.yaml:18:15: "
+     "agreements[0].sources[0]: no source with id `pages` in brief `sample`"),
+])
+def test_a_citation_of_no_source_of_the_brief_is_refused_at_its_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str, file: str,
+        first: str) -> None:
+    files = {BRIEF: SAMPLE.replace(
+        "      - title: First forum\n        when: 2007-07\n",
+        "      - title: First forum\n        when: 2007-07\n        sources: [pages]\n")} \
+        if where == "event" else {"content/partners/org.yaml": ORG.replace(
+            "    ratified_by: Parliament\n", "    ratified_by: Parliament\n"
+            "    sources: [pages]\n")}
+    project = make_project(tmp_path / "p", files=files)
+    assert main(["-C", str(project), "check"]) == 1
+    assert capsys.readouterr().err.splitlines()[0].startswith(first)

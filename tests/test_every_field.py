@@ -42,7 +42,7 @@ from briefing.content.text import Text
 STRUCTURAL = {"languages", "documents", "id", "slug", "key", "type", "rows"}
 CATALOG = yaml.safe_load((REPO / "templates" / "i18n" / "en.yaml").read_text())["labels"]
 # Fields that name another record: they are shown through the record they name.
-REFERENCES = {"partners", "timeline", "agreements", "organiser", "partner", "source",
+REFERENCES = {"partners", "timeline", "agreements", "organiser", "partner", "source", "sources",
               "donors", "implementers", "parties", "superseded_by"}
 # Fields that exclude one filled here, each shown by a test of its own: a quote's
 # `original` (its text in several languages) beside its `language` (one text), a
@@ -193,7 +193,7 @@ def _without_none(annotation: Any) -> Any:
 @pytest.fixture(scope="module")
 def everything(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Markers]:
     markers = Markers()
-    refs = {"partner": "every", "source": "src", "superseded_by": "agr2"}
+    refs = {"partner": "every", "source": "src", "sources": "src", "superseded_by": "agr2"}
     brief = example(Brief, markers, "brief", refs)
     brief["languages"] = ["en"]
     brief["documents"] = ["report", "note"]

@@ -131,6 +131,7 @@ def _check_brief(project: Project, brief: Brief, broken: set[str], problems: Pro
             _add(problems, source, path, f"no source with id `{ref}`"
                  + (f"; did you mean `{hint[0]}`?" if hint else ""),
                  "the id of a source of this brief")
+    _agreement_sources(project, brief, problems)
     for field in ("sections", "sources"):
         seen: set[str] = set()
         for i, item in enumerate(getattr(brief, field)):
@@ -236,6 +237,24 @@ def _plain_http(written: list[Any], *, linked: bool) -> Iterator[str]:
             yield from (found[1] or found[2] for found in _PLAIN_LINK.finditer(text))
         elif isinstance(text, str) and text.startswith("http://"):
             yield text
+
+
+def _agreement_sources(project: Project, brief: Brief, problems: Problems) -> None:
+    """An agreement is written in a partner's file, and cites sources by the ids
+    of each brief that shows it: each must be a source of this brief."""
+    ids = {source.id for source in brief.sources}
+    for section in brief.sections:
+        for holder, agreement in dict.fromkeys(
+                (holder, agreement) for ref in section.agreements
+                for holder, agreement in project.agreements_of(ref)):
+            partner = project.partners[holder]
+            at = next(i for i, item in enumerate(partner.agreements) if item is agreement)
+            for j, ref in enumerate(agreement.sources):
+                if ref not in ids:
+                    _add(problems, project.sources[id(partner)],
+                         ("agreements", at, "sources", j),
+                         f"no source with id `{ref}` in brief `{brief.slug}`, which shows "
+                         "this agreement", "the id of a source of every brief showing it")
 
 
 def _add(problems: Problems, source: SourceMap, path: Path_, message: str, expected: str) -> None:

@@ -135,6 +135,7 @@ class Agreement(Record):
     kind: AgreementKind = "agreement"
     parties: tuple[Slug, ...] = ()
     signed: Period | None = None  # a range for a series: `2003/2009`
+    sources: tuple[Slug, ...] = ()  # the sources it is known from, by id, in each brief
     recurs: Recurrence | None = None  # a yearly action plan: `yearly`, `every 2 years`
     place: Text | None = None
     ratified: PartialDate | None = None
@@ -183,6 +184,7 @@ class Training(Record):
     where: Text
     when: Period | None = None
     recurs: Recurrence | None = None
+    sources: tuple[Slug, ...] = ()
     organiser: Slug | None = None
     audience: Text | None = None
     programme: Text | None = None
@@ -198,6 +200,7 @@ class Meeting(Record):
     partner: Slug
     when: Period | None = None
     recurs: Recurrence | None = None  # yearly commission meetings
+    sources: tuple[Slug, ...] = ()
     topics: Text | None = None
     outcome: Text | None = None
 
@@ -213,6 +216,7 @@ class Event(Record):
     kind: EventKind | None = None
     when: Period | None = None
     recurs: Recurrence | None = None
+    sources: tuple[Slug, ...] = ()  # the sources it is known from, by id
     where: Text | None = None
     partners: tuple[Slug, ...] = ()  # the partners taking part
     participants: Text | None = None  # who else, in words
@@ -249,6 +253,7 @@ class CooperationProject(Record):
     budget: Money | None = None
     co_financing: Share | None = None  # the partners' own part, beside the donors' (older)
     shares: tuple[BudgetShare, ...] = ()  # or each payer's part, said
+    sources: tuple[Slug, ...] = ()
     period: Period | None = None
     status: ProjectStatus | None = None
     outcomes: tuple[Text, ...] = ()
@@ -422,6 +427,7 @@ class Source(Record):
     id: Slug
     title: Text
     publisher: Text | None = None
+    date: PartialDate | None = None  # the page's or document's own date
     url: WebUrl | None = None
     note: Text | None = None
 
@@ -569,11 +575,16 @@ def brief_references(brief: Brief) -> Iterator[tuple[tuple[str | int, ...], str]
 
 
 def source_references(brief: Brief) -> Iterator[tuple[tuple[str | int, ...], str]]:
-    """Every source id a brief's quotations cite, with its path."""
+    """Every source id a brief's own records cite, with its path (agreements,
+    written in partners' files, are checked against each brief that shows them)."""
     for s, section in enumerate(brief.sections):
         for i, quote in enumerate(section.quotes):
             if quote.source:
                 yield ("sections", s, "quotes", i, "source"), quote.source
+        for name in ("trainings", "meetings", "events", "projects"):
+            for i, item in enumerate(getattr(section, name)):
+                for j, ref in enumerate(item.sources):
+                    yield ("sections", s, name, i, "sources", j), ref
 
 
 def partner_references(partner: Partner) -> Iterator[tuple[tuple[str | int, ...], str]]:

@@ -154,6 +154,9 @@ class _Viewer:
         self.locale = self.catalog.locale
         self.labels = dict(self.catalog.labels)
         self.anchors = Anchors()
+        self.source_numbers: dict[str, tuple[int, str]] = {}
+        self.cited_in: dict[str, list[Node]] = {}
+        self.citing: Node | None = None  # the section whose records are being made
         self.partners = _OnDemand(lambda pid: self.partner(project.partners[pid]),
                                   project.partners)
 
@@ -231,10 +234,26 @@ class _Viewer:
         return self.labels["quote_translated"].replace("{language}", name)
 
     def record(self, value: BaseModel, **overrides: Any) -> Node:
-        """A record resolved field by field, with some fields given their view."""
+        """A record resolved field by field, with some fields given their view.
+        A record's `sources` (ids it cites) become citations: number and anchor."""
         fields = {name: self.resolve(getattr(value, name)) for name in type(value).model_fields}
+        if not isinstance(value, Brief) and "sources" in fields:
+            fields["sources"] = self.cite(value.sources)
         fields.update(overrides)
         return Node(type(value).__name__.lower(), fields)
+
+    def cite(self, ids: tuple[str, ...]) -> tuple[Node, ...]:
+        """Citations of the brief's sources, each remembered with the section
+        citing it, for the list of sources to link back."""
+        cited = []
+        for sid in ids:
+            number, anchor = self.source_numbers.get(sid, (None, None))
+            if number is None:  # checked: only a brief's own sources are cited
+                continue
+            if self.citing is not None and self.citing not in self.cited_in[sid]:
+                self.cited_in[sid].append(self.citing)
+            cited.append(Node("citation", {"number": number, "anchor": anchor}))
+        return tuple(cited)
 
     # -- records ---------------------------------------------------------------------
 
@@ -247,16 +266,21 @@ class _Viewer:
                            has_details=has_details)
 
     def brief_node(self, brief: Brief) -> Node:
-        sources = self.sources(brief.sources)
+        self.source_numbers = {source.id: (number, self.anchors.claim(f"source-{source.id}"))
+                               for number, source in enumerate(brief.sources, start=1)}
+        self.cited_in = {source.id: [] for source in brief.sources}
         shown = {agreement.id: self.anchors.claim(f"agreement-{agreement.id}")
                  for section in brief.sections
                  for _, agreement in self.agreements_by_party(section.agreements)
                  if agreement.id}
         sections = []
-        for section in brief.sections:
+        for number, section in enumerate(brief.sections, start=1):
+            anchor = self.anchors.claim(section.id)
+            self.citing = Node("cited", {"anchor": anchor, "number": number,
+                                         "title": self.text(section.title)})
             sections.append(self.record(
                 section,
-                anchor=self.anchors.claim(section.id),
+                anchor=anchor,
                 partners=tuple(self.profile(pid) for pid in section.partners),
                 timeline=self.timeline(section.timeline, section, brief)
                 if section.timeline else None,
@@ -282,14 +306,16 @@ class _Viewer:
                     if item.status else None) for item in section.projects),
                 tables=tuple(self.table(table) for table in section.tables),
                 quotes=tuple(self.record(
-                    item, source=sources.get(item.source),
+                    item, source=(self.cite((item.source,)) or (None,))[0]
+                    if item.source else None,
                     # marked only where it differs from the edition's own
                     language=item.language if item.language != self.edition.language
                     else None, translation=self.translated_from(item.original))
                     for item in section.quotes),
             ))
+        self.citing = None
         return self.record(brief, partners=self.named(brief.partners),
-                           sections=tuple(sections), sources=tuple(sources.values()))
+                           sections=tuple(sections), sources=self.sources(brief.sources))
 
     def named(self, ids: tuple[str, ...]) -> tuple[Node, ...]:
         return tuple(self.partners[pid] for pid in ids)
@@ -348,10 +374,12 @@ class _Viewer:
         return Node("partner", {**partner._fields,
                                 "anchor": self.anchors.claim(f"partner-{pid}")})
 
-    def sources(self, sources: tuple[Source, ...]) -> dict[str, Node]:
-        return {source.id: self.record(source, number=number,
-                                       anchor=self.anchors.claim(f"source-{source.id}"))
-                for number, source in enumerate(sources, start=1)}
+    def sources(self, sources: tuple[Source, ...]) -> tuple[Node, ...]:
+        """The list of sources, once each, with the sections that cite them."""
+        return tuple(self.record(source, number=self.source_numbers[source.id][0],
+                                 anchor=self.source_numbers[source.id][1],
+                                 cited_in=tuple(self.cited_in[source.id]))
+                     for source in sources)
 
     def timeline(self, ids: tuple[str, ...], section: Section, brief: Brief) -> Node:
         """The partners' offices, milestones and the agreements they hold or are a
