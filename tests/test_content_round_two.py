@@ -276,3 +276,39 @@ def test_a_citation_of_no_source_of_the_brief_is_refused_at_its_line(
     project = make_project(tmp_path / "p", files=files)
     assert main(["-C", str(project), "check"]) == 1
     assert capsys.readouterr().err.splitlines()[0].startswith(first)
+
+
+def test_a_brief_brings_its_own_partners_and_replaces_a_shared_one_only_when_it_says_so(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """content/partners/<slug>/ holds partners of one brief only; one with a
+    shared partner's id stands in for it in that brief when `overrides` says so."""
+    brief = SAMPLE.replace("languages: [en]", "languages: [en, ru]").replace(
+        "partners: [org]\n", "partners: [org]\noverrides: [org]\n", 1).replace(
+        "    partners: [org]\n", "    partners: [org, coastguard]\n", 1)
+    own_org = ORG.replace("name: Example Organisation", "name: {en: Our Organisation, "
+                          "ru: Наша организация}")
+    project = make_project(tmp_path / "p", files={
+        BRIEF: brief, "content/partners/sample/org.yaml": own_org,
+        "content/partners/sample/coastguard.yaml": "name: {en: Coast Guard, ru: Береговая "
+                                                   "охрана}\nkind: state-enterprise\n"})
+    code, said = build(project, capsys, "--allow-fallback")
+    assert code == 0, said
+    for language, expected, hidden in (
+            ("en", ("Our Organisation", "Coast Guard", "State-owned enterprise"),
+             "Example Organisation"),
+            ("ru", ("Наша организация", "Береговая охрана", "Государственное предприятие"),
+             "Example Organisation")):
+        for fmt, text in shown(project, language).items():
+            assert all(part in text for part in expected), (language, fmt)
+            assert hidden not in text, (language, fmt)
+    project.joinpath(BRIEF).write_text(brief.replace("overrides: [org]\n", ""),
+                                       encoding="utf-8")
+    assert main(["-C", str(project), "check"]) == 1
+    assert capsys.readouterr().err.splitlines()[0].startswith(
+        "content/partners/sample/org.yaml:1:1: `org` is also a shared partner "
+        "(content/partners/org.yaml), and brief `sample` does not say it replaces it")
+    project.joinpath(BRIEF).write_text(brief.replace("overrides: [org]", "overrides: [nobody]"),
+                                       encoding="utf-8")
+    assert main(["-C", str(project), "check"]) == 1
+    assert any("overrides[0]: no partner `nobody` of this brief's own" in line
+               for line in capsys.readouterr().err.splitlines())

@@ -46,9 +46,11 @@ REFERENCES = {"partners", "timeline", "agreements", "organiser", "partner", "sou
               "donors", "implementers", "parties", "superseded_by"}
 # Fields that exclude one filled here, each shown by a test of its own: a quote's
 # `original` (its text in several languages) beside its `language` (one text), a
-# project's `shares` beside its `co_financing`.
+# project's `shares` beside its `co_financing`; a brief's `overrides`, which needs
+# partners of its own.
 ELSEWHERE = {("Quote", "original"): "test_content_round_two.py",
-             ("CooperationProject", "shares"): "test_content_round_two.py"}
+             ("CooperationProject", "shares"): "test_content_round_two.py",
+             ("Brief", "overrides"): "test_content_round_two.py"}
 # Fields that go into document properties, not the page.
 METADATA = {("brief", "reference"): "reference"}
 

@@ -107,6 +107,15 @@ class ProjectFiles:
         """id -> content/partners/<id>.yaml, sorted by id."""
         return self._named(PARTNERS)
 
+    def local_partners(self) -> dict[str, dict[str, Path]]:
+        """slug -> id -> content/partners/<slug>/<id>.yaml: partners of one brief
+        only (a brief brought in with its partners collides with no one's)."""
+        briefs = self.briefs()
+        base = self.path(PARTNERS)
+        return {folder.name: self._named(f"{PARTNERS}/{folder.name}")
+                for folder in sorted(base.iterdir()) if folder.name in briefs
+                and folder.is_dir() and not folder.is_symlink()} if base.is_dir() else {}
+
     def catalogs(self) -> dict[str, Path]:
         """language -> templates/i18n/<language>.yaml."""
         return self._named(CATALOGS)
@@ -117,7 +126,8 @@ class ProjectFiles:
         or a place it does not look (`content/briefs/drafts/x.yaml`). Hidden
         files and folders (an editor's or a version control's) are left alone."""
         read = {*self.briefs().values(), *self.partners().values(), *self.catalogs().values(),
-                self.path(PUBLISHER)}
+                self.path(PUBLISHER), *(path for own in self.local_partners().values()
+                                        for path in own.values())}
         found = [path for path in self._yaml_like(CONTENT) if path not in read]
         found += [path for path in self.path(CATALOGS).glob("*") if path.suffix.lower()
                   in YAML_SUFFIXES and path not in read]

@@ -48,9 +48,15 @@ def check_references(
         _check_partner(project, partner, agreements, broken, problems)
     _check_catalogs(project, problems)
     for brief in project.briefs:
-        _check_brief(project, brief, broken, problems)
+        scoped = project.for_brief(brief.slug)  # with the brief's own partners
+        own = project.local.get(brief.slug, {})
+        ids = agreements | {item.id for partner in own.values() for item in partner.agreements
+                            if item.id}
+        for partner in own.values():
+            _check_partner(scoped, partner, ids, broken, problems)
+        _check_brief(scoped, brief, broken, problems)
         if not allow_fallback:
-            _check_translations(project, brief, problems)
+            _check_translations(scoped, brief, problems)
 
 
 def _agreement_ids(project: Project, problems: Problems) -> set[str]:

@@ -27,7 +27,7 @@ from briefing.content.model import (
 )
 from briefing.content.yamlsource import SourceMap, read_yaml
 from briefing.errors import BuildFailed, Problem, Problems
-from briefing.files import BRIEFS, PUBLISHER, ProjectFiles
+from briefing.files import BRIEFS, PARTNERS, PUBLISHER, ProjectFiles
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,16 @@ class Loaded:
         layout = ProjectFiles(self.root)
         files = {self.brief_files[slug], PUBLISHER}
         files |= {layout.relative(path) for path in layout.catalogs().values()}
+        own = layout.local_partners().get(slug, {})
+        files |= {layout.relative(path) for path in own.values()}
         brief = self.project.brief(slug) if self.project and self.has_brief(slug) else None
         if brief is not None:
             partners = layout.partners()
             named = [ref for _, ref in brief_references(brief)]
+            scoped = self.project.for_brief(slug)
             files |= {layout.relative(partners[ref])
-                      for ref in named + self.project.partners_of(brief) if ref in partners}
+                      for ref in named + scoped.partners_of(brief)
+                      if ref in partners and ref not in own}
         return files
 
     def has_brief(self, slug: str) -> bool:
@@ -115,6 +119,12 @@ def gather(root: Path, *, allow_fallback: bool = False) -> Loaded:
         partner = read(file, Partner, id=file.stem)
         if partner is not None:
             partners[partner.id] = partner
+    local: dict[str, dict[str, Partner]] = {}
+    for slug, own in layout.local_partners().items():
+        for file in own.values():
+            partner = read(file, Partner, id=file.stem)
+            if partner is not None:
+                local.setdefault(slug, {})[partner.id] = partner
     briefs = []
     brief_files = {}
     for slug, file in layout.briefs().items():
@@ -134,11 +144,35 @@ def gather(root: Path, *, allow_fallback: bool = False) -> Loaded:
                      expected="at least one content/briefs/<slug>.yaml")
     if publisher is None:
         return Loaded(root, None, tuple(problems.items), brief_files)
-    project = Project(publisher, partners, tuple(briefs), catalogs, sources)
+    project = Project(publisher, partners, tuple(briefs), catalogs, sources, local)
+    _check_overrides(project, layout, problems)
     broken = (set(layout.partners()) - set(partners)) | {
+        pid for slug, own in layout.local_partners().items() for pid in own
+        if pid not in local.get(slug, {})} | {
         f"catalog:{language}" for language in set(layout.catalogs()) - set(catalogs)}
     check_references(project, problems, allow_fallback=allow_fallback, broken=broken)
     return Loaded(root, project, tuple(problems.items), brief_files)
+
+
+def _check_overrides(project: Project, layout: ProjectFiles, problems: Problems) -> None:
+    """A brief's own partner with a shared partner's id replaces it only where
+    the brief says so in `overrides`; an override names a partner it has."""
+    own_files = layout.local_partners()
+    for brief in project.briefs:
+        own = project.local.get(brief.slug, {})
+        for pid in own:
+            if pid in project.partners and pid not in brief.overrides:
+                problems.add(own_files[brief.slug][pid], 1, 1,
+                             f"`{pid}` is also a shared partner ({PARTNERS}/{pid}.yaml), and "
+                             f"brief `{brief.slug}` does not say it replaces it",
+                             expected=f"`overrides: [{pid}]` in the brief, or another id")
+        source = project.sources[id(brief)]
+        for i, pid in enumerate(brief.overrides):
+            if pid not in own:
+                line, col = source.locate(("overrides", i))
+                problems.add(source.file, line, col, f"no partner `{pid}` of this brief's own "
+                             f"to put in place of the shared one", field=f"overrides[{i}]",
+                             expected=f"{PARTNERS}/{brief.slug}/{pid}.yaml")
 
 
 def _missing(problems: Problems, file: Path) -> None:

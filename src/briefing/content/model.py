@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal, Protocol
 
@@ -448,6 +448,9 @@ class Brief(Record):
     contact: Contact | None = None
     audience: tuple[Text, ...] = ()
     partners: tuple[Slug, ...] = ()
+    # Shared partners (content/partners/<id>.yaml) this brief replaces with its
+    # own (content/partners/<slug>/<id>.yaml): said, so no copy replaces one in silence.
+    overrides: tuple[Slug, ...] = ()
     summary: Prose | None = None
     key_facts: tuple[KeyFact, ...] = ()
     key_points: tuple[Text, ...] = ()
@@ -501,9 +504,20 @@ class Project:
     briefs: tuple[Brief, ...]
     catalogs: Mapping[str, Catalog]
     sources: Mapping[int, Locator] = field(default_factory=dict, repr=False, compare=False)
+    # Each brief's own partners (content/partners/<slug>/<id>.yaml), by slug then id.
+    local: Mapping[str, Mapping[str, Partner]] = field(default_factory=dict)
 
     def brief(self, slug: str) -> Brief:
         return next(b for b in self.briefs if b.slug == slug)
+
+    def for_brief(self, slug: str) -> Project:
+        """The project as brief `slug` sees it: the shared partners, with the
+        brief's own partners added (or, where the brief says `overrides`, put
+        in place of a shared one of the same id)."""
+        own = self.local.get(slug)
+        if not own:
+            return self
+        return replace(self, partners={**self.partners, **own})
 
     def agreement(self, agreement_id: str) -> Agreement:
         """The agreement with this id, in whichever partner's file it is."""

@@ -38,7 +38,7 @@ def glyph_problems(project: Project, root: Path, languages: dict[str, list[str]]
     covered = coverage(fonts)
     for brief in project.briefs:
         for language in languages.get(brief.slug, []):
-            for record in project.records_of(brief):
+            for record in project.for_brief(brief.slug).records_of(brief):
                 for path, text in texts(record):
                     shown = text.in_language(language)
                     for char in sorted(set(shown or "")):

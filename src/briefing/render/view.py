@@ -120,8 +120,8 @@ class Anchors:
 
 
 def build_view(project: Project, edition: Edition) -> dict[str, Any]:
-    """The template context of one edition."""
-    return _Viewer(project, edition).context()
+    """The template context of one edition (its brief's own partners included)."""
+    return _Viewer(project.for_brief(edition.brief.slug), edition).context()
 
 
 class _OnDemand(Mapping[str, Node]):
