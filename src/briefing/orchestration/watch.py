@@ -40,7 +40,8 @@ def affected(root: Path, changed: Iterable[Path]) -> list[str] | None:
             users = [slug for slug, known in cache.briefs.items() if relative in known["files"]]
             unknown = [p.stem for p in (root / "content/briefs").glob("*.yaml")
                        if p.stem not in cache.briefs]
-            slugs.update(users + unknown)
+            own = relative.split("/")[2:-1]  # content/partners/<slug>/<id>.yaml: its brief's
+            slugs.update(users + unknown + own[:1])
         else:  # the publisher, a template, a catalog, a font, anything outside: everything
             return None
     return sorted(slugs)
