@@ -31,6 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+# Imported first, for what it does on import: it adds the time-stamp content
+# types to asn1crypto's CMS tables, which asn1crypto reverses once, on first
+# use. A CMS seal read before it (a register row) would leave `tst_info` out
+# of that reversed table, and every time-stamp made or read afterwards in the
+# same process would fail.
+import asn1crypto.tsp  # noqa: F401
+
 from briefing.errors import UsageError
 
 KEY, CERT, PASSPHRASE, TSA, TRUST = (f"BRIEFING_SEAL_{name}" for name in (
@@ -194,14 +201,7 @@ def read_seal(pdf: bytes, trust: list[Any]) -> Seal | None:
     signer, fingerprint = describe_certificate(status.signing_cert)
     claimed = status.signer_reported_dt
     stamp = status.timestamp_validity
-    problems = []
-    if not (status.intact and status.valid):
-        problems.append("the seal is broken: the file is not what was sealed")
-    elif not trust:
-        problems.append(f"no certificate to trust is configured ({TRUST}), so who sealed "
-                        "it cannot be confirmed")
-    elif not status.trusted:
-        problems.append("the sealing certificate is not one this installation trusts")
+    problems = _trusted(status, bool(status.intact and status.valid), "file", trust)
     if len(signatures) != 1 or status.coverage != SignatureCoverageLevel.ENTIRE_FILE \
             or reader.xrefs.total_revisions != 2:
         problems.append("the file was changed after it was sealed (a later revision)")
@@ -281,13 +281,19 @@ def read_data_seal(sealed: str, data: bytes, trust: list[Any]) -> Seal:
         return Seal("?", "?", "?", "", (f"the seal cannot be read: {err}",))
     except Exception as err:  # pyHanko's own errors on a malformed signature
         return Seal("?", "?", "?", "", (f"the seal cannot be checked: {err}",))
-    problems = []
-    if not (status.intact and status.valid) or held != data:
-        problems.append("the seal is broken: the row is not what was sealed")
-    elif not trust:
-        problems.append(f"no certificate to trust is configured ({TRUST}), so who sealed "
-                        "it cannot be confirmed")
-    elif not status.trusted:
-        problems.append("the sealing certificate is not one this installation trusts")
+    problems = _trusted(status, bool(status.intact and status.valid and held == data), "row",
+                        trust)
     return Seal(signer, fingerprint, _utc(status.signer_reported_dt), "", tuple(problems),
                 bool(status.intact and status.valid and held == data))
+
+
+def _trusted(status: Any, intact: bool, what: str, trust: object) -> list[str]:
+    """What a seal's check says of it: broken, or sealed by whom no one trusts."""
+    if not intact:
+        return [f"the seal is broken: the {what} is not what was sealed"]
+    if not trust:
+        return [f"no certificate to trust is configured ({TRUST}), so who sealed it cannot "
+                "be confirmed"]
+    if not status.trusted:
+        return ["the sealing certificate is not one this installation trusts"]
+    return []
