@@ -183,7 +183,8 @@ def _check(args: argparse.Namespace, root: Path) -> int:
         raise BuildFailed(validation.problems)
     _print_problems(validation.notes)  # advice: plain http addresses, say; exit 0
     project = validation.project
-    print(f"ok: {len(validation.slugs)} brief(s), {len(project.partners)} partner(s)")
+    own = sum(len(partners) for partners in project.local.values())  # of one brief each
+    print(f"ok: {len(validation.slugs)} brief(s), {len(project.partners) + own} partner(s)")
     return EXIT_OK
 
 

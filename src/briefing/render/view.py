@@ -157,6 +157,7 @@ class _Viewer:
         self.source_numbers: dict[str, tuple[int, str]] = {}
         self.cited_in: dict[str, list[Node]] = {}
         self.citing: Node | None = None  # the section whose records are being made
+        self.unplaced: set[str] = set()  # agreements whose anchor no row has taken yet
         self.partners = _OnDemand(lambda pid: self.partner(project.partners[pid]),
                                   project.partners)
 
@@ -269,10 +270,14 @@ class _Viewer:
         self.source_numbers = {source.id: (number, self.anchors.claim(f"source-{source.id}"))
                                for number, source in enumerate(brief.sources, start=1)}
         self.cited_in = {source.id: [] for source in brief.sources}
-        shown = {agreement.id: self.anchors.claim(f"agreement-{agreement.id}")
-                 for section in brief.sections
-                 for _, agreement in self.agreements_by_party(section.agreements)
-                 if agreement.id}
+        # One anchor for each agreement, on the first row that shows it: by party,
+        # the same agreement may be in two sections' tables.
+        shown = {agreement_id: self.anchors.claim(f"agreement-{agreement_id}")
+                 for agreement_id in dict.fromkeys(
+                     agreement.id for section in brief.sections
+                     for _, agreement in self.agreements_by_party(section.agreements)
+                     if agreement.id)}
+        self.unplaced = set(shown)
         sections = []
         for number, section in enumerate(brief.sections, start=1):
             anchor = self.anchors.claim(section.id)
@@ -328,6 +333,13 @@ class _Viewer:
                 found.setdefault(id(agreement), (holder, agreement))
         return list(found.values())
 
+    def place(self, shown: dict[str, str], agreement_id: str | None) -> str | None:
+        """An agreement's anchor, the first time a row shows it; None after."""
+        if agreement_id not in self.unplaced:
+            return None
+        self.unplaced.discard(agreement_id)
+        return shown[agreement_id]
+
     def agreement(self, agreement: Agreement, holder: str, shown: dict[str, str]) -> Node:
         """An agreement's row: its parties by name (the publisher and the partner
         whose file holds it, unless it names others) and what replaced it."""
@@ -341,7 +353,7 @@ class _Viewer:
                                            "anchor": shown.get(agreement.superseded_by)})
         return self.record(
             agreement, partner=self.partners[holder], parties=tuple(parties),
-            anchor=shown.get(agreement.id) if agreement.id else None,
+            anchor=self.place(shown, agreement.id),
             kind_label=self.labels[f"agreement_kind_{agreement.kind}"],
             status_label=self.labels[f"agreement_status_{agreement.status}"]
             if agreement.status else None,
@@ -420,6 +432,8 @@ class _Viewer:
             title = self.text(event.title)
             if event.kind is not None:
                 title = f"{self.labels[f'event_kind_{event.kind}']}: {title}"
+            if event.recurs is not None:
+                title += f" ({event.recurs.words(self.labels)})"
             yield Moment(event.when.start, event.when.format(self.locale), title)
 
     def moments(self, ids: tuple[str, ...]) -> Iterator[Moment]:
@@ -434,8 +448,13 @@ class _Viewer:
                 yield Moment(milestone.date, milestone.date.format(locale), say(milestone.text))
 
     def life_cycle(self, agreement: Agreement) -> Iterator[Moment]:
+        """Each dated step of an agreement; its parties named when it says them,
+        since by party a timeline shows agreements the brief's publisher is no
+        party to."""
         labels, locale = self.labels, self.locale
         title = self.text(agreement.title)
+        if agreement.parties:
+            title += " (" + ", ".join(self.partners[pid].label for pid in agreement.parties) + ")"
         if agreement.signed:
             yield Moment(agreement.signed.start, agreement.signed.format(locale),
                          f"{title}: {labels['timeline_signed']}")
