@@ -121,3 +121,31 @@ def test_the_project_is_found_upwards_from_a_sub_folder(
         main(["-C", str(tmp_path / "elsewhere"), "check"])
     assert usage.value.code == 2
     assert "not a Briefing project: neither" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("expression", ['("%01000000000d" % 1)|length',
+                                        '"x"|center(1000000000)|length'])
+def test_padding_a_string_to_a_billion_characters_is_the_templates_mistake(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], expression: str) -> None:
+    project = make_project(tmp_path / "p")
+    template = project / "templates/report.html.j2"
+    lines = template.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[10] = f"  <p class=\"title\">{{{{ {expression} }}}}</p>\n"
+    template.write_text("".join(lines), encoding="utf-8")
+    code, said = run(capsys, project, "check")
+    assert code == 1, said
+    assert "templates/report.html.j2:11:1:" in said and "more than 10000000" in said, said
+
+
+def test_a_brief_named_templates_does_not_move_the_project_root(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """content/partners/templates/ (the own partners of a brief `templates`) is
+    no project's templates/ folder."""
+    sample = (Path(__file__).parent / "roots/sample/content/briefs/sample.yaml").read_text(
+        encoding="utf-8")
+    project = make_project(tmp_path / "p", files={
+        "content/briefs/templates.yaml": sample,
+        "content/partners/templates/local.yaml": "name: Local\nkind: ngo\n"})
+    monkeypatch.chdir(project / "content" / "partners")
+    assert main(["check"]) == 0, capsys.readouterr().err

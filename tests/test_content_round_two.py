@@ -312,3 +312,42 @@ def test_a_brief_brings_its_own_partners_and_replaces_a_shared_one_only_when_it_
     assert main(["-C", str(project), "check"]) == 1
     assert any("overrides[0]: no partner `nobody` of this brief's own" in line
                for line in capsys.readouterr().err.splitlines())
+
+
+def test_a_broken_own_partner_of_one_brief_is_no_partner_of_another(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A brief naming another brief's own partner, whose file does not load,
+    is told there is no such partner; it once rendered and crashed (exit 70)."""
+    other = SAMPLE.replace("partners: [org]\n", "partners: [org, foo]\n", 1)
+    project = make_project(tmp_path / "p", files={
+        "content/briefs/other.yaml": other, "content/briefs/mine.yaml": SAMPLE,
+        "content/partners/mine/foo.yaml": "name: [\n"})
+    assert main(["-C", str(project), "check"]) == 1
+    said = capsys.readouterr().err
+    assert "content/partners/mine/foo.yaml:" in said, said
+    assert "content/briefs/other.yaml:9:" in said and "no partner with id `foo`" in said, said
+    assert "Traceback" not in said
+
+
+def test_an_own_partners_agreement_id_is_one_no_shared_partner_uses(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = make_project(tmp_path / "p", files={
+        "content/partners/org.yaml": ORG.replace("    ratified_by: Parliament\n",
+                                                 "    ratified_by: Parliament\n    id: coop\n"),
+        "content/partners/sample/local.yaml": "name: Local\nkind: ngo\nagreements:\n"
+                                              "  - id: coop\n    title: Another\n"})
+    assert main(["-C", str(project), "check"]) == 1
+    assert "content/partners/sample/local.yaml:4:9: agreements[0].id: agreement id `coop` " \
+        "is used twice" in capsys.readouterr().err
+
+
+def test_watch_rebuilds_a_brief_when_any_partner_file_may_add_an_agreement_to_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Agreements are found by party in any partner's file, so a brief showing
+    agreements depends on every partner file, and a save to one rebuilds it."""
+    from briefing.orchestration.watch import affected
+
+    project = make_project(tmp_path / "p", files={
+        "content/partners/third.yaml": "name: Third\nkind: ngo\n"})  # named by no brief
+    assert main(["-C", str(project), "build", "--format", "html"]) == 0
+    assert affected(project, [project / "content/partners/third.yaml"]) == ["sample"]

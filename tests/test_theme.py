@@ -245,3 +245,16 @@ def test_a_page_with_no_room_for_text_is_refused_at_the_theme(tmp_path: Path) ->
     assert result.code == 1, result.err
     assert result.err.startswith("templates/theme.yaml:"), result.err
     assert "page: the page leaves 73 mm for the text" in result.err, result.err
+
+
+def test_a_page_with_no_height_for_text_is_refused_at_the_theme(tmp_path: Path) -> None:
+    """Wide enough, but 30 mm high: `check` once passed it and the PDF writer
+    then failed; now both refuse it at the theme."""
+    theme = changed(THEME, "  size: A4 ", "  size: A5 ").replace(
+        "  top: 25", "  top: 90").replace("  bottom: 25", "  bottom: 90")
+    project = make_project(tmp_path / "p", files={"templates/theme.yaml": theme})
+    for command in ("check", "build"):
+        result = run_cli(project, command)
+        assert result.code == 1, (command, result.err)
+        assert "page: the page leaves 30 mm for the text between its top and bottom" \
+            in result.err, result.err

@@ -136,7 +136,8 @@ def main(argv: list[str] | None = None, prog: str = "briefing") -> int:
     root = find_root(start)
     if root is None:
         commands.error(f"not a Briefing project: neither {start} nor any folder above it "
-                       "holds content/ or templates/ (use -C DIR to name the project folder)")
+                       "holds content/briefs/ or templates/theme.yaml (use -C DIR to name "
+                       "the project folder)")
     try:
         return COMMANDS[args.command](args, root)
     except BuildFailed as failed:

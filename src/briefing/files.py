@@ -58,17 +58,26 @@ class Unread:
     expected: str
 
 
-# What makes a folder a Briefing project: the editors' or the template authors' folder.
-MARKERS = (CONTENT, TEMPLATES)
+# What makes a folder a Briefing project: the editors' briefs or the template
+# authors' theme (a brief's own partners folder may be named `templates`).
+MARKERS = (BRIEFS, THEME)
 
 
 def find_root(start: Path) -> Path | None:
     """The project `start` lies in: the nearest of it and the folders above it
-    that holds content/ or templates/ (as git finds its repository), or None."""
+    that holds content/briefs/ or templates/theme.yaml (as git finds its
+    repository), or None."""
     for folder in (start, *start.parents):
-        if any((folder / marker).is_dir() for marker in MARKERS):
+        if any(_marked(folder / marker) for marker in MARKERS):
             return folder
     return None
+
+
+def _marked(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # there, but may not be looked into: the command says so, placed
+        return True
 
 
 class Unreadable(Exception):

@@ -36,12 +36,15 @@ def check_references(
     *,
     allow_fallback: bool,
     broken: set[str],
+    broken_own: Mapping[str, set[str]] | None = None,
 ) -> None:
     """Cross-file checks: ids resolve, dates agree, every language is complete.
 
     `broken` names partner files (by id) and catalogs (as `catalog:<lang>`)
     that exist but did not load: their own problems are reported (and blamed
-    on the briefs that use them), not a second time as unknown ids.
+    on the briefs that use them), not a second time as unknown ids; and
+    `broken_own` the same for each brief's own partners, which only that brief
+    may name.
     """
     agreements = _agreement_ids(project, problems)
     for partner in project.partners.values():
@@ -50,13 +53,30 @@ def check_references(
     for brief in project.briefs:
         scoped = project.for_brief(brief.slug)  # with the brief's own partners
         own = project.local.get(brief.slug, {})
-        ids = agreements | {item.id for partner in own.values() for item in partner.agreements
-                            if item.id}
+        unloaded = broken | (broken_own or {}).get(brief.slug, set())
+        ids = agreements | _own_agreement_ids(scoped, own, agreements, problems)
         for partner in own.values():
-            _check_partner(scoped, partner, ids, broken, problems)
-        _check_brief(scoped, brief, broken, problems)
+            _check_partner(scoped, partner, ids, unloaded, problems)
+        _check_brief(scoped, brief, unloaded, problems)
         if not allow_fallback:
             _check_translations(scoped, brief, problems)
+
+
+def _own_agreement_ids(project: Project, own: Mapping[str, Any], shared: set[str],
+                       problems: Problems) -> set[str]:
+    """The agreement ids of a brief's own partners, none the same as a shared
+    partner's (an id names one agreement, wherever it is shown)."""
+    ids: set[str] = set()
+    for partner in own.values():
+        for i, agreement in enumerate(partner.agreements):
+            if agreement.id is None:
+                continue
+            if agreement.id in shared or agreement.id in ids:
+                _add(problems, project.sources[id(partner)], ("agreements", i, "id"),
+                     f"agreement id `{agreement.id}` is used twice",
+                     "each agreement id once across all partners, the brief's own included")
+            ids.add(agreement.id)
+    return ids
 
 
 def _agreement_ids(project: Project, problems: Problems) -> set[str]:

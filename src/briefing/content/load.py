@@ -52,9 +52,12 @@ class Loaded:
             partners = layout.partners()
             named = [ref for _, ref in brief_references(brief)]
             scoped = self.project.for_brief(slug)
-            files |= {layout.relative(partners[ref])
-                      for ref in named + scoped.partners_of(brief)
-                      if ref in partners and ref not in own}
+            # Agreements are found by party, in whichever file holds them: a
+            # brief that shows agreements or a timeline reads every partner file.
+            by_party = any(section.agreements or section.timeline for section in brief.sections)
+            files |= {layout.relative(path) for ref, path in partners.items()
+                      if ref not in own and (by_party or ref in named
+                                             or ref in scoped.partners_of(brief))}
         return files
 
     def has_brief(self, slug: str) -> bool:
@@ -147,10 +150,11 @@ def gather(root: Path, *, allow_fallback: bool = False) -> Loaded:
     project = Project(publisher, partners, tuple(briefs), catalogs, sources, local)
     _check_overrides(project, layout, problems)
     broken = (set(layout.partners()) - set(partners)) | {
-        pid for slug, own in layout.local_partners().items() for pid in own
-        if pid not in local.get(slug, {})} | {
         f"catalog:{language}" for language in set(layout.catalogs()) - set(catalogs)}
-    check_references(project, problems, allow_fallback=allow_fallback, broken=broken)
+    broken_own = {slug: {pid for pid in own if pid not in local.get(slug, {})}
+                  for slug, own in layout.local_partners().items()}  # each brief's alone
+    check_references(project, problems, allow_fallback=allow_fallback, broken=broken,
+                     broken_own=broken_own)
     return Loaded(root, project, tuple(problems.items), brief_files)
 
 

@@ -11,6 +11,7 @@ read them, so a figure is a plain data: URL by the time any filter sees it.
 
 from __future__ import annotations
 
+import re
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -71,21 +72,37 @@ class _Undefined(jinja2.StrictUndefined):
 # far below what would exhaust the machine.
 MAX_MADE_CHARS = 10_000_000
 MAX_EXPONENT_BITS = 4_096
+_FORMAT_SIZES = re.compile(r"%[-+ #0]*(\d+)?(?:\.(\d+))?")  # `%08000000000d`: widths
+
+
+def _bounded(pad: Callable[..., str], name: str) -> Callable[..., str]:
+    """A padding filter (`center`, `indent`) that refuses to make more than
+    MAX_MADE_CHARS characters, as the sandbox's operators do."""
+    def filtered(value: Any, *args: Any, **kwargs: Any) -> str:
+        sizes = [arg for arg in (*args, *kwargs.values()) if isinstance(arg, int)
+                 and not isinstance(arg, bool)]
+        if any(size > MAX_MADE_CHARS for size in sizes) or (
+                sizes and len(str(value)) * max(sizes) > MAX_MADE_CHARS * 10):
+            raise SecurityError(f"`{name}` would make more than {MAX_MADE_CHARS} characters")
+        return pad(value, *args, **kwargs)
+    return filtered
 
 
 class ProjectEnvironment(ImmutableSandboxedEnvironment):
     """The sandbox, with the project's theme: a figure is drawn when read.
 
-    `*`, `**` and `+` are intercepted, for two reasons. Jinja folds constant
-    expressions while compiling (`{{ 'x' * 10**10 }}` would be computed in the
-    process that reads the templates, before any limit applies), and an
-    intercepted operator is never folded; and at render time each result is
-    bounded, so a runaway expression is a placed template mistake, not a
-    worker killed for its memory."""
+    `*`, `**`, `+` and `%` are intercepted, for two reasons. Jinja folds
+    constant expressions while compiling (`{{ 'x' * 10**10 }}` would be
+    computed in the process that reads the templates, before any limit
+    applies), and an intercepted operator is never folded; and at render time
+    each result is bounded (as are the padding filters, `center` and
+    `indent`), so such a runaway expression is a placed template mistake. What
+    no single expression makes (a string doubled in a loop) meets the
+    worker's memory limit instead."""
 
     theme: Theme | None = None
     theme_problems: list[Problem]
-    intercepted_binops = frozenset({"*", "**", "+"})
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, int) and isinstance(left, int) and (
@@ -100,6 +117,10 @@ class ProjectEnvironment(ImmutableSandboxedEnvironment):
         if operator == "+" and isinstance(left, sequences) and isinstance(
                 right, sequences) and len(left) + len(right) > MAX_MADE_CHARS:
             raise SecurityError(f"joining makes more than {MAX_MADE_CHARS} characters")
+        if operator == "%" and isinstance(left, str) and any(
+                int(width or 0) > MAX_MADE_CHARS for found in _FORMAT_SIZES.finditer(left)
+                for width in found.groups()):
+            raise SecurityError(f"a `%` format pads to more than {MAX_MADE_CHARS} characters")
         return super().call_binop(context, operator, left, right)
 
     def getattr(self, obj: Any, attribute: str) -> Any:
@@ -126,6 +147,8 @@ def environment(root: Path) -> ProjectEnvironment:
         keep_trailing_newline=True,
     )
     env.filters["plain"] = plain
+    for name in ("center", "indent"):
+        env.filters[name] = _bounded(env.filters[name], name)
     env.theme, env.theme_problems = read_theme(root)
     return env
 

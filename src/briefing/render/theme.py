@@ -143,6 +143,7 @@ class Lengths(_Group):
 PAPER = {"A3": (297.0, 420.0), "A4": (210.0, 297.0), "A5": (148.0, 210.0),
          "B5": (176.0, 250.0), "Letter": (215.9, 279.4), "Legal": (215.9, 355.6)}
 MIN_TEXT_WIDTH = 80.0  # mm: narrower, and no table of the templates can be set
+MIN_TEXT_HEIGHT = 100.0  # mm: lower, and a heading, a table header and a row cannot share a page
 
 
 def _paper(value: object) -> str:
@@ -277,6 +278,13 @@ def _parse_theme(root: Path) -> tuple[Theme | None, list[Problem]]:
         problems.add(path, line, col, f"the page leaves {theme.page.text_width:g} mm for "
                      f"the text between its margins", field="page",
                      expected=f"at least {MIN_TEXT_WIDTH:g} mm: a larger paper size or "
+                     "narrower margins")
+        return None, problems.items
+    if theme.page.text_height < MIN_TEXT_HEIGHT:
+        line, col = source.locate(("page", "top"))
+        problems.add(path, line, col, f"the page leaves {theme.page.text_height:g} mm for "
+                     f"the text between its top and bottom margins", field="page",
+                     expected=f"at least {MIN_TEXT_HEIGHT:g} mm: a larger paper size or "
                      "narrower margins")
         return None, problems.items
     return theme, []
