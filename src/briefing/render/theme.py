@@ -273,20 +273,16 @@ def _parse_theme(root: Path) -> tuple[Theme | None, list[Problem]]:
     except ValidationError as err:
         report_validation(err, Theme, source, problems)
         return None, problems.items
-    if theme.page.text_width < MIN_TEXT_WIDTH:
-        line, col = source.locate(("page", "left"))
-        problems.add(path, line, col, f"the page leaves {theme.page.text_width:g} mm for "
-                     f"the text between its margins", field="page",
-                     expected=f"at least {MIN_TEXT_WIDTH:g} mm: a larger paper size or "
-                     "narrower margins")
-        return None, problems.items
-    if theme.page.text_height < MIN_TEXT_HEIGHT:
-        line, col = source.locate(("page", "top"))
-        problems.add(path, line, col, f"the page leaves {theme.page.text_height:g} mm for "
-                     f"the text between its top and bottom margins", field="page",
-                     expected=f"at least {MIN_TEXT_HEIGHT:g} mm: a larger paper size or "
-                     "narrower margins")
-        return None, problems.items
+    page = theme.page
+    rooms = ((page.text_width, MIN_TEXT_WIDTH, "left", "left and right"),
+             (page.text_height, MIN_TEXT_HEIGHT, "top", "top and bottom"))
+    for room, least, margin, sides in rooms:
+        if room < least:
+            line, col = source.locate(("page", margin))
+            problems.add(path, line, col, f"the page leaves {room:g} mm for the text between "
+                         f"its {sides} margins", field="page", expected=f"at least {least:g} "
+                         "mm: a larger paper size or narrower margins")
+            return None, problems.items
     return theme, []
 
 
