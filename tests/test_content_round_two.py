@@ -18,6 +18,7 @@ from briefing.cli import main
 BRIEF = "content/briefs/sample.yaml"
 SAMPLE = (ROOTS / "sample" / BRIEF).read_text(encoding="utf-8")
 QUOTE = "      - text: A memorable sentence.\n"
+FORUM = "      - title: First forum\n        when: 2007-07\n"  # an event of the sample
 
 
 def build(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -116,6 +117,7 @@ def test_a_share_that_does_not_say_whose_it_is_is_refused(
 
 
 ORG = (ROOTS / "sample" / "content/partners/org.yaml").read_text(encoding="utf-8")
+RATIFIED = "    ratified_by: Parliament\n"  # the last line of org's agreement
 
 
 def test_a_section_shows_the_agreements_of_a_party_whichever_file_holds_them(
@@ -177,13 +179,11 @@ def test_recurring_arrangements_say_how_often_in_every_language(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     project = make_project(tmp_path / "p", files={
         BRIEF: SAMPLE.replace("languages: [en]", "languages: [en, ru]").replace(
-            "      - title: First forum\n        when: 2007-07\n",
-            "      - title: First forum\n        when: 2007-07\n        recurs: every 2 years\n"
-        ).replace("    meetings:\n      - partner: ministry\n",
-                  "    meetings:\n      - partner: ministry\n        recurs: yearly\n"),
-        "content/partners/org.yaml": ORG.replace(
-            "    ratified_by: Parliament\n", "    ratified_by: Parliament\n"
-            "    recurs: every 6 months\n")})
+            FORUM, FORUM + "        recurs: every 2 years\n").replace(
+            "    meetings:\n      - partner: ministry\n",
+            "    meetings:\n      - partner: ministry\n        recurs: yearly\n"),
+        "content/partners/org.yaml": ORG.replace(RATIFIED,
+                                                 RATIFIED + "    recurs: every 6 months\n")})
     code, said = build(project, capsys, "--allow-fallback")
     assert code == 0, said
     for language, expected in (("en", ("every 2 years", "yearly", "every 6 months")),
@@ -196,8 +196,7 @@ def test_recurring_arrangements_say_how_often_in_every_language(
 def test_an_unknown_recurrence_is_refused_at_its_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], written: str) -> None:
     project = make_project(tmp_path / "p", files={BRIEF: SAMPLE.replace(
-        "      - title: First forum\n        when: 2007-07\n",
-        f"      - title: First forum\n        when: 2007-07\n        recurs: {written}\n")})
+        FORUM, FORUM + f"        recurs: {written}\n")})
     assert main(["-C", str(project), "check"]) == 1
     first = capsys.readouterr().err.splitlines()[0]
     assert f"sections[1].events[0].recurs: `{written}` is not how often something recurs" \
@@ -212,9 +211,8 @@ def test_a_timeline_draws_on_events_and_agreements_anywhere_and_lists_the_undate
     project = make_project(tmp_path / "p", files={
         BRIEF: SAMPLE.replace("languages: [en]", "languages: [en, ru]").replace(
             "    agreements: [org]\n", "    agreements: [org]\n    timeline: [org]\n").replace(
-            "      - title: First forum\n        when: 2007-07\n",
-            "      - title: First forum\n        when: 2007-07\n        kind: visit-incoming\n"
-            "        partners: [org]\n      - title: Second forum\n        partners: [org]\n"),
+            FORUM, FORUM + "        kind: visit-incoming\n        partners: [org]\n"
+            "      - title: Second forum\n        partners: [org]\n"),
         "content/partners/org.yaml": ORG.replace(
             "milestones:\n", "  - title: Memorandum without a date\nmilestones:\n")})
     code, said = build(project, capsys, "--allow-fallback")
@@ -235,13 +233,10 @@ def test_any_record_cites_sources_and_the_list_links_back(
     dated, is listed once, and names the sections citing it with links."""
     project = make_project(tmp_path / "p", files={
         BRIEF: SAMPLE.replace("languages: [en]", "languages: [en, ru]").replace(
-            "      - title: First forum\n        when: 2007-07\n",
-            "      - title: First forum\n        when: 2007-07\n        sources: [page]\n"
-        ).replace("    url: https://example.org/page\n",
+            FORUM, FORUM + "        sources: [page]\n").replace(
+            "    url: https://example.org/page\n",
                   "    url: https://example.org/page\n    date: 2024-03-03\n"),
-        "content/partners/org.yaml": ORG.replace(
-            "    ratified_by: Parliament\n", "    ratified_by: Parliament\n"
-            "    sources: [page]\n")})
+        "content/partners/org.yaml": ORG.replace(RATIFIED, RATIFIED + "    sources: [page]\n")})
     code, said = build(project, capsys, "--allow-fallback")
     assert code == 0, said
     for language, expected in (
@@ -267,12 +262,9 @@ def test_any_record_cites_sources_and_the_list_links_back(
 def test_a_citation_of_no_source_of_the_brief_is_refused_at_its_line(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str, file: str,
         first: str) -> None:
-    files = {BRIEF: SAMPLE.replace(
-        "      - title: First forum\n        when: 2007-07\n",
-        "      - title: First forum\n        when: 2007-07\n        sources: [pages]\n")} \
+    files = {BRIEF: SAMPLE.replace(FORUM, FORUM + "        sources: [pages]\n")} \
         if where == "event" else {"content/partners/org.yaml": ORG.replace(
-            "    ratified_by: Parliament\n", "    ratified_by: Parliament\n"
-            "    sources: [pages]\n")}
+            RATIFIED, RATIFIED + "    sources: [pages]\n")}
     project = make_project(tmp_path / "p", files=files)
     assert main(["-C", str(project), "check"]) == 1
     assert capsys.readouterr().err.splitlines()[0].startswith(first)
