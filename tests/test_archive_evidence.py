@@ -13,11 +13,12 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pikepdf
@@ -319,39 +320,34 @@ def test_the_register_chains_every_version(archived: Path,
         "2 edition(s) in archive/: 2 intact, 0 damaged\n"))
 
 
-def _approved(project: Path) -> str:
+def _bag_info(project: Path, change: Callable[[str], str]) -> None:
+    """Version 2's bag-info.txt changed by `change`, its manifests recomputed."""
     edition = writable(project / V2)
     info = edition / "bag-info.txt"
-    info.write_text(info.read_text() + "Approved-By: the minister\n")
+    info.write_text(change(info.read_text()))
     resave(edition)
+
+
+def _approved(project: Path) -> str:
+    _bag_info(project, lambda text: text + "Approved-By: the minister\n")
     return "bag-info.txt: Approved-By is not a field Briefing writes: added after publishing"
 
 
 def _supersedes(project: Path) -> str:
-    edition = writable(project / V2)
-    info = edition / "bag-info.txt"
-    info.write_text(info.read_text().replace("Supersedes: 2020-01-15_sample_v1",
-                                             "Supersedes: 2019-12-01_sample_v1"))
-    resave(edition)
+    _bag_info(project, lambda text: text.replace("Supersedes: 2020-01-15_sample_v1",
+                                                 "Supersedes: 2019-12-01_sample_v1"))
     return ("bag-info.txt: Supersedes names 2019-12-01_sample_v1, which is not beside it "
             "(there: 2020-01-15_sample_v1)")
 
 
 def _version_changed(project: Path) -> str:
-    edition = writable(project / V2)
-    info = edition / "bag-info.txt"
-    text = info.read_text()
-    said = next(line for line in text.splitlines() if line.startswith("Briefing-Version: "))
-    info.write_text(text.replace(said, "Briefing-Version: 9.9"))
-    resave(edition)
+    _bag_info(project, lambda text: re.sub(r"(?m)^Briefing-Version: .*$",
+                                           "Briefing-Version: 9.9", text))
     return "bag-info.txt: Briefing-Version says '9.9', the edition's record says"
 
 
 def _marking_twice(project: Path) -> str:
-    edition = writable(project / V2)
-    info = edition / "bag-info.txt"
-    info.write_text(info.read_text() + "Marking: PUBLIC\n")
-    resave(edition)
+    _bag_info(project, lambda text: text + "Marking: PUBLIC\n")
     return "bag-info.txt: Marking is given 2 times"
 
 
