@@ -198,7 +198,10 @@ def _well_formed(data: object) -> bool:
 
 # -- checks that passed, for inputs that did not change ------------------------------------
 
-KEPT_VERDICTS = 64  # the newest verdicts kept, over every project of this user
+# The newest verdicts kept, over every project and checkout of this user: empty
+# files, so many; a verdict evicted while still wanted would only be asked again,
+# but a test suite (or two checkouts) makes hundreds in minutes.
+KEPT_VERDICTS = 4096
 
 
 def verdicts() -> Path:
