@@ -147,7 +147,7 @@ def gather(root: Path, *, allow_fallback: bool = False) -> Loaded:
                      expected="at least one content/briefs/<slug>.yaml")
     if publisher is None:
         return Loaded(root, None, tuple(problems.items), brief_files)
-    project = Project(publisher, partners, tuple(briefs), catalogs, sources, local)
+    project = Project(publisher, partners, tuple(briefs), catalogs, sources, local, root)
     _check_overrides(project, layout, problems)
     broken = (set(layout.partners()) - set(partners)) | {
         f"catalog:{language}" for language in set(layout.catalogs()) - set(catalogs)}

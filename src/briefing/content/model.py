@@ -506,6 +506,7 @@ class Project:
     sources: Mapping[int, Locator] = field(default_factory=dict, repr=False, compare=False)
     # Each brief's own partners (content/partners/<slug>/<id>.yaml), by slug then id.
     local: Mapping[str, Mapping[str, Partner]] = field(default_factory=dict)
+    root: Path | None = None  # the folder it was loaded from: files are named relative to it
 
     def brief(self, slug: str) -> Brief:
         return next(b for b in self.briefs if b.slug == slug)

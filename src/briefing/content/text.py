@@ -135,7 +135,9 @@ _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 # the deprecated format characters, interlinear annotations and the tag
 # characters (which spell hidden ASCII).
 _INVISIBLE = {"\ufeff", *map(chr, range(0x2061, 0x2065)), *map(chr, range(0x206A, 0x2070)),
-              *map(chr, range(0xFFF9, 0xFFFC)), "\U000e0001", *map(chr, range(0xE0020, 0xE0080))}
+              *map(chr, range(0xFFF9, 0xFFFC)), "\U000e0001", *map(chr, range(0xE0020, 0xE0080)),
+              # noncharacters: never text (rendering marks fields with them, render/fields.py)
+              *map(chr, range(0xFDD0, 0xFDF0)), "\ufffe", "\uffff"}
 
 
 def printable(text: str) -> str:

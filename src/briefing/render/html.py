@@ -25,6 +25,7 @@ from markupsafe import Markup
 from briefing.errors import BuildFailed, Problem
 from briefing.files import MAX_ASSET_BYTES, TEMPLATES, ProjectFiles, Unreadable, read_confined
 from briefing.render.edition import Edition
+from briefing.render.fields import Field, FieldMarkup, mark, settle
 from briefing.render.figures import Figure
 from briefing.render.layout import adapt, measuring, project_metrics
 from briefing.render.theme import Theme, read_theme
@@ -184,7 +185,7 @@ def render_html(env: ProjectEnvironment, view: dict[str, Any], edition: Edition)
             raise
         raise BuildFailed([_placed(err, f"{type(err).__name__}: {err}", edition)]) from None
     assert env.theme is not None
-    return adapt(html, env.theme, measure)
+    return adapt(settle(html), env.theme, measure)
 
 
 def check_templates(env: ProjectEnvironment) -> list[Problem]:
@@ -211,6 +212,8 @@ def _finalize(value: Any) -> Any:
     """How a value prints in `{{ ... }}`: text as it is, records and lists refused."""
     if isinstance(value, Fallback):
         return Markup('<span class="fallback" lang="{}">{}</span>').format(value.lang, value)
+    if isinstance(value, (Field, FieldMarkup)):
+        return mark(value)
     if isinstance(value, (str, int, float, jinja2.Undefined)) and not isinstance(value, bool):
         return value  # printing an Undefined raises StrictUndefined's own error
     if value is None:

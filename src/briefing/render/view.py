@@ -32,6 +32,7 @@ from briefing.content.money import Money, Share
 from briefing.content.prose import render_prose, render_prose_inline
 from briefing.content.text import Prose, Text
 from briefing.render.edition import Edition
+from briefing.render.fields import Field, FieldMarkup, address
 from briefing.render.figures import WIDTH, Figure, Moment, data_url, timeline_parts
 from briefing.render.layout import metrics
 from briefing.render.theme import Theme
@@ -201,7 +202,8 @@ class _Viewer:
                 return Fallback(other, self.edition.fallback)
         if shown is None:  # the loader reports missing translations before any rendering
             raise ValueError(f"no '{self.edition.language}' text for {value!r}")
-        return shown
+        at = address(self.project, value, self.edition.language)
+        return shown if at is None else Field(shown, at)
 
     def resolve(self, value: Any, kind: str = "") -> Any:
         """Any model value as templates see it (records become `Node`s)."""
@@ -210,7 +212,7 @@ class _Viewer:
             html = Markup(render_prose(shown))
             if isinstance(shown, Fallback):
                 return Markup('<div class="fallback" lang="{}">{}</div>').format(shown.lang, html)
-            return html
+            return FieldMarkup(html, shown.at) if isinstance(shown, Field) else html
         if isinstance(value, Text):
             return self.text(value)
         if isinstance(value, (PartialDate, Period)):
@@ -376,8 +378,10 @@ class _Viewer:
         if column.type == "text":  # one paragraph sits in its cell without margins
             shown = self.text(value)
             html = Markup(render_prose_inline(shown))
-            return Markup('<span class="fallback" lang="{}">{}</span>').format(
-                shown.lang, html) if isinstance(shown, Fallback) else html
+            if isinstance(shown, Fallback):
+                return Markup('<span class="fallback" lang="{}">{}</span>').format(
+                    shown.lang, html)
+            return FieldMarkup(html, shown.at) if isinstance(shown, Field) else html
         return self.resolve(value)
 
     def profile(self, pid: str) -> Node:

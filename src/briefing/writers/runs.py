@@ -35,6 +35,7 @@ class RunStyle:
     link: str | None = None
     fallback: str | None = None  # the language of untranslated text, shown highlighted
     lang: str | None = None  # the HTML `lang` of the passage, where one is stated
+    field: str | None = None  # the content field the text shows (writers/fields.py)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,8 @@ def _formatting(child: HtmlElement, style: RunStyle, skip: tuple[str, ...]) -> R
         href = child.get("href", "")
         return replace(style, link=href if href.startswith(("https://", "http://", "#")) else None)
     if tag == "span" and not {"page-number", "page-count", FOOTNOTE} & set(child.classes):
-        return style
+        return replace(style, field=child.get("data-field")) if child.get("data-field") \
+            else style
     return None
 
 
@@ -156,11 +158,19 @@ def collapsed(pieces: list[Piece]) -> list[Piece]:
         text = _SPACE.sub(" ", piece.text)
         if at_space:
             text = text.lstrip(" ")
-        if text:
+        if text and out and _joins(out[-1], piece):  # one run, one link: not one per <span>
+            out[-1] = replace(out[-1], text=out[-1].text + text)
+            at_space = text.endswith(" ")
+        elif text:
             out.append(replace(piece, text=text))
             at_space = text.endswith(" ")
     trim_end(out)
     return [piece for piece in out if piece.text or piece.solid]
+
+
+def _joins(before: Piece, piece: Piece) -> bool:
+    """Whether `piece` continues the text of `before` in the same run."""
+    return not (before.solid or before.br) and before.style == piece.style
 
 
 def trim_end(pieces: list[Piece]) -> None:
