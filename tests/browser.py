@@ -54,3 +54,90 @@ def overflow(driver: webdriver.Chrome, width: int) -> tuple[int, int]:
     driver.execute_script("window.scrollTo(0, 0)")
     return tuple(driver.execute_script(
         "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"))
+
+
+# Text laid out in lines, read back from the boxes: a word is a run of letters,
+# marks and digits (a soft hyphen inside it is a place it may break); a break
+# between two of its characters is a line change between their client rects.
+# A link whose text is its own address is a URL, which breaks anywhere.
+_LINES = r"""
+const range = document.createRange();
+function texts(root) {
+  const found = [], walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node; (node = walker.nextNode());) {
+    const parent = node.parentElement;
+    if (!parent || parent.closest("svg, script, style, title")) continue;
+    const link = parent.closest("a[href]");
+    if (link && link.textContent.trim() === link.getAttribute("href")) continue;
+    found.push(node);
+  }
+  return found;
+}
+function boxes(node, start, end) {
+  range.setStart(node, start);
+  range.setEnd(node, end);
+  return [...range.getClientRects()].filter(r => r.width > 0 && r.height > 0);
+}
+// The text between start and end, with "|" where it changes lines.
+function lines(node, start, end) {
+  let shown = "", last = null;
+  for (let i = start; i < end; i++) {
+    const [box] = boxes(node, i, i + 1);
+    if (box && last && Math.abs(box.top - last.top) > Math.min(box.height, last.height) / 2)
+      shown += "|";
+    if (box) last = box;
+    shown += node.data[i];
+  }
+  return shown;
+}
+function spansLines(node, start, end) {
+  const rects = boxes(node, start, end);
+  return rects.some(r => Math.abs(r.top - rects[0].top) > Math.min(r.height, rects[0].height) / 2);
+}
+function where(node) {
+  const element = node.parentElement;
+  const named = element.closest("[id]");
+  const tag = element.tagName.toLowerCase() + [...element.classList].map(c => "." + c).join("");
+  return (named ? "#" + named.id + " " : "") + tag;
+}
+"""
+
+_BROKEN_WORDS = _LINES + r"""
+const found = [];
+for (const node of texts(document.body)) {
+  for (const word of node.data.matchAll(/[\p{L}\p{M}\p{N}\u00AD]+/gu)) {
+    const end = word.index + word[0].length;
+    if (!spansLines(node, word.index, end)) continue;
+    const shown = lines(node, word.index, end);
+    if (shown.split("|").slice(0, -1).every(piece => piece.endsWith("\u00AD"))) continue;
+    found.push(where(node) + ": " + shown.replaceAll("\u00AD", ""));
+  }
+}
+return found;
+"""
+
+_SPLIT_PHRASES = _LINES + r"""
+const [selector, pattern] = arguments, found = [];
+for (const scope of document.querySelectorAll(selector)) {
+  for (const node of texts(scope)) {
+    for (const match of node.data.matchAll(new RegExp(pattern, "gu"))) {
+      const end = match.index + match[0].length;
+      if (spansLines(node, match.index, end))
+        found.push(where(node) + ": " + lines(node, match.index, end));
+    }
+  }
+}
+return found;
+"""
+
+
+def broken_words(driver: webdriver.Chrome) -> list[str]:
+    """Every word of the page laid out across lines without a hyphen, as
+    "where: Refere|nce" (a break after a soft hyphen is a hyphen)."""
+    return driver.execute_script(_BROKEN_WORDS)
+
+
+def split_phrases(driver: webdriver.Chrome, selector: str, pattern: str) -> list[str]:
+    """Every match of the regular expression `pattern` (JavaScript, Unicode)
+    in the text under `selector` that is laid out across lines."""
+    return driver.execute_script(_SPLIT_PHRASES, selector, pattern)
