@@ -1,0 +1,145 @@
+"""The changes as terminal text and as JSON (the archive's data/changes.*).
+
+Text: a title, then each group (the brief, key facts, key points, each
+section, each partner, the sources) with one line per change; changed prose
+follows its line as its changed paragraphs, words removed as `[-...-]` and
+added as `{+...+}` (wdiff's marks). JSON: every change with its fields' old
+and new values (as compare.plain writes them) and its sentence in every
+language of the brief; sorted keys, so the same versions give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from briefing.changes.compare import Change, Changes, Group, Piece, plain
+from briefing.changes.wording import Wording, sentences
+from briefing.errors import shown
+
+MARKS = {"same": ("", ""), "removed": ("[-", "-]"), "added": ("{+", "+}")}
+
+
+@dataclass(frozen=True)
+class Since:
+    """The version compared against: a published version, or a git revision."""
+
+    version: int | None = None
+    date: str | None = None  # ISO
+    identifier: str | None = None  # the published version's folder name
+    revision: str | None = None
+
+    def said(self, wording: Wording) -> str:
+        if self.version is not None and self.date:
+            return wording.since_version(self.version, self.date)
+        return wording.label("change_since_revision", revision=self.revision or "")
+
+    def record(self) -> dict[str, Any]:
+        return {key: value for key, value in (
+            ("version", self.version), ("date", self.date), ("identifier", self.identifier),
+            ("revision", self.revision)) if value is not None}
+
+
+def marked(pieces: tuple[Piece, ...]) -> str:
+    return "".join(MARKS[kind][0] + text + MARKS[kind][1] for kind, text in pieces)
+
+
+def text(changes: Changes, language: str, since: Since) -> str:
+    """The summary in `language`, as the terminal and changes.txt show it."""
+    wording = Wording(changes, language)
+    lines = [wording.title(since.said(wording)),
+             wording.label("change_count", count=str(len(changes)))]
+    for heading, said in sentences(changes, language):
+        lines += ["", heading]
+        for sentence in said:
+            lines.append(f"  - {sentence.text}")
+            lines += [f"      {marked(paragraph)}" for paragraph in sentence.paragraphs]
+    return "\n".join(shown(line) for line in lines) + "\n"
+
+
+def as_json(changes: Changes, since: Since) -> bytes:
+    """The machine-readable record: the same versions give the same bytes."""
+    wordings = {language: Wording(changes, language) for language in changes.languages}
+    record = {
+        "brief": changes.slug,
+        "since": since.record(),
+        "count": len(changes),
+        "languages": list(changes.languages),
+        "changes": [_change(change, changes, wordings) for change in changes.changes],
+    }
+    return (json.dumps(record, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def _change(change: Change, changes: Changes, wordings: dict[str, Wording]) -> dict[str, Any]:
+    languages = tuple(changes.languages)
+    found: dict[str, Any] = {
+        "kind": change.kind,
+        "what": change.what,
+        "key": change.key,
+        "group": _group(change.group),
+        "fields": [{"field": f.field, "old": plain(f.old, languages),
+                    "new": plain(f.new, languages),
+                    **({"added": plain(f.added, languages)} if f.added else {}),
+                    **({"removed": plain(f.removed, languages)} if f.removed else {})}
+                   for f in change.fields],
+        "said": {},
+    }
+    if change.kind in ("added", "removed"):
+        found["record"] = plain(change.record, languages)
+    if change.holder:
+        found["partner"] = change.holder
+    if change.position:
+        found["position"] = {"old": change.position[0], "new": change.position[1]}
+    if change.moved_from:
+        found["moved_from"] = _group(change.moved_from)
+    for language, wording in wordings.items():
+        sentence = wording.sentence(change)
+        found["said"][language] = {"text": sentence.text,
+                                   "paragraphs": [[list(piece) for piece in paragraph]
+                                                  for paragraph in sentence.paragraphs]}
+    return found
+
+
+def _group(group: Group) -> dict[str, str]:
+    return {"kind": group.kind, **({"id": group.id} if group.id else {})}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What `briefing changes` prints: the text, or a note that there is
+    nothing to compare against."""
+
+    changes: Changes | None
+    since: Since | None
+    note: str = ""
+
+
+def summary(root: Any, slug: str, since: str | None) -> Summary:
+    """The working folder's brief `slug` against `since`: a published version's
+    number, a git revision, or (None) the latest published version."""
+    from briefing.archive.publish import editions
+    from briefing.changes.compare import compare
+    from briefing.errors import UsageError
+    from briefing.files import ARCHIVE, ProjectFiles
+    from briefing.versions import published, revision, working
+
+    if slug not in ProjectFiles(root).briefs():
+        raise UsageError(f"no brief {slug!r} (expected the name of a file in content/briefs/)")
+    if since is not None and since.isdigit():
+        old = published(root, slug, int(since))
+    elif since is not None:
+        old = revision(root, slug, since)
+    else:
+        old = published(root, slug)
+        if old is None:
+            return Summary(None, None, f"no previous version: brief {slug!r} has no published "
+                           f"version in {ARCHIVE}/ (`briefing publish {slug}` makes one; "
+                           "--since REV compares with a git revision)")
+    new = working(root, slug)
+    if old.number is not None:
+        found = [p for p in editions(root / ARCHIVE, slug) if p == old.edition]
+        mark = Since(old.number, old.date, found[0].name if found else None)
+    else:
+        mark = Since(revision=since)
+    return Summary(compare(old.project, new.project, slug), mark)

@@ -1,0 +1,151 @@
+"""Versions of a project, loaded side by side: the working folder, a published
+version's `data/source/`, or a git revision of the project folder.
+
+Each version is read with the loader every command uses (`content.load.gather`),
+so an old version is checked exactly as the current one is; a mistake in it is
+reported at its own file, named by the version (`archive/<edition>/data/source/
+content/briefs/x.yaml:3:5: ...`, `git HEAD~2: content/briefs/x.yaml:3:5: ...`).
+A git revision is materialised with `git archive` into a private temporary
+folder that is removed before the version is returned (the loaded model keeps
+no file open), so two versions live in one process without touching the
+working folder.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from briefing.archive.publish import EDITION, editions, version_of
+from briefing.archive.snapshot import SOURCE
+from briefing.content.load import Loaded, gather
+from briefing.content.model import Project
+from briefing.errors import BuildFailed, Problem, UsageError
+from briefing.files import ARCHIVE, CATALOGS, CONTENT
+
+# What a version's comparison reads: the content and the catalogs' words.
+READ = (CONTENT, CATALOGS)
+GIT_TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of a project, loaded: `label` says which, for people."""
+
+    label: str  # "the working folder", "version 2 (2026-11-20)", "git revision HEAD"
+    project: Project
+    edition: Path | None = None  # the published version's folder, if it is one
+    number: int | None = None  # its version number
+    date: str | None = None  # its brief's issue date (ISO), for a published version
+
+
+def working(root: Path, slug: str) -> Version:
+    """The project as it is in its folder now."""
+    return Version("the working folder", _checked(gather(root), slug, ""))
+
+
+def published(root: Path, slug: str, number: int | None = None) -> Version | None:
+    """Published version `number` of brief `slug` (the latest without one), read
+    from its own `data/source/`; None if the brief has no published version."""
+    found = editions(root / ARCHIVE, slug)
+    if number is not None:
+        found = [path for path in found if version_of(path) == number]
+        if not found:
+            have = ", ".join(str(version_of(p)) for p in editions(root / ARCHIVE, slug))
+            raise UsageError(f"brief {slug!r} has no published version {number} in "
+                             f"{ARCHIVE}/ (it has: {have or 'none'})")
+    if not found:
+        return None
+    return archived(root, found[-1], slug)
+
+
+def archived(root: Path, edition: Path, slug: str) -> Version:
+    """A published version, read from the source it was built from."""
+    source = edition / "data" / SOURCE
+    try:
+        where = edition.relative_to(root).as_posix()
+    except ValueError:
+        where = str(edition)
+    match = EDITION.match(edition.name)
+    number = int(match.group(3)) if match else None
+    label = f"version {number} ({match.group(1)})" if match else edition.name
+    if not source.is_dir():
+        raise BuildFailed([Problem(f"{where}/data/{SOURCE}", 1, 1, "is missing: the "
+                                   "published version's source cannot be read",
+                                   expected="the source every edition carries")])
+    project = _checked(gather(source), slug, f"{where}/data/{SOURCE}/")
+    return Version(label, project, edition, number, match.group(1) if match else None)
+
+
+def revision(root: Path, slug: str, rev: str) -> Version:
+    """The project folder as git revision `rev` has it, materialised in a private
+    temporary folder that is always removed."""
+    top, prefix = _git_work_tree(root)
+    commit = _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options",
+                  f"{rev}^{{commit}}")
+    if commit is None:
+        raise UsageError(f"--since {rev}: not a revision of the git repository at {top}")
+    commit = commit.decode().strip()
+    folder = Path(tempfile.mkdtemp(prefix="briefing-version-"))
+    try:
+        tar = _git(top, "archive", "--format=tar", f"{commit}:{prefix}" if prefix
+                   else commit, "--", *READ)
+        if tar is None:  # none of the paths existed at that revision
+            raise UsageError(f"--since {rev}: the revision has no {CONTENT}/ in "
+                             f"{prefix or './'}")
+        with tarfile.open(fileobj=io.BytesIO(tar), mode="r:") as archive:
+            archive.extractall(folder, filter="data")
+        project = _checked(gather(folder), slug, f"git {rev}: ", folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return Version(f"git revision {rev} ({commit[:12]})", project)
+
+
+def _checked(loaded: Loaded, slug: str, prefix: str, where: Path | None = None) -> Project:
+    """The loaded project if brief `slug` is there and sound, else every
+    mistake that concerns it, each named by the version (`prefix`)."""
+    problems = [_named(problem, prefix) for problem in (
+        loaded.blame(slug) if slug in loaded.brief_files else loaded.problems)]
+    if problems or loaded.project is None:
+        raise BuildFailed(problems or [_named(p, prefix) for p in loaded.problems])
+    if not loaded.has_brief(slug):
+        raise _no_brief(slug, prefix)
+    return loaded.project
+
+
+def _no_brief(slug: str, prefix: str) -> BuildFailed:
+    return BuildFailed([Problem(f"{prefix}content/briefs/{slug}.yaml", 1, 1,
+                                f"there is no brief {slug!r} in this version",
+                                expected="the brief's file")])
+
+
+def _named(problem: Problem, prefix: str) -> Problem:
+    return Problem(f"{prefix}{problem.path}", problem.line, problem.col, problem.message,
+                   problem.field, problem.expected)
+
+
+def _git_work_tree(root: Path) -> tuple[Path, str]:
+    """The git work tree holding `root`, and `root`'s path inside it."""
+    if shutil.which("git") is None:
+        raise UsageError("--since REV needs git, which is not installed")
+    inside = _git(root, "rev-parse", "--is-inside-work-tree")
+    if inside is None or inside.strip() != b"true":
+        raise UsageError(f"--since: {root} is not in a git work tree (give a published "
+                         "version number instead)")
+    top = _git(root, "rev-parse", "--show-toplevel")
+    prefix = _git(root, "rev-parse", "--show-prefix")
+    assert top is not None and prefix is not None
+    return Path(top.decode().strip()), prefix.decode().strip().rstrip("/")
+
+
+def _git(cwd: Path, *args: str) -> bytes | None:
+    """git's output, or None when it says no (an unknown revision, no such path)."""
+    done = subprocess.run(["git", "-c", "core.quotepath=off", *args], cwd=cwd,
+                          capture_output=True, timeout=GIT_TIMEOUT, check=False,
+                          stdin=subprocess.DEVNULL)
+    return done.stdout if done.returncode == 0 else None
