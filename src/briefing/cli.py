@@ -118,6 +118,26 @@ def parser(prog: str = "briefing") -> argparse.ArgumentParser:
                         help="with --all: also rebuild every edition and compare (slow)")
     _limits(verify)
 
+    changes = commands.add_parser(
+        "changes", help="what changed in a brief since its last published version",
+        description="Compare the brief's current content with its latest published version "
+                    "(or --since a version number or a git revision), record by record, and "
+                    "print what was added, removed and changed, grouped by section, in the "
+                    "brief's first language (or --language). Exit 0 (also when there is no "
+                    "previous version), 1 on content mistakes in either version.")
+    changes.add_argument("slug", metavar="SLUG", help="the brief")
+    changes.add_argument("--since", metavar="VERSION|REV",
+                         help="a published version's number (2), or a git revision of the "
+                              "project folder (HEAD~1, a tag); default: the latest published "
+                              "version")
+    changes.add_argument("--language", metavar="LANG",
+                         help="one of the brief's languages (default: its first)")
+    changes.add_argument("--format", choices=("text", "json"), default="text",
+                         help="text (default) or json (every change with its old and new "
+                              "values and its sentence in each language)")
+    changes.add_argument("-o", "--output", type=Path, metavar="FILE",
+                         help="write to FILE instead of printing")
+
     commands.add_parser(
         "schema", help="write the JSON Schemas of the content format to schema/",
         description="Generate schema/brief.schema.json, partner.schema.json and "
@@ -261,6 +281,31 @@ def _verify(args: argparse.Namespace, root: Path) -> int:
           + ("; the register does not vouch for them (see its line)" if found.register
              else ""))
     return EXIT_OK if found.ok else EXIT_CONTENT
+
+
+@command("changes")
+def _changes(args: argparse.Namespace, root: Path) -> int:
+    from briefing.changes.report import as_json, summary, text
+
+    found = summary(root, args.slug, args.since)
+    if found.changes is None or found.since is None:
+        print(found.note)
+        return EXIT_OK
+    languages = found.changes.languages
+    if args.language is not None and args.language not in languages:
+        raise UsageError(f"--language {args.language}: brief {args.slug!r} is written in "
+                         f"{', '.join(languages)}")
+    out = as_json(found.changes, found.since).decode() if args.format == "json" else \
+        text(found.changes, args.language or languages[0], found.since)
+    if args.output is None:
+        sys.stdout.write(out)
+    else:
+        try:
+            args.output.write_text(out, encoding="utf-8")
+        except OSError as err:
+            raise UsageError(f"-o {args.output}: cannot be written: {err.strerror}") from None
+        print(f"wrote {args.output}")
+    return EXIT_OK
 
 
 @command("schema")
