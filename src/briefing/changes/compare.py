@@ -412,5 +412,23 @@ def words_changed(old: str, new: str) -> tuple[Piece, ...]:
     return tuple(pieces)
 
 
+def trimmed(pieces: tuple[Piece, ...], context: int = 8) -> tuple[Piece, ...]:
+    """`pieces` with long runs of unchanged words cut to `context` words on each
+    side of a change (an ellipsis for the rest): what a reader needs to find
+    the change in the document."""
+    out: list[Piece] = []
+    for n, (kind, text) in enumerate(pieces):
+        words = text.split()
+        if kind != "same" or len(words) <= 2 * context + 1:
+            out.append((kind, text))
+            continue
+        lead = text[:len(text) - len(text.lstrip())]
+        trail = text[len(text.rstrip()):]
+        head = words[:context] if n > 0 else []
+        tail = words[-context:] if n < len(pieces) - 1 else []
+        out.append((kind, lead + " ".join([*head, "…", *tail]) + trail))
+    return tuple(out)
+
+
 __all__ = ["Change", "Changes", "FieldChange", "Group", "compare", "paragraphs_changed",
-           "plain", "words_changed"]
+           "plain", "trimmed", "words_changed"]

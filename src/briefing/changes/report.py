@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from briefing.changes.compare import Change, Changes, Group, Piece, plain
+from briefing.changes.compare import Change, Changes, Group, Piece, plain, trimmed
 from briefing.changes.wording import Wording, sentences
 from briefing.errors import shown
 
@@ -42,7 +42,7 @@ class Since:
 
 
 def marked(pieces: tuple[Piece, ...]) -> str:
-    return "".join(MARKS[kind][0] + text + MARKS[kind][1] for kind, text in pieces)
+    return "".join(MARKS[kind][0] + text + MARKS[kind][1] for kind, text in trimmed(pieces))
 
 
 def text(changes: Changes, language: str, since: Since) -> str:

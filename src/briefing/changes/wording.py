@@ -96,7 +96,7 @@ class Wording:
             return Sentence(self.label("change_removed", name=name))
         details: list[str] = []
         paragraphs: list[tuple[Piece, ...]] = []
-        if change.kind == "renamed":
+        if change.kind == "renamed" and self.text(change.old.name) != self.text(change.new.name):
             details.append(self.label("change_renamed", old=self.text(change.old.name),
                                       new=self.text(change.new.name)))
         if change.position:
@@ -126,8 +126,8 @@ class Wording:
         old, new = found.old, found.new
         long_text = found.field == "text" and isinstance(new, Text) and len(self.text(new)) > SHORT
         if isinstance(old, Prose) or isinstance(new, Prose) or long_text:
-            before, after = self.text(old), self.text(new)
-            if before == after:
+            before, after = self.raw(old), self.raw(new)
+            if " ".join(before.split()) == " ".join(after.split()):
                 return "", []
             return (self.label("change_prose", field=field),
                     paragraphs_changed(before, after))
@@ -207,6 +207,13 @@ class Wording:
             return self.labels["change_none"]
         said = text.in_language(self.language)
         return " ".join((said if said is not None else text.written()[0]).split())
+
+    def raw(self, text: Text | None) -> str:
+        """A text as written in this language, its paragraphs kept."""
+        if text is None:
+            return ""
+        said = text.in_language(self.language)
+        return said if said is not None else text.written()[0]
 
     def short(self, text: str) -> str:
         if len(text) <= SHORT:

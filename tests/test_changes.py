@@ -1,0 +1,334 @@
+"""What changed since the last edition (#23): two versions of a project loaded
+side by side and compared record by record, said in every language of the
+brief, on the command line (`briefing changes`) and in the archive.
+
+Pairs of content versions are compared in process (a copy of the content and
+the catalogs, edited as an editor would, then loaded with the loader every
+command uses); the command line runs in process too. One publish of v1 and
+v2 checks the bag's change record against the edit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import REPO, ROOTS, make_project, run_in_process
+
+from briefing.changes.compare import Changes, compare
+from briefing.changes.report import Since, as_json, text
+from briefing.changes.wording import Wording
+from briefing.content.dates import PartialDate
+from briefing.versions import working
+
+SLUG = "international-cooperation"
+BRIEF = f"content/briefs/{SLUG}.yaml"
+IOM = "content/partners/iom.yaml"
+SINCE = Since(1, "2026-11-20", f"2026-11-20_{SLUG}_v1")
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example project's content and catalogs (en, az, ru), copied once."""
+    folder = tmp_path_factory.mktemp("changes") / "old"
+    shutil.copytree(REPO / "content", folder / "content")
+    shutil.copytree(REPO / "templates" / "i18n", folder / "templates" / "i18n")
+    return folder
+
+
+def edited(base: Path, target: Path, edits: dict[str, list[tuple[str, str]]]) -> Path:
+    """A copy of `base` with each (old, new) replaced once in its file."""
+    shutil.copytree(base, target)
+    for name, pairs in edits.items():
+        path = target / name
+        written = path.read_text(encoding="utf-8")
+        for old, new in pairs:
+            assert written.count(old) == 1, f"{old!r} is not in {name} exactly once"
+            written = written.replace(old, new)
+        path.write_text(written, encoding="utf-8")
+    return target
+
+
+def changes_between(old: Path, new: Path, slug: str = SLUG) -> Changes:
+    return compare(working(old, slug).project, working(new, slug).project, slug)
+
+
+def said(changes: Changes, language: str) -> list[str]:
+    """Every sentence in `language`, as the terminal shows it, without the title."""
+    return text(changes, language, SINCE).splitlines()[2:]
+
+
+def reversed_list(written: str, start: str, end: str | None, item: str) -> str:
+    """The YAML list between `start` and `end` (None: the file's end) with its
+    items in reverse order."""
+    head, rest = written.split(start, 1)
+    body, tail = rest.split(end, 1) if end else (rest, "")
+    end = end or ""
+    items = [f"{item}{part}" for part in body.split(item) if part]
+    assert len(items) > 1
+    return head + start + "".join(reversed(items)) + end + tail
+
+
+# -- each kind of change, in every language ----------------------------------------------
+
+def test_reordering_alone_is_no_change(real: Path, tmp_path: Path) -> None:
+    new = edited(real, tmp_path / "new", {})
+    brief = new / BRIEF
+    written = brief.read_text(encoding="utf-8")
+    written = reversed_list(written, "key_facts:\n", "key_points:\n", "  - value:")
+    written = reversed_list(written, "key_points:\n", "\nsections:\n", "  - en:")
+    brief.write_text(written, encoding="utf-8")
+    partner = new / IOM
+    partner.write_text(reversed_list(partner.read_text(encoding="utf-8"), "offices:\n",
+                                     "agreements:\n", "  - place:"), encoding="utf-8")
+    assert working(new, SLUG).project.brief(SLUG) != working(real, SLUG).project.brief(SLUG)
+    changes = changes_between(real, new)
+    assert changes.changes == ()
+    for language, count in (("en", "Changes: 0"), ("ru", "Изменений: 0"),
+                            ("az", "Dəyişikliklərin sayı: 0")):
+        assert text(changes, language, SINCE).splitlines()[1:] == [count]
+
+
+def test_a_record_added_and_one_removed(real: Path, tmp_path: Path) -> None:
+    new = edited(real, tmp_path / "new", {IOM: [
+        ("  - place:\n      en: Mingachevir",
+         "  - place:\n      en: Ganja\n      az: Gəncə\n      ru: Гянджа\n    opened: 2026-02\n"
+         "  - place:\n      en: Mingachevir"),
+        ("milestones:\n  - date: 2001-06-07\n", "milestones:\n  - date: 2001-06-08\n"),
+    ]})
+    written = (new / IOM).read_text(encoding="utf-8")
+    (new / IOM).write_text(written.split("milestones:\n")[0], encoding="utf-8")
+    changes = changes_between(real, new)
+    assert [(c.kind, c.what, c.key) for c in changes.changes] == [
+        ("added", "office", "iom/Ganja"),
+        ("removed", "milestone",
+         "iom/The IOM Council admits the Republic of Azerbaijan as a member state.")]
+    assert changes.changes[0].new.opened == PartialDate.parse("2026-02")
+    assert said(changes, "en") == [
+        "", "International Organization for Migration",
+        "  - IOM office in Ganja: added",
+        "  - IOM milestone ‘The IOM Council admits the Republic of Azerbaijan as a…’: removed"]
+    assert "  - МОМ, офис: Гянджа: добавлено" in said(changes, "ru")
+    assert "  - BMqT, ofis: Gəncə: əlavə edilib" in said(changes, "az")
+
+
+def test_a_changed_field_with_its_old_and_new_value(real: Path, tmp_path: Path) -> None:
+    new = edited(real, tmp_path / "new", {
+        BRIEF: [('  - value: "3"', '  - value: "4"')],
+        IOM: [("    opened: 2006-08\n", "    opened: 2006-09\n")]})
+    changes = changes_between(real, new)
+    fact, office = changes.changes
+    assert (fact.kind, fact.what, [(f.field, f.old.in_language("en"), f.new.in_language("en"))
+                                   for f in fact.fields]) == (
+        "changed", "key_fact", [("value", "3", "4")])
+    assert [(f.field, f.old.iso(), f.new.iso()) for f in office.fields] == [
+        ("opened", "2006-08", "2006-09")]
+    assert said(changes, "en") == [
+        "", "Key facts",
+        "  - Key fact ‘IOM offices in the country (Baku, Nakhchivan, Mingachevir)’: 4 (was: 3)",
+        "", "International Organization for Migration",
+        "  - IOM office in Mingachevir: Opened: September 2006 (was: August 2006)"]
+    ru = said(changes, "ru")
+    assert "  - Основной факт «число офисов МОМ в стране (Баку, Нахчыван, Мингячевир)»: " \
+           "4 (было: 3)" in ru
+    assert ("  - МОМ, офис: Мингячевир: Открытие: сентябрь 2006\u202fг. "
+            "(было: август 2006\u202fг.)") in ru
+    assert "  - BMqT, ofis: Mingəçevir: Açılış: sentyabr 2006 (əvvəl: avqust 2006)" \
+        in said(changes, "az")
+
+
+def test_an_agreement_entering_into_force_is_said_as_its_life_cycle(
+        real: Path, tmp_path: Path) -> None:
+    new = edited(real, tmp_path / "new", {IOM: [
+        ("    ratified: 2000-02-08\n", "    ratified: 2000-02-08\n    in_force: 2026-03-01\n")]})
+    changes = changes_between(real, new)
+    (change,) = changes.changes
+    assert (change.kind, change.what, change.holder) == ("changed", "agreement", "iom")
+    assert [(f.field, f.old, str(f.new)) for f in change.fields] == [
+        ("in_force", None, "2026-03-01")]
+    assert said(changes, "en")[-1] == (
+        "  - Agreement on Cooperation between the Republic of Azerbaijan…: entered into force "
+        "on 1 March 2026 (was: ratified on 8 February 2000, not in force)")
+    assert said(changes, "ru")[-1] == (
+        "  - Соглашение о сотрудничестве между Азербайджанской…: вступление в силу: "
+        "1 марта 2026\u202fг. (было: ратификация: 8 февраля 2000\u202fг., не в силе)")
+    assert said(changes, "az")[-1] == (
+        "  - Azərbaycan Respublikası ilə BMqT arasında əməkdaşlıq…: qüvvəyə minmə: "
+        "1 mart 2026 (əvvəl: ratifikasiya: 8 fevral 2000, qüvvədə deyil)")
+
+
+def test_changed_prose_is_its_changed_paragraph_with_the_words_marked(
+        real: Path, tmp_path: Path) -> None:
+    new = edited(real, tmp_path / "new", {BRIEF: [
+        ("national legal base for migration, and to bring existing law into line",
+         "national legal base for migration, and to align existing law"),
+        ("Азербайджанская Республика из **страны происхождения** мигрантов",
+         "Азербайджанская Республика из **страны происхождения** трудовых мигрантов")]})
+    changes = changes_between(real, new)
+    (change,) = changes.changes
+    assert (change.kind, change.what, change.key, [f.field for f in change.fields]) == (
+        "changed", "section", "context", ["body"])
+    sentence = Wording(changes, "en").sentence(change)
+    assert sentence.text == "Section ‘Context’: Text: changes marked below"
+    (paragraph,) = sentence.paragraphs  # the second paragraph did not change
+    assert [piece for piece in paragraph if piece[0] != "same"] == [
+        ("removed", "bring"), ("added", "align"), ("removed", " into line")]
+    assert said(changes, "en")[-1] == (
+        "      … a national legal base for migration, and to [-bring-]{+align+} existing "
+        "law[- into line-] with what this change demands, the State Migration …")
+    assert "**страны происхождения**{+ трудовых+} мигрантов" in said(changes, "ru")[-1]
+    assert said(changes, "az")[-1] == "  - Bölmə “Ümumi vəziyyət”: yalnız başqa dildə dəyişib"
+
+
+def test_a_renamed_partner_is_renamed_not_removed_and_added(real: Path, tmp_path: Path) -> None:
+    new = edited(real, tmp_path / "new", {IOM: [
+        ("  en: International Organization for Migration\n",
+         "  en: International Organization for Migration (UN Migration)\n"),
+        ("  ru: Международная организация по миграции\n",
+         "  ru: Международная организация по миграции (ООН)\n")]})
+    changes = changes_between(real, new)
+    (change,) = changes.changes
+    assert (change.kind, change.what, change.key) == ("renamed", "partner", "iom")
+    assert said(changes, "en")[-1] == (
+        "  - International Organization for Migration (UN Migration): renamed International "
+        "Organization for Migration (UN Migration) (was: International Organization for "
+        "Migration)")
+    assert said(changes, "ru")[-1].endswith(
+        "новое название: Международная организация по миграции (ООН) (было: Международная "
+        "организация по миграции)")
+    assert said(changes, "az")[-1] == (
+        "  - Beynəlxalq Miqrasiya Təşkilatı: yalnız başqa dildə dəyişib")
+
+
+def test_a_section_moved_is_moved_and_the_others_are_not(real: Path, tmp_path: Path) -> None:
+    new = edited(real, tmp_path / "new", {})
+    brief = new / BRIEF
+    written = brief.read_text(encoding="utf-8")
+    head, rest = written.split("sections:\n", 1)
+    body, tail = rest.split("sources:\n", 1)
+    sections = [f"  - id:{part}" for part in body.split("  - id:") if part]
+    brief.write_text(head + "sections:\n" + "".join([sections[-1], *sections[:-1]])
+                     + "sources:\n" + tail, encoding="utf-8")
+    changes = changes_between(real, new)
+    (change,) = changes.changes
+    assert (change.kind, change.what, change.key, change.position) == (
+        "moved", "section", "policy", (6, 1))
+    assert said(changes, "en")[-1] == \
+        "  - Section ‘Policy direction’: now section 1 (was: section 6)"
+    assert said(changes, "ru")[-1] == \
+        "  - Раздел «Направление политики»: теперь раздел 1 (было: раздел 6)"
+    assert said(changes, "az")[-1] == \
+        "  - Bölmə “Siyasətin istiqaməti”: bölmənin nömrəsi: 1 (əvvəl: 6)"
+
+
+def test_a_block_moved_to_another_section(tmp_path: Path) -> None:
+    old = make_project(tmp_path / "old")
+    new = make_project(tmp_path / "new")
+    brief = new / "content/briefs/sample.yaml"
+    written = brief.read_text(encoding="utf-8")
+    block = "    events:\n      - title: First forum\n        when: 2007-07\n"
+    assert written.count(block) == 1
+    written = written.replace(block, "").replace(
+        "    agreements: [org]\n", "    agreements: [org]\n" + block, 1)
+    brief.write_text(written, encoding="utf-8")
+    changes = changes_between(old, new, "sample")
+    (change,) = changes.changes
+    assert (change.kind, change.what, change.moved_from.id, change.group.id) == (
+        "moved", "event", "activities", "profile")
+    assert said(changes, "en") == [
+        "", "Section ‘Partner’",
+        "  - Event ‘First forum’: moved to ‘Partner’ (was: in ‘Activities’)"]
+
+
+def test_a_fourth_language_says_the_changes_in_its_own_words(tmp_path: Path) -> None:
+    files = {"templates/i18n/tr.yaml": (ROOTS / "fourth-language/tr.yaml").read_text("utf-8"),
+             "content/briefs/sample.yaml": (ROOTS / "fourth-language/brief.yaml").read_text(
+                 "utf-8")}
+    old = make_project(tmp_path / "old", files=files)
+    new = make_project(tmp_path / "new", files=files)
+    partner = new / "content/partners/org.yaml"
+    partner.write_text(partner.read_text("utf-8").replace(
+        "    ratified_by: Parliament\n", "    ratified_by: Parliament\n    in_force: 2026-03-01\n"),
+        encoding="utf-8")
+    changes = changes_between(old, new, "sample")
+    assert said(changes, "tr")[-1] == (
+        "  - Agreement on Cooperation: yürürlüğe giriş: 1 Mart 2026 (önceki: onay: "
+        "8 Şubat 2000, yürürlükte değil)")
+    assert text(changes, "tr", SINCE).splitlines()[0] == \
+        "sürüm 1 (20 Kasım 2026) ile karşılaştırıldığında değişiklikler"
+
+
+def test_the_json_record_has_every_value_and_every_language(real: Path, tmp_path: Path) -> None:
+    new = edited(real, tmp_path / "new", {BRIEF: [('  - value: "3"', '  - value: "4"')]})
+    changes = changes_between(real, new)
+    record = json.loads(as_json(changes, SINCE))
+    assert record["count"] == 1 and record["since"]["version"] == 1
+    (change,) = record["changes"]
+    assert change["fields"] == [{"field": "value", "old": {"en": "3", "az": "3", "ru": "3"},
+                                 "new": {"en": "4", "az": "4", "ru": "4"}}]
+    assert sorted(change["said"]) == ["az", "en", "ru"]
+    assert change["said"]["ru"]["text"].endswith("4 (было: 3)")
+    assert as_json(changes, SINCE) == as_json(changes_between(real, new), SINCE)  # reproducible
+
+
+# -- the command line ------------------------------------------------------------------------
+
+def git(project: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=Editor", "-c", "user.email=editor@example.org",
+                    "-c", "commit.gpgsign=false", *args], cwd=project, check=True,
+                   capture_output=True)
+
+
+@pytest.fixture
+def in_git(tmp_path: Path) -> Path:
+    project = make_project(tmp_path / "versioned")
+    git(project, "init", "-q")
+    git(project, "add", "content", "templates/i18n")
+    git(project, "commit", "-q", "-m", "first")
+    return project
+
+
+def test_changes_since_a_git_revision(in_git: Path) -> None:
+    brief = in_git / "content/briefs/sample.yaml"
+    brief.write_text(brief.read_text("utf-8").replace(
+        '  - value: "1996"\n', '  - value: "1997"\n'), encoding="utf-8")
+    result = run_in_process(in_git, "changes", "sample", "--since", "HEAD")
+    assert (result.code, result.err) == (0, "")
+    assert result.out.splitlines() == [
+        "Changes since revision HEAD", "Changes: 1", "", "Key facts",
+        "  - Key fact ‘first office opened’: 1997 (was: 1996)"]
+    result = run_in_process(in_git, "changes", "sample", "--since", "HEAD", "--format", "json")
+    assert json.loads(result.out)["since"] == {"revision": "HEAD"}
+    assert list(in_git.parent.glob("briefing-version-*")) == []
+
+
+def test_an_old_version_with_a_mistake_is_named_by_its_version(in_git: Path) -> None:
+    brief = in_git / "content/briefs/sample.yaml"
+    good = brief.read_text("utf-8")
+    brief.write_text(good.replace("date: 2020-01-15", "date: 2020-13-15"), encoding="utf-8")
+    git(in_git, "commit", "-q", "-am", "broken")
+    brief.write_text(good, encoding="utf-8")
+    result = run_in_process(in_git, "changes", "sample", "--since", "HEAD")
+    assert result.code == 1
+    assert re.match(r"git HEAD: content/briefs/sample\.yaml:3:7: date: ", result.err), result.err
+    assert "Traceback" not in result.err
+
+
+def test_usage_errors_and_no_previous_version(project: Path, in_git: Path) -> None:
+    result = run_in_process(project, "changes", "sample")
+    assert (result.code, result.err) == (0, "")
+    assert result.out.startswith("no previous version: brief 'sample' has no published version")
+    result = run_in_process(project, "changes", "sample", "--since", "HEAD")
+    assert result.code == 2 and "is not in a git work tree" in result.err
+    result = run_in_process(project, "changes", "sample", "--since", "2")
+    assert result.code == 2 and "has no published version 2" in result.err
+    result = run_in_process(in_git, "changes", "sample", "--since", "no-such-rev")
+    assert result.code == 2 and "not a revision of the git repository" in result.err
+    result = run_in_process(in_git, "changes", "sample", "--since", "HEAD", "--language", "ru")
+    assert result.code == 2 and "is written in en" in result.err
+    result = run_in_process(in_git, "changes", "nothing", "--since", "HEAD")
+    assert result.code == 2 and "no brief 'nothing'" in result.err
