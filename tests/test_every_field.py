@@ -50,7 +50,8 @@ REFERENCES = {"partners", "timeline", "agreements", "organiser", "partner", "sou
 # partners of its own.
 ELSEWHERE = {("Quote", "original"): "test_content_round_two.py",
              ("CooperationProject", "shares"): "test_content_round_two.py",
-             ("Brief", "overrides"): "test_content_round_two.py"}
+             ("Brief", "overrides"): "test_content_round_two.py",
+             ("Brief", "typesetting"): "test_typesetting.py"}  # says how pages are checked
 # Fields that go into document properties, not the page.
 METADATA = {("brief", "reference"): "reference"}
 

@@ -432,6 +432,43 @@ class Source(Record):
     note: Text | None = None
 
 
+TypesettingRule = Literal["broken-word", "overflow", "heading-at-foot", "underfull-page",
+                          "split-join"]
+_ADDRESS = re.compile(r"^(?:@[\w-]+|(?:[\w./-]+#)?[A-Za-z_]\w*(?:\[\d+\]|\.[A-Za-z_]\w*)*)$")
+
+
+class Accepted(Record):
+    """A typesetting finding the editor has seen and accepts: the field it is
+    in (as the finding names it) and its rule (docs/typesetting.md)."""
+
+    field: Annotated[str, StringConstraints(pattern=_ADDRESS.pattern)]
+    rule: TypesettingRule
+
+
+class Typesetting(Record):
+    """What the typesetting gate lets pass in this brief's PDFs."""
+
+    accept: tuple[Accepted, ...] = ()
+
+
+def _reaches(value: Any, path: tuple[str | int, ...]) -> bool:
+    """Whether a field path leads somewhere in a record (a language key last)."""
+    for i, part in enumerate(path):
+        if isinstance(value, Text) and i == len(path) - 1 and isinstance(part, str):
+            return True
+        if isinstance(part, int):
+            if not isinstance(value, tuple) or part >= len(value):
+                return False
+            value = value[part]
+        elif isinstance(value, BaseModel) and part in type(value).model_fields:
+            value = getattr(value, part)
+        elif isinstance(value, Mapping) and part in value:
+            value = value[part]
+        else:
+            return False
+    return value is not None
+
+
 class Brief(Record):
     """content/briefs/<slug>.yaml: one briefing report."""
 
@@ -456,6 +493,30 @@ class Brief(Record):
     key_points: tuple[Text, ...] = ()
     sections: tuple[Section, ...] = Field(min_length=1)
     sources: tuple[Source, ...] = ()
+    typesetting: Typesetting | None = None
+    # The annex "Changes since the edition of ..." (and the note's pointer, the
+    # change bars), made once a previous version is published; false: none.
+    change_annex: bool = True
+
+    @field_validator("typesetting")
+    @classmethod
+    def _accepted_fields_exist(cls, value: Typesetting | None,
+                               info: ValidationInfo) -> Typesetting | None:
+        """A brief's own field accepted by path must be one the brief has."""
+        errors = []
+        for i, item in enumerate(value.accept if value is not None else ()):
+            if item.field.startswith("@") or "#" in item.field:
+                continue  # template text, or another file's field
+            path = tuple(int(index) if index else name for index, name in
+                         re.findall(r"\[(\d+)\]|\.?([^.\[]+)", item.field))
+            if not _reaches(info.data, path):
+                errors.append(InitErrorDetails(type=PydanticCustomError(
+                    "accepted_field", "the brief has no field `{field}` (expected a field "
+                    "as a typesetting finding names it, such as sections[0].title)",
+                    {"field": item.field}), loc=("accept", i, "field"), input=item.field))
+        if errors:
+            raise ValidationError.from_exception_data("typesetting", errors)
+        return value
 
 
 # --- the fixed words of each language ----------------------------------------------

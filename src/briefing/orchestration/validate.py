@@ -7,9 +7,9 @@ It has two halves, and every command runs both:
    the glyph coverage of every edition asked for.
 2. Each edition's HTML, rendered in a limited worker (orchestration/workers.py) and
    checked against the HTML subset every writer supports, before any writer
-   runs. `check` renders the HTML and stops there (a one-page note is also
-   laid out, since only its pages tell whether it fits); the build goes on
-   to write.
+   runs. `check` renders the HTML and lays its pages out, since only the
+   pages tell whether a note fits and what the typesetting gate finds; the
+   build goes on to write.
 
 So `check` exits 0 exactly when `build` can render everything.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from briefing.content.checks import plain_http
 from briefing.content.load import Loaded, gather
-from briefing.content.model import ONE_PAGE, Brief, Project
+from briefing.content.model import Brief, Project
 from briefing.errors import Problem, Problems, UsageError
 from briefing.files import ProjectFiles
 from briefing.orchestration.workers import Job, Limits, render_all
@@ -115,10 +115,10 @@ def validate(root: Path, slugs: Sequence[str] = (), *, allow_fallback: bool = Fa
 
 
 def laid_out(edition: Edition) -> tuple[str, ...]:
-    """What `check` must lay out to know what `build` would find: a note's
-    length is known only once its pages are laid out (its PDF, made and
-    dropped; a note is one page, so this is cheap)."""
-    return ("pdf",) if edition.kind in ONE_PAGE else ()
+    """What `check` must lay out to know what `build` would find: the
+    typesetting gate (writers/typesetting.py) and a note's length are known
+    only once the pages are laid out (the PDF, made and dropped)."""
+    return ("pdf",)
 
 
 def _shared_file_problems(root: Path, parse_stylesheet: bool) -> list[Problem]:

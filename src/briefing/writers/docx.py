@@ -59,7 +59,7 @@ from briefing.render.layout import (
     short_enough,
 )
 from briefing.render.theme import load_theme
-from briefing.writers import dataurl
+from briefing.writers import dataurl, fields
 from briefing.writers.registry import Request
 from briefing.writers.runs import (
     Piece,
@@ -171,6 +171,7 @@ def write_docx(request: Request) -> bytes:
     theme = load_theme(root)
     tree = lxml.html.document_fromstring(request.html)
     doc = reference_document(root)
+    fields.push_down(tree.body)  # each field's text a marked span (review of returned files)
     truthful_package(doc, APPLICATION)
     apply_theme(doc, theme)
     clear_body(doc)
@@ -186,6 +187,9 @@ def write_docx(request: Request) -> bytes:
             f"{TEMPLATES}/{edition.template}", 1, 1,
             f"{what} (while rendering {edition.name}.docx)",
             expected=err.expected or "one of " + ", ".join(sorted(SUPPORTED)))]) from None
+    fields.finish(doc, writer.marks, fields.Identity(
+        edition.brief.slug, edition.language, edition.kind, edition.name,
+        fields.digest(request.html)))
     return reproducible(doc, created)
 
 
@@ -207,6 +211,7 @@ class _Writer:
         self.cell_style: str | None = None  # while filling a table cell: its style
         self.footnote_count = 0
         self.caps: dict[str, bool] = {}  # paragraph style name -> whether it capitalises
+        self.marks = fields.Marks()  # which runs show which content field
 
     # -- document level -----------------------------------------------------------
 
@@ -380,7 +385,9 @@ class _Writer:
             self._bookmark(paragraph, fragment_id)
         self.pending_ids = []
         for piece in found:
+            start = len(paragraph._p)
             self.run(paragraph, piece)
+            self.marks.wrote(paragraph._p, start, piece.style.field)
         return paragraph
 
     def run(self, paragraph: Paragraph, piece: Piece) -> None:

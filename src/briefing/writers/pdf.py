@@ -29,12 +29,14 @@ from briefing.errors import BuildFailed, Problem
 from briefing.files import ASSET_FOLDERS, BRIEFS, CONTENT_SUFFIX, STYLESHEET, TEMPLATES
 from briefing.render.layout import POINT, breakable, project_metrics, wrap
 from briefing.render.theme import Theme, css_root, load_theme
+from briefing.render.typography import join_html
 from briefing.writers.conformance import conformance_problems
 from briefing.writers.fetcher import ProjectFetcher
 from briefing.writers.registry import Request
 from briefing.writers.stylesheet import position, weasyprint_messages
 from briefing.writers.subset import FOOTNOTE_EXPECTED, footnote_defined_at
 from briefing.writers.tagging import tagged
+from briefing.writers.typesetting import gate
 
 ARCHIVE_VARIANT = "pdf/a-3u"  # with tags and a PDF/UA-1 identification; why: docs/archive.md
 PRINT_VARIANT = "pdf/ua-1"  # docs/accessibility.md
@@ -108,7 +110,7 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
                              font_config=fonts)
             from_stylesheet = range(before, len(messages))
             # Long words get breaking opportunities WeasyPrint needs (not Word).
-            html = breakable(request.html)
+            html = breakable(join_html(request.html))
             document = HTML(string=html, base_url=templates.as_uri() + "/", url_fetcher=fetcher)
             stylesheets = [tokens, stylesheet]
             rendered = document.render(stylesheets=stylesheets, font_config=fonts, **options)
@@ -120,7 +122,7 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
                 stylesheets.append(CSS(string=furniture, font_config=fonts))
                 rendered = document.render(stylesheets=stylesheets, font_config=fonts,
                                            **options)
-            problems += _cut_footnotes(request, rendered)
+            problems += _cut_footnotes(request, rendered) + gate(request, rendered)
             if edition.kind in ONE_PAGE and len(rendered.pages) > 1:
                 problems.append(_note_too_long(request, rendered))
             elif not problems:
