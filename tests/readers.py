@@ -9,7 +9,8 @@ from pathlib import Path
 
 import docx
 import lxml.html
-from docx.table import Table
+from docx.oxml.ns import qn
+from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 BLOCKS = {"p", "h1", "h2", "h3", "li", "dt", "dd", "th", "td", "caption", "figcaption"}
@@ -48,7 +49,32 @@ def libreoffice_pdf(docx_path: Path, folder: Path) -> Path:
 def docx_blocks(path: Path) -> list[tuple[str, str]]:
     """(style name, text) of every non-empty body paragraph, tables included, in order."""
     document = docx.Document(str(path))
-    return [(p.style.name, normalise(p.text)) for p in _paragraphs(document) if p.text.strip()]
+    return [(p.style.name, normalise(paragraph_text(p))) for p in _paragraphs(document)
+            if paragraph_text(p).strip()]
+
+
+def paragraph_text(paragraph: Paragraph) -> str:
+    """A paragraph's text as Word shows it: python-docx's `Paragraph.text`, also
+    inside the content controls (w:sdt) around every field's text
+    (writers/fields.py), which python-docx 1.2 does not look into."""
+    return _inline_text(paragraph._p)
+
+
+def cell_text(cell: _Cell) -> str:
+    """python-docx's `_Cell.text`, with content controls read (paragraph_text)."""
+    return "\n".join(paragraph_text(p) for p in cell.paragraphs)
+
+
+def _inline_text(element: object) -> str:
+    out = []
+    for child in element:
+        if child.tag == qn("w:sdt"):
+            content = child.find(qn("w:sdtContent"))
+            if content is not None:
+                out.append(_inline_text(content))
+        elif child.tag in (qn("w:r"), qn("w:hyperlink")):
+            out.append(child.text)
+    return "".join(out)
 
 
 def without_page_numbers(blocks: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -74,7 +100,7 @@ def docx_furniture_text(path: Path) -> str:
     for section in document.sections:
         for part in (section.header, section.footer, section.first_page_header,
                      section.first_page_footer):
-            parts += [p.text for p in part.paragraphs]
+            parts += [paragraph_text(p) for p in part.paragraphs]
     return normalise(" ".join(parts))
 
 
