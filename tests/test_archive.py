@@ -378,8 +378,9 @@ def test_publishing_unchanged_content_is_a_no_op_then_v2_supersedes(published: P
     with (published / "archive/register.csv").open(newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["date", "slug", "version", "reference", "title", "languages",
-                       "marking", "seal", "files", "supersedes", "tag_manifest_sha256",
-                       "previous_row_sha256", "row_seal"]
+                       "marking", "seal", "files", "supersedes", "changes",
+                       "tag_manifest_sha256", "previous_row_sha256", "row_seal"]
+    assert [row[10] for row in rows[1:]] == ["", "1"]  # v2: the title changed
     assert [row[2] for row in rows[1:]] == ["1", "2"]
     assert rows[2][9] == "2020-01-15_sample_v1" and rows[2][4] == "Sample brief, second edition"
     assert re.search(rf"{PDF}=[0-9a-f]{{64}}", rows[1][8])

@@ -93,18 +93,28 @@ def publish(root: Path, slug: str, options: RenderOptions | None = None,
         latest = _latest(archive, slug)
         version = version_of(latest) + 1 if latest else 1
         record = edition_record(validation, slug, version)
-        manifest = build_manifest(root, record, files, output_names(validation, slug))
+        changes = _changes(root, latest, files, slug)
+        manifest = build_manifest(root, record, files, output_names(validation, slug), changes)
         incoming = _incoming(archive)
         try:
             rendered = render_edition(validation, slug, files, manifest,
                                       options or RenderOptions())
             fields = _bag_info(validation, slug, record, digest, latest)
             fields |= _sealed(sealer, rendered) if sealer else {"Seal": UNSEALED}
-            path = _assemble(archive, incoming, str(record["identifier"]), rendered, files,
-                             manifest, fields, sealer)
+            path = _assemble(archive, incoming, str(record["identifier"]),
+                             {**rendered, **changes}, files, manifest, fields, sealer)
         finally:
             _discard(archive, incoming)
         return Published(path, version, True, str(fields["Seal"]))
+
+
+def _changes(root: Path, latest: Path | None, files: dict[str, bytes], slug: str
+             ) -> dict[str, bytes]:
+    """data/changes.json and changes.txt: what changed since the version before
+    (none for version 1), recorded in the build manifest too (docs/changes.md)."""
+    from briefing.changes.report import edition_changes
+
+    return edition_changes(root, latest, files, slug) if latest else {}
 
 
 def _bag_info(validation: Validation, slug: str, record: dict[str, object], digest: str,

@@ -35,7 +35,13 @@ REGISTER = "register.csv"
 TAG_MANIFEST = "tagmanifest-sha256.txt"
 LEGACY_COLUMNS = ("date", "slug", "version", "reference", "title", "languages", "marking",
                   "seal", "files", "supersedes")
-COLUMNS = (*LEGACY_COLUMNS, "tag_manifest_sha256", "previous_row_sha256", "row_seal")
+# A register begun before versions recorded their changes keeps this header and
+# its rows their 13 columns (rewriting it would break its chain); a register
+# begun since has the `changes` column: the number of changes the version
+# records against the one before (data/changes.json), empty for a first version.
+CHAINED_COLUMNS = (*LEGACY_COLUMNS, "tag_manifest_sha256", "previous_row_sha256", "row_seal")
+COLUMNS = (*LEGACY_COLUMNS, "changes", "tag_manifest_sha256", "previous_row_sha256",
+           "row_seal")
 SEALED = len(COLUMNS) - 1  # a row's seal covers every column before it
 UNSEALED_EDITION = "unsealed"
 MAX_BYTES = 256 << 20  # far beyond any real register; a bigger file is not read
@@ -47,6 +53,7 @@ class Row:
 
     line: int  # its line in register.csv (the header is line 1)
     values: dict[str, str]
+    columns: tuple[str, ...] = COLUMNS  # its register's: COLUMNS or CHAINED_COLUMNS
 
     @property
     def identifier(self) -> str:
@@ -55,7 +62,7 @@ class Row:
     def sealed_part(self) -> bytes:
         """The bytes its seal holds: the row without its seal, as the csv module
         writes it."""
-        return encode([self.values[name] for name in COLUMNS[:SEALED]])
+        return encode([self.values[name] for name in self.columns[:-1]])
 
 
 @dataclass(frozen=True)
@@ -72,18 +79,25 @@ def encode(values: Sequence[str]) -> bytes:
 
 
 HEADER = encode(COLUMNS)
+HEADERS = {HEADER: COLUMNS, encode(CHAINED_COLUMNS): CHAINED_COLUMNS}
 
 
-def described(edition: Path, name: str) -> list[str]:
+def described(edition: Path, name: str, columns: tuple[str, ...] = COLUMNS) -> list[str]:
     """The row's record columns for a bag at `edition` (published as `name`),
-    from the bag itself: everything before `previous_row_sha256`."""
+    from the bag itself: everything before `previous_row_sha256`, of `columns`."""
+    values = _described(edition, name)
+    return [values[column] for column in columns[:columns.index("previous_row_sha256")]]
+
+
+def _described(edition: Path, name: str) -> dict[str, str]:
     try:
         opened = bag.open_bag(edition)
         tag_manifest = hashlib.sha256((edition / TAG_MANIFEST).read_bytes()).hexdigest()
     except Exception:  # a damaged bag still gets a row; the audit says what is wrong
         parts = name.rsplit("_", 2)
-        return [parts[0], parts[1] if len(parts) > 1 else "",
-                parts[2].removeprefix("v") if len(parts) > 2 else "", *[""] * 8]
+        return dict(zip(COLUMNS, [parts[0], parts[1] if len(parts) > 1 else "",
+                                  parts[2].removeprefix("v") if len(parts) > 2 else "",
+                                  *[""] * 9], strict=False))
     info = opened.info
     files = sorted(f"{path.removeprefix('data/')}={digests.get('sha256', '')}"
                    for path, digests in opened.payload_entries().items()
@@ -94,8 +108,21 @@ def described(edition: Path, name: str) -> list[str]:
               bag.field(info, "External-Description"), bag.field(info, "Languages"),
               bag.field(info, "Marking"),
               seal.partition(" (")[0] if seal.startswith("PAdES") else UNSEALED_EDITION,
-              " ".join(files), bag.field(info, "Supersedes"), tag_manifest]
-    return [bag.clean(value) for value in values]
+              " ".join(files), bag.field(info, "Supersedes"), _changes(edition), tag_manifest]
+    return dict(zip(COLUMNS, [bag.clean(value) for value in values], strict=False))
+
+
+def _changes(edition: Path) -> str:
+    """The number of changes the version records (docs/changes.md), or ""."""
+    from briefing.changes.report import CHANGES_JSON, recorded_count
+
+    path = edition / "data" / CHANGES_JSON
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_size > MAX_BYTES:
+            return ""
+        return recorded_count(path.read_bytes())
+    except OSError:
+        return ""
 
 
 def append(archive: Path, edition: Path, name: str, sealer: Sealer | None) -> None:
@@ -108,11 +135,13 @@ def append(archive: Path, edition: Path, name: str, sealer: Sealer | None) -> No
 
 
 def _appended(old: bytes, edition: Path, name: str, sealer: Sealer | None) -> bytes:
-    """`old` (a register's bytes) with the version's row after its last line."""
+    """`old` (a register's bytes) with the version's row after its last line,
+    of the columns its header names."""
     if not old.endswith(b"\n"):
         old += b"\n"
+    columns = HEADERS.get(old[:old.find(b"\n") + 1], COLUMNS)
     last = old[old.rstrip(b"\n").rfind(b"\n") + 1:]
-    values = [*described(edition, name), hashlib.sha256(last).hexdigest()]
+    values = [*described(edition, name, columns), hashlib.sha256(last).hexdigest()]
     seal = seal_data(sealer, encode(values)) if sealer else ""
     return old + encode([*values, seal])
 
@@ -149,25 +178,26 @@ def read(archive: Path) -> Register:
         return Register([], ["missing (or not a file)"], "")
     *ended, tail = data.split(b"\n")
     lines = [line + b"\n" for line in ended] + ([tail] if tail else [])  # tail: no line end
-    if not lines or lines[0] != HEADER:
+    if not lines or lines[0] not in HEADERS:
         legacy = bool(lines) and lines[0] == encode(LEGACY_COLUMNS)
         return Register([], ["line 1: " + (
             "has the form before the chain (no digests): the next publish starts the chain"
             if legacy else f"is not a register's header (expected {','.join(COLUMNS)})")],
             "")
     rows, problems, previous = [], [], lines[0]
+    columns = HEADERS[lines[0]]
     for number, raw in enumerate(lines[1:], start=2):
-        problem = _problem(raw, previous)
+        problem = _problem(raw, previous, columns)
         if problem:
             problems.append(f"line {number}: {problem}")
         else:
             values = next(csv.reader([raw.decode("utf-8")]))
-            rows.append(Row(number, dict(zip(COLUMNS, values, strict=True))))
+            rows.append(Row(number, dict(zip(columns, values, strict=True)), columns))
         previous = raw
     return Register(rows, problems, hashlib.sha256(previous).hexdigest())
 
 
-def _problem(raw: bytes, previous: bytes) -> str:
+def _problem(raw: bytes, previous: bytes, columns: tuple[str, ...]) -> str:
     """What is wrong with one line of the register, given the line before it."""
     if not raw.endswith(b"\n"):
         return "the last line has no line end: the register was cut or edited"
@@ -175,9 +205,9 @@ def _problem(raw: bytes, previous: bytes) -> str:
         parsed = list(csv.reader([raw.decode("utf-8")]))
     except (UnicodeDecodeError, csv.Error) as err:
         return f"is not a CSV row in UTF-8 ({err})"
-    if len(parsed) != 1 or len(parsed[0]) != len(COLUMNS):
-        return f"has {len(parsed[0]) if parsed else 0} fields (expected {len(COLUMNS)})"
-    if parsed[0][COLUMNS.index("previous_row_sha256")] != hashlib.sha256(previous).hexdigest():
+    if len(parsed) != 1 or len(parsed[0]) != len(columns):
+        return f"has {len(parsed[0]) if parsed else 0} fields (expected {len(columns)})"
+    if parsed[0][columns.index("previous_row_sha256")] != hashlib.sha256(previous).hexdigest():
         return ("previous_row_sha256 is not the SHA-256 of the line before: a row before "
                 "it was changed, removed or inserted, or this one was")
     return ""

@@ -99,10 +99,11 @@ def output_names(validation: Validation, slug: str) -> list[str]:
 
 
 def build_manifest(root: Path, record: dict[str, object], files: dict[str, bytes],
-                   outputs: list[str]) -> bytes:
-    """The edition's record: the edition, its files, its source, what made it.
+                   outputs: list[str], changes: dict[str, bytes] | None = None) -> bytes:
+    """The edition's record: the edition, its files, its source, what made it
+    (and the digests of its change record against the version before, if any).
     The same source and environment always give the same bytes."""
-    manifest = {
+    manifest: dict[str, object] = {
         "tool": f"Briefing {__version__}",
         "code_sha256": code_digest(),
         "edition": record,
@@ -111,6 +112,9 @@ def build_manifest(root: Path, record: dict[str, object], files: dict[str, bytes
                           for name, data in sorted(files.items())},
         "environment": environment(root),
     }
+    if changes:
+        manifest["changes_sha256"] = {name: hashlib.sha256(data).hexdigest()
+                                      for name, data in sorted(changes.items())}
     return (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()
 
 

@@ -119,6 +119,35 @@ def verify_edition(root: Path, edition: Path, options: RenderOptions, trust: lis
                     if (data / name).is_file()}
         verdicts += _compare_rebuild(root, manifest, (data / MANIFEST).read_bytes(), source,
                                      archived, options, opened.info)
+        verdicts += _rebuilt_changes(root, edition, manifest, source,
+                                     bag.field(opened.info, "Supersedes"))
+    return verdicts
+
+
+def _rebuilt_changes(root: Path, edition: Path, manifest: dict[str, Any],
+                     source: dict[str, bytes], supersedes: str) -> list[Verdict]:
+    """The change record made again from the edition's source and the source of
+    the version it supersedes, beside it, and compared byte for byte
+    (docs/changes.md)."""
+    from briefing.changes.report import edition_changes
+
+    names, _ = _change_digests(manifest)
+    previous = edition.parent / supersedes
+    if not names or not EDITION.match(supersedes) or not previous.is_dir() \
+            or previous.is_symlink():
+        return []
+    record = manifest["edition"]
+    try:
+        made = edition_changes(root, previous, source, str(record.get("slug", "")))
+    except (BuildFailed, UsageError) as failed:
+        return [Verdict("data/changes.json", False, f"cannot be made again: {failed}")]
+    verdicts = []
+    for name in sorted(names):
+        if (edition / "data" / name).is_file():
+            same = made.get(name) == (edition / "data" / name).read_bytes()
+            verdicts.append(Verdict(f"data/{name}", same, ("identical to" if same else
+                                    "differs from") + " the change record made again from "
+                                    "the two versions' sources"))
     return verdicts
 
 
@@ -217,7 +246,8 @@ def _against_row(edition: Path, row: register.Row, read: register.Register) -> l
     """The version is what its register row recorded when it was published, and
     the row follows the brief's row before it."""
     problems = []
-    now = dict(zip(register.COLUMNS, register.described(edition, edition.name), strict=False))
+    now = dict(zip(row.columns, register.described(edition, edition.name, row.columns),
+                   strict=False))
     for column, value in now.items():
         if row.values[column] == value:
             continue
@@ -299,7 +329,11 @@ def _record(edition: Path, info: dict[str, Any]) -> tuple[dict[str, Any] | None,
                               "this Briefing can check it against")]
     record = manifest["edition"]
     problems = []
-    expected = {*manifest["outputs"], MANIFEST,
+    changes, why = _change_digests(manifest)
+    if why:
+        return None, [Verdict(f"data/{MANIFEST}", False, f"{why}: the edition has no record "
+                              "this Briefing can check it against")]
+    expected = {*manifest["outputs"], MANIFEST, *changes,
                 *(f"{SOURCE}/{name}" for name in manifest["source_sha256"])}
     present = {path.relative_to(data).as_posix() for path in data.rglob("*")
                if path.is_file() or path.is_symlink()}
@@ -319,6 +353,12 @@ def _record(edition: Path, info: dict[str, Any]) -> tuple[dict[str, Any] | None,
             if hashlib.sha256(source[name]).hexdigest() != digest:
                 problems.append(Verdict(f"data/{SOURCE}/{name}", False,
                                         "differs from its digest in the build manifest"))
+    for name, digest in sorted(changes.items()):  # the change record (docs/changes.md)
+        path = data / name
+        if path.is_file() and not path.is_symlink() and hashlib.sha256(
+                path.read_bytes()).hexdigest() != digest:
+            problems.append(Verdict(f"data/{name}", False,
+                                    "differs from its digest in the build manifest"))
     name = str(record.get("identifier"))
     if edition.name != name:
         problems.append(Verdict(edition.name, False, f"the folder's name disagrees with the "
@@ -334,6 +374,19 @@ def _record(edition: Path, info: dict[str, Any]) -> tuple[dict[str, Any] | None,
     return manifest, problems or [Verdict("record", True, f"{len(present)} files, bag-info.txt "
                                           "and the folder's name agree with the build "
                                           "manifest")]
+
+
+def _change_digests(manifest: dict[str, Any]) -> tuple[dict[str, str], str]:
+    """The build manifest's digests of the edition's change record (none before
+    version 2, and in editions published before the record existed), or why
+    they cannot be: only changes.json and changes.txt, each with a digest."""
+    from briefing.changes.report import CHANGES_JSON, CHANGES_TXT
+
+    found = manifest.get("changes_sha256", {})
+    if not isinstance(found, dict) or not set(found) <= {CHANGES_JSON, CHANGES_TXT} or not all(
+            isinstance(digest, str) for digest in found.values()):
+        return {}, f"changes_sha256: expected the digests of {CHANGES_JSON} and {CHANGES_TXT}"
+    return found, ""
 
 
 # bag-info.txt holds exactly what publish writes (archive/publish.py), each once
