@@ -332,3 +332,61 @@ def test_usage_errors_and_no_previous_version(project: Path, in_git: Path) -> No
     assert result.code == 2 and "is written in en" in result.err
     result = run_in_process(in_git, "changes", "nothing", "--since", "HEAD")
     assert result.code == 2 and "no brief 'nothing'" in result.err
+
+
+# -- the archive: version 2 records its changes against version 1 ---------------------------
+
+def test_version_2_records_its_changes_and_verify_holds_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import bagit
+
+    from briefing.archive.snapshot import SOURCE
+    from briefing.changes.report import edition_changes
+
+    for name in ("BRIEFING_SEAL_KEY", "BRIEFING_SEAL_CERT", "BRIEFING_SEAL_TRUST"):
+        monkeypatch.delenv(name, raising=False)
+    project = make_project(tmp_path / "p")
+    assert run_in_process(project, "publish", "sample").code == 0
+    v1 = project / "archive/2020-01-15_sample_v1"
+    assert not (v1 / "data/changes.json").exists()  # nothing before version 1
+    brief, org = project / "content/briefs/sample.yaml", project / "content/partners/org.yaml"
+    brief.write_text(brief.read_text("utf-8").replace('  - value: "1996"\n',
+                                                      '  - value: "1997"\n'), encoding="utf-8")
+    org.write_text(org.read_text("utf-8").replace(
+        "offices:\n", "offices:\n  - place: Lake City\n    opened: 2026-02\n"), encoding="utf-8")
+    result = run_in_process(project, "changes", "sample")  # against the latest: version 1
+    assert result.out.splitlines()[:2] == ["Changes since version 1 of 15 January 2020",
+                                           "Changes: 2"]
+    assert run_in_process(project, "publish", "sample").code == 0
+    v2 = project / "archive/2020-01-15_sample_v2"
+    record = json.loads((v2 / "data/changes.json").read_bytes())
+    assert (record["count"], record["since"]) == (2, {
+        "date": "2020-01-15", "identifier": "2020-01-15_sample_v1", "version": 1})
+    assert [(c["kind"], c["what"], c["key"]) for c in record["changes"]] == [
+        ("changed", "key_fact", "first office opened"), ("added", "office", "org/Lake City")]
+    assert record["changes"][1]["record"]["opened"] == "2026-02"
+    assert (v2 / "data/changes.txt").read_text("utf-8") == (
+        "Changes since version 1 of 15 January 2020\nChanges: 2\n\nKey facts\n"
+        "  - Key fact ‘first office opened’: 1997 (was: 1996)\n\nExample Organisation\n"
+        "  - EXO office in Lake City: added\n")
+    manifest = json.loads((v2 / "data/build-manifest.json").read_bytes())
+    assert sorted(manifest["changes_sha256"]) == ["changes.json", "changes.txt"]
+    rows = (project / "archive/register.csv").read_text("utf-8").splitlines()
+    assert rows[0].split(",")[10] == "changes"
+    # the same two sources make the same bytes (what verify's rebuild compares)
+    source = {path.relative_to(v2 / "data" / SOURCE).as_posix(): path.read_bytes()
+              for path in sorted((v2 / "data" / SOURCE).rglob("*")) if path.is_file()}
+    assert edition_changes(project, v1, source, "sample") == {
+        "changes.json": (v2 / "data/changes.json").read_bytes(),
+        "changes.txt": (v2 / "data/changes.txt").read_bytes()}
+    result = run_in_process(project, "verify")
+    assert result.code == 0, result.out + result.err
+    # an edited change record, every bag manifest made again, is still caught
+    for path in [v2, *v2.rglob("*")]:
+        path.chmod(path.stat().st_mode | 0o200)
+    changed = v2 / "data/changes.json"
+    changed.write_bytes(changed.read_bytes().replace(b'"count": 2', b'"count": 1'))
+    bagit.Bag(str(v2)).save(manifests=True)
+    result = run_in_process(project, "verify")
+    assert result.code == 1
+    assert "data/changes.json: differs from its digest in the build manifest" in result.out
