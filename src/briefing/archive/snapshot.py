@@ -46,9 +46,15 @@ FORMATS = ("pdfa", "docx")  # what an edition holds of each language and documen
 
 
 def source_files(root: Path, loaded: Loaded, slug: str) -> dict[str, bytes]:
-    """Exactly what a brief's editions are made from, by path in the project."""
+    """Exactly what a brief's editions are made from, by path in the project:
+    also what its change annex reads of the previous version (changes/annex.py),
+    so that the edition's own source rebuilds the annex."""
+    from briefing.changes.annex import files as annex_files
+
     files = ProjectFiles(root)
     names = set(loaded.dependencies(slug)) | set(SHARED_SOURCE) | set(files.templates())
+    if loaded.project is not None:
+        names |= set(annex_files(root, loaded.project, slug))
     return {name: files.read(files.path(name), limit=1 << 30) for name in sorted(names)
             if files.path(name).is_file()}
 

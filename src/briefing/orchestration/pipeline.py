@@ -112,7 +112,7 @@ class _Build:
 
     def _plan(self, slug: str, edition: Edition) -> Job | None:
         """The job for the formats of `edition` that are not up to date, if any."""
-        files = self.validation.loaded.dependencies(slug)
+        files = self.validation.dependencies(slug)
         todo = []
         for fmt in self.formats:
             output = output_name(edition, fmt)
@@ -170,7 +170,7 @@ class _Build:
         if problems:
             self.result.failed[slug] = problems
             return []
-        files = self.validation.loaded.dependencies(slug)
+        files = self.validation.dependencies(slug)
         folder = self.root / OUTPUT / slug
         if not SLUG.fullmatch(slug):  # slugs are validated; this is the last line of defence
             raise ValueError(f"refusing to write outside output/: {slug!r}")
@@ -219,7 +219,7 @@ class _Build:
             for fmt in self.formats:
                 outputs[f"{language}/{kind}/{fmt}"] = output_name(
                     Edition(brief, language, None, kind), fmt)
-        self.cache.remember(slug, self.validation.loaded.dependencies(slug), made, outputs)
+        self.cache.remember(slug, self.validation.dependencies(slug), made, outputs)
 
 
 # Render processes beyond this many per core only add memory: each one maps a

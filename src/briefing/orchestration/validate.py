@@ -66,6 +66,12 @@ class Validation:
     def brief(self, slug: str) -> Brief:
         return self.project.brief(slug)
 
+    def dependencies(self, slug: str) -> list[str]:
+        """Every file an edition of brief `slug` is made from: its content, and
+        what its change annex reads of the previous published version."""
+        from briefing.changes.annex import files
+        return [*self.loaded.dependencies(slug), *files(self.root, self.project, slug)]
+
     def editions(self, slug: str, languages: Sequence[str] = ()) -> list[Edition]:
         return editions(self.project, self.brief(slug), tuple(languages))
 

@@ -170,24 +170,38 @@ _ONE_RENDER = threading.Lock()
 
 
 def render_all(root: Path, project: Project, work: list[Job], jobs: int,
-               limits: Limits, stop: Stop | None = None) -> Iterator[Outcome]:
+               limits: Limits, stop: Stop | None = None, *,
+               annex: bool = True) -> Iterator[Outcome]:
     """Render each job in up to `jobs` workers; yield (job, outputs, problems)
     in job order. A failed job yields its problem and nothing stops the rest;
     raise RenderBugs at the end if any job met a bug. Once `stop` is set, the
     workers are killed and nothing more is yielded. One at a time per process:
     workers inherit the jobs through `_STATE`, which a second render in
-    another thread would change under the first."""
+    another thread would change under the first. Each brief's change annex
+    (changes/annex.py) is worked out here, once, for every command that
+    renders; `annex=False` renders without it (a redline's two versions)."""
     if not work:
         return
     with _ONE_RENDER:
-        yield from _render_all(root, project, work, jobs, limits, stop)
+        yield from _render_all(root, project, work, jobs, limits, stop, annex)
 
 
 def _render_all(root: Path, project: Project, work: list[Job], jobs: int,
-                limits: Limits, stop: Stop | None) -> Iterator[Outcome]:
+                limits: Limits, stop: Stop | None, annex: bool = True) -> Iterator[Outcome]:
+    from briefing.changes.annex import annexes
+
     limits = replace(limits, seconds=min(limits.seconds, MAX_SECONDS),
                      memory_mib=min(limits.memory_mib, memory_ceiling_mib()))
-    _STATE.update(root=root, project=project, work=work)  # workers are told only an index
+    slugs = list(dict.fromkeys(job.edition.brief.slug for job in work)) if annex else []
+    made, unread = annexes(root, project, slugs)
+    if unread:  # the previous version of a brief cannot be read: its editions fail
+        for job in [job for job in work if job.edition.brief.slug in unread]:
+            yield job, [], unread[job.edition.brief.slug]
+        work = [job for job in work if job.edition.brief.slug not in unread]
+        if not work:
+            return
+    _STATE.update(root=root, project=project, work=work,  # workers are told only an index
+                  annexes=made)
     _STATE.pop("env", None)
     formats = {fmt for job in work for fmt in job.formats}
     if any(WRITERS[fmt].paged for fmt in formats):
@@ -500,10 +514,14 @@ def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Prob
     if "env" not in _STATE:
         _STATE["env"] = environment(root)
     brief = project.brief(edition.brief.slug)
+    annex = _STATE["annexes"].get(edition.brief.slug)
     try:
-        html = render_html(_STATE["env"], build_view(project, edition), edition)
+        html = render_html(_STATE["env"], build_view(project, edition, annex), edition)
     except BuildFailed as failed:
         return [], failed.problems
+    if annex is not None:
+        from briefing.changes.annex import bars
+        html = bars(html, annex.marks(project, edition.language))
     brief_file, _, _ = project.where(brief, ())
     problems = subset_problems(html, root, edition.template,
                                Problems(root).relative(brief_file))

@@ -120,9 +120,14 @@ class Anchors:
         return anchor
 
 
-def build_view(project: Project, edition: Edition) -> dict[str, Any]:
-    """The template context of one edition (its brief's own partners included)."""
-    return _Viewer(project.for_brief(edition.brief.slug), edition).context()
+def build_view(project: Project, edition: Edition, annex: Any = None) -> dict[str, Any]:
+    """The template context of one edition (its brief's own partners included);
+    `annex` (changes/annex.py) is what changed since the previous version."""
+    viewer = _Viewer(project.for_brief(edition.brief.slug), edition)
+    context = viewer.context()
+    context["changes"] = annex.view(edition.language, viewer.anchors.claim("changes")) \
+        if annex is not None else None
+    return context
 
 
 class _OnDemand(Mapping[str, Node]):
