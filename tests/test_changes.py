@@ -81,6 +81,9 @@ def test_reordering_alone_is_no_change(real: Path, tmp_path: Path) -> None:
     written = brief.read_text(encoding="utf-8")
     written = reversed_list(written, "key_facts:\n", "key_points:\n", "  - value:")
     written = reversed_list(written, "key_points:\n", "\nsections:\n", "  - en:")
+    assert written.count("partners: [iom, unhcr, eu, coe, cis]") == 2  # the brief's and a section's
+    written = written.replace("partners: [iom, unhcr, eu, coe, cis]",
+                              "partners: [cis, coe, eu, unhcr, iom]")
     brief.write_text(written, encoding="utf-8")
     partner = new / IOM
     partner.write_text(reversed_list(partner.read_text(encoding="utf-8"), "offices:\n",

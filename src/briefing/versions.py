@@ -106,6 +106,24 @@ def revision(root: Path, slug: str, rev: str) -> Version:
     return Version(f"git revision {rev} ({commit[:12]})", project)
 
 
+def snapshot(files: dict[str, bytes], slug: str, label: str) -> Version:
+    """A version from its source files by project path (an edition's source as
+    publish holds it), materialised in a private temporary folder that is
+    always removed."""
+    folder = Path(tempfile.mkdtemp(prefix="briefing-version-"))
+    try:
+        for name, data in files.items():
+            path = folder / name
+            if name.startswith("/") or ".." in Path(name).parts:
+                raise UsageError(f"{label}: unsafe path {name!r} in the source")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        project = _checked(gather(folder), slug, f"{label}: ")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return Version(label, project)
+
+
 def _checked(loaded: Loaded, slug: str, prefix: str, where: Path | None = None) -> Project:
     """The loaded project if brief `slug` is there and sound, else every
     mistake that concerns it, each named by the version (`prefix`)."""

@@ -18,6 +18,8 @@ from briefing.changes.compare import Change, Changes, Group, Piece, plain, trimm
 from briefing.changes.wording import Wording, sentences
 from briefing.errors import shown
 
+CHANGES_JSON = "changes.json"  # in an edition's data/: against the version before it
+CHANGES_TXT = "changes.txt"
 MARKS = {"same": ("", ""), "removed": ("[-", "-]"), "added": ("{+", "+}")}
 
 
@@ -143,3 +145,43 @@ def summary(root: Any, slug: str, since: str | None) -> Summary:
     else:
         mark = Since(revision=since)
     return Summary(compare(old.project, new.project, slug), mark)
+
+
+def edition_changes(root: Any, previous: Any, files: dict[str, bytes], slug: str
+                    ) -> dict[str, bytes]:
+    """An edition's change record against the version before it (`previous`,
+    its folder): changes.json and changes.txt (in the brief's first language),
+    from the two versions' sources alone, so the same sources give the same
+    bytes wherever they are compared (publish, and verify's rebuild). If the
+    previous version cannot be read (its folder is gone, or its source no
+    longer loads), the record says why instead of listing changes."""
+    from briefing.archive.publish import EDITION
+    from briefing.changes.compare import compare
+    from briefing.errors import BuildFailed, UsageError
+    from briefing.versions import archived, snapshot
+
+    match = EDITION.match(previous.name)
+    since = Since(int(match.group(3)), match.group(1), previous.name) if match else Since()
+    new = snapshot(files, slug, "this version").project
+    language = new.brief(slug).languages[0]
+    try:
+        old = archived(root, previous, slug).project
+    except (BuildFailed, UsageError, OSError) as err:
+        why = f"{previous.name} cannot be read: " + (
+            str(err.problems[0]) if isinstance(err, BuildFailed) and err.problems else str(err))
+        record = {"brief": slug, "since": since.record(), "count": None, "unavailable": why}
+        return {CHANGES_JSON: (json.dumps(record, indent=1, sort_keys=True,
+                                          ensure_ascii=False) + "\n").encode(),
+                CHANGES_TXT: f"{why}\n".encode()}
+    changes = compare(old, new, slug)
+    return {CHANGES_JSON: as_json(changes, since),
+            CHANGES_TXT: text(changes, language, since).encode()}
+
+
+def recorded_count(data: bytes) -> str:
+    """The number of changes an edition's changes.json records ("" if none)."""
+    try:
+        count = json.loads(data).get("count")
+    except (ValueError, AttributeError, RecursionError):
+        return ""
+    return str(count) if isinstance(count, int) and not isinstance(count, bool) else ""
