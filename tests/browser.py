@@ -48,9 +48,20 @@ def axe_violations(driver: webdriver.Chrome) -> list[dict[str, Any]]:
             for v in result["violations"]]
 
 
+def resize(driver: webdriver.Chrome, width: int, height: int = 900) -> None:
+    """The window `width` CSS pixels wide, once the page has seen it: Chromium
+    resizes the page after set_window_size returns, so this waits for the
+    page's own width (a frame at a time) rather than for a time."""
+    driver.set_window_size(width, height)
+    driver.execute_async_script(
+        "const [width, done] = arguments;"
+        "(function check() { window.innerWidth === width ? done()"
+        " : requestAnimationFrame(check); })();", width)
+
+
 def overflow(driver: webdriver.Chrome, width: int) -> tuple[int, int]:
     """(the document's scroll width, the viewport's) at `width` CSS pixels."""
-    driver.set_window_size(width, 900)
+    resize(driver, width)
     driver.execute_script("window.scrollTo(0, 0)")
     return tuple(driver.execute_script(
         "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"))
