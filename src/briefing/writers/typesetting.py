@@ -102,8 +102,12 @@ class _Tree:
         return parent is None or next(iter(parent)) is element
 
     def field(self, element: object) -> str | None:
-        """The address of the nearest content field around an element."""
-        return next((item.get(FIELD) for item in self.up(element) if item.get(FIELD)), None)
+        """The address of the content field around an element, else of the
+        first one inside it (a table row's first cell)."""
+        around = next((item.get(FIELD) for item in self.up(element) if item.get(FIELD)), None)
+        if around is not None or element is None:
+            return around
+        return next((item.get(FIELD) for item in element.iter() if item.get(FIELD)), None)
 
     def described(self, element: object) -> str:
         """Text not from content, named by its template element: `@page-header`."""
