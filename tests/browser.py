@@ -67,9 +67,10 @@ def overflow(driver: webdriver.Chrome, width: int) -> tuple[int, int]:
         "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]"))
 
 
-# Text laid out in lines, read back from the boxes: a word is a run of letters,
-# marks and digits (a soft hyphen inside it is a place it may break); a break
-# between two of its characters is a line change between their client rects.
+# Text laid out in lines, read back from the boxes: a break between two
+# characters of a word is a line change between their client rects (a soft
+# hyphen inside a word is a place it may break). Words are read within one text
+# node: a word split across two elements is not seen.
 # A link whose text is its own address is a URL, which breaks anywhere.
 _LINES = r"""
 const range = document.createRange();
@@ -93,7 +94,9 @@ function boxes(node, start, end) {
 function lines(node, start, end) {
   let shown = "", last = null;
   for (let i = start; i < end; i++) {
-    const [box] = boxes(node, i, i + 1);
+    // the last box: after a soft hyphen that broke, a letter's range also
+    // holds the hyphen drawn at the end of the line before
+    const box = boxes(node, i, i + 1).at(-1);
     if (box && last && Math.abs(box.top - last.top) > Math.min(box.height, last.height) / 2)
       shown += "|";
     if (box) last = box;
@@ -115,8 +118,11 @@ function where(node) {
 
 _BROKEN_WORDS = _LINES + r"""
 const found = [];
+// a word: letters, marks, digits and soft hyphens, with an apostrophe, a
+// point or a comma inside it ("Service's", "4,440,000", "1.10") part of it
+const WORD = /[\p{L}\p{M}\p{N}\u00AD]+(?:['’.,][\p{L}\p{M}\p{N}\u00AD]+)*/gu;
 for (const node of texts(document.body)) {
-  for (const word of node.data.matchAll(/[\p{L}\p{M}\p{N}\u00AD]+/gu)) {
+  for (const word of node.data.matchAll(WORD)) {
     const end = word.index + word[0].length;
     if (!spansLines(node, word.index, end)) continue;
     const shown = lines(node, word.index, end);
