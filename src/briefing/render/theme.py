@@ -125,18 +125,26 @@ class Sizes(_Group):
 
 
 class Lines(_Group):
-    """Rule widths in points."""
+    """Rule widths in points. `quote`: the rule left of a quotation (a theme
+    written before it had one gets print.css's 2 pt)."""
 
     rule: LinePoints
     frame: LinePoints
+    quote: LinePoints = 2.0
 
 
 class Lengths(_Group):
     """In millimetres. The key-facts box's column of figures is as wide as its
-    widest figure, but at least `key_facts_term` and at most `key_facts_term_max`."""
+    widest figure, but at least `key_facts_term` and at most `key_facts_term_max`.
+    A quotation's rule stands `quote_indent` in from the text's left edge and
+    its text `quote_gap` right of the rule (a theme written before these
+    tokens gets print.css's 8 and 5 mm; Word puts at most 10.9 mm between a
+    rule and its text, a longer gap is that there)."""
 
     key_facts_term: Millimetres
     key_facts_term_max: Millimetres
+    quote_indent: Millimetres = 8.0
+    quote_gap: Millimetres = 5.0
 
 
 # Paper sizes by name, width and height in millimetres (ISO 216; ANSI for Letter, Legal).

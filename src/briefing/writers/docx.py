@@ -60,6 +60,7 @@ from briefing.render.layout import (
 )
 from briefing.render.theme import load_theme
 from briefing.writers import dataurl, fields
+from briefing.writers.fontembed import embed_fonts
 from briefing.writers.registry import Request
 from briefing.writers.runs import (
     Piece,
@@ -83,6 +84,7 @@ from briefing.writers.subset import (
 )
 from briefing.writers.wordml import (
     add_footnote,
+    add_text,
     bookmark_name,
     clear_body,
     column_widths,
@@ -91,6 +93,7 @@ from briefing.writers.wordml import (
     field_begin,
     field_char,
     footnote_reference,
+    hyphenate,
     new_footnotes,
     new_list,
     number,
@@ -190,6 +193,8 @@ def write_docx(request: Request) -> bytes:
     fields.finish(doc, writer.marks, fields.Identity(
         edition.brief.slug, edition.language, edition.kind, edition.name,
         fields.digest(request.html)))
+    hyphenate(doc)
+    embed_fonts(doc, theme, root)  # last: subset to every character the document shows
     return reproducible(doc, created)
 
 
@@ -407,8 +412,8 @@ class _Writer:
         for i, line in enumerate(text.split("\n")):
             if i:
                 paragraph.add_run().add_break()
-            if line:
-                self._styled(paragraph.add_run(line), style)
+            if line:  # U+2011 as Word's own no-break hyphen
+                self._styled(add_text(paragraph, line), style)
 
     def _styled(self, run: Run, style: RunStyle) -> None:
         """Bold, italic, untranslated text highlighted, and the passage's
@@ -663,7 +668,7 @@ class _Writer:
             rel = paragraph.part.relate_to(style.link, RELATIONSHIP_TYPE.HYPERLINK,
                                            is_external=True)
             link.set(qn("r:id"), rel)
-        run = paragraph.add_run(text)
+        run = add_text(paragraph, text)
         if character in self.style_names:
             run.style = self.doc.styles[character]
         self._styled(run, style)

@@ -27,6 +27,7 @@ from docx.parts.story import StoryPart
 from docx.styles.style import BaseStyle
 from docx.table import Table
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 
 def column_widths(table: Table, widths: list[int]) -> None:
@@ -163,25 +164,50 @@ def _mark_run(tag: str, style: str | None, note_id: int | None = None) -> object
     return run
 
 
-# The settings that may follow w:updateFields and w:footnotePr, in the order of
-# CT_Settings (ECMA-376 Part 1, 17.15.1.78): a setting goes before the first of these.
-_LATER_SETTINGS = ("hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars",
-                   "rsids", "mathPr", "attachedSchema", "themeFontLang", "clrSchemeMapping",
-                   "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures", "forceUpgrade",
-                   "captions", "readModeInkLockDown", "smartTagType", "schemaLibrary",
-                   "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol", "listSeparator")
+# The children of w:settings in the order of CT_Settings (ECMA-376 Part 1,
+# 17.15.1.78): Word repairs a file whose settings are out of order.
+_SETTINGS = (
+    "writeProtection", "view", "zoom", "removePersonalInformation", "removeDateAndTime",
+    "doNotDisplayPageBoundaries", "displayBackgroundShape", "printPostScriptOverText",
+    "printFractionalCharacterWidth", "printFormsData", "embedTrueTypeFonts",
+    "embedSystemFonts", "saveSubsetFonts", "saveFormsData", "mirrorMargins",
+    "alignBordersAndEdges", "bordersDoNotSurroundHeader", "bordersDoNotSurroundFooter",
+    "gutterAtTop", "hideSpellingErrors", "hideGrammaticalErrors", "activeWritingStyle",
+    "proofState", "formsDesign", "attachedTemplate", "linkStyles", "stylePaneFormatFilter",
+    "stylePaneSortMethod", "documentType", "mailMerge", "revisionView", "trackRevisions",
+    "doNotTrackMoves", "doNotTrackFormatting", "documentProtection", "autoFormatOverride",
+    "styleLockTheme", "styleLockQFSet", "defaultTabStop", "autoHyphenation",
+    "consecutiveHyphenLimit", "hyphenationZone", "doNotHyphenateCaps", "showEnvelope",
+    "summaryLength", "clickAndTypeStyle", "defaultTableStyle", "evenAndOddHeaders",
+    "bookFoldRevPrinting", "bookFoldPrinting", "bookFoldPrintingSheets",
+    "drawingGridHorizontalSpacing", "drawingGridVerticalSpacing",
+    "displayHorizontalDrawingGridEvery", "displayVerticalDrawingGridEvery",
+    "doNotUseMarginsForDrawingGridOrigin", "drawingGridHorizontalOrigin",
+    "drawingGridVerticalOrigin", "doNotShadeFormData", "noPunctuationKerning",
+    "characterSpacingControl", "printTwoOnOne", "strictFirstAndLastChars",
+    "noLineBreaksAfter", "noLineBreaksBefore", "savePreviewPicture",
+    "doNotValidateAgainstSchema", "saveInvalidXml", "ignoreMixedContent",
+    "alwaysShowPlaceholderText", "doNotDemarcateInvalidXml", "saveXmlDataOnly",
+    "useXSLTWhenSaving", "saveThroughXslt", "showXMLTags", "alwaysMergeEmptyNamespace",
+    "updateFields", "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars",
+    "rsids", "mathPr", "attachedSchema", "themeFontLang", "clrSchemeMapping",
+    "doNotIncludeSubdocsInStats", "doNotAutoCompressPictures", "forceUpgrade", "captions",
+    "readModeInkLockDown", "smartTagType", "schemaLibrary", "shapeDefaults",
+    "doNotEmbedSmartTags", "decimalSymbol", "listSeparator")
+
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
 def setting(doc: DocxDocument, element: BaseOxmlElement) -> None:
-    """Put `element` (w:updateFields, w:footnotePr) into settings.xml where the
-    schema wants it, replacing one of its kind: Word repairs a file whose
-    settings are out of order."""
+    """Put `element` (w:updateFields, w:autoHyphenation...) into settings.xml where
+    the schema wants it, replacing one of its kind: Word repairs a file whose
+    settings are out of order. A setting the list does not know goes last."""
     settings = doc.settings.element
     name = element.tag.rpartition("}")[2]
     for old in settings.findall(element.tag):
         settings.remove(old)
-    later = _LATER_SETTINGS[_LATER_SETTINGS.index(name) + 1:] if name in _LATER_SETTINGS \
-        else _LATER_SETTINGS
+    later = _SETTINGS[_SETTINGS.index(name) + 1:] if name in _SETTINGS else ()
     following = next((child for child in settings
                       if child.tag.rpartition("}")[2] in later), None)
     if following is not None:
@@ -321,3 +347,56 @@ def reproducible(doc: DocxDocument, day: dt.date) -> bytes:
             entry.external_attr = 0o644 << 16
             zf.writestr(entry, source.read(info.filename))
     return out.getvalue()
+
+
+# The children of a paragraph's properties (w:pPr) in the order of CT_PPrBase
+# (ECMA-376 Part 1, 17.3.1.26), then the w:pPr extras.
+_PARAGRAPH_PROPERTIES = (
+    "pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl",
+    "numPr", "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens",
+    "kinsoku", "wordWrap", "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN",
+    "bidi", "adjustRightInd", "snapToGrid", "spacing", "ind", "contextualSpacing",
+    "mirrorIndents", "suppressOverlap", "jc", "textDirection", "textAlignment",
+    "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange")
+
+
+def paragraph_property(p_pr: BaseOxmlElement, element: BaseOxmlElement) -> None:
+    """Put `element` (w:pBdr, w:suppressAutoHyphens...) into paragraph properties
+    where the schema wants it, replacing one of its kind."""
+    for old in p_pr.findall(element.tag):
+        p_pr.remove(old)
+    name = element.tag.rpartition("}")[2]
+    later = _PARAGRAPH_PROPERTIES[_PARAGRAPH_PROPERTIES.index(name) + 1:]
+    following = next((child for child in p_pr if isinstance(child.tag, str)
+                      and child.tag.rpartition("}")[2] in later), None)
+    if following is not None:
+        following.addprevious(element)
+    else:
+        p_pr.append(element)
+
+
+def hyphenate(doc: DocxDocument) -> None:
+    """Word hyphenates by its own dictionary, in each run's language (w:lang),
+    wherever a paragraph style does not suppress it; never words in capitals
+    (abbreviations: UNHCR, EU)."""
+    setting(doc, OxmlElement("w:autoHyphenation"))
+    setting(doc, OxmlElement("w:doNotHyphenateCaps"))
+
+
+# Characters Word spells as elements of their own, not as text of a w:t.
+_SPECIAL = re.compile("([\u2011\u00ad])")
+_SPECIAL_TAGS = {"\u2011": "w:noBreakHyphen", "\u00ad": "w:softHyphen"}
+
+
+def add_text(paragraph: Paragraph, text: str) -> Run:
+    """A run of `text` with Word's own no-break hyphen (U+2011) and optional
+    hyphen (U+00AD) elements, which every Word draws with the font's hyphen
+    and breaks (or not) as the text says; other characters (U+00A0 among
+    them) stay as they are."""
+    run = paragraph.add_run()
+    for part in _SPECIAL.split(text):
+        if part in _SPECIAL_TAGS:
+            run._r.append(OxmlElement(_SPECIAL_TAGS[part]))
+        elif part:
+            run.add_text(part)
+    return run

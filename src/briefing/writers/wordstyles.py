@@ -27,6 +27,7 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.styles.style import BaseStyle
 
 from briefing.render.theme import Theme
+from briefing.writers.wordml import paragraph_property
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,18 @@ TABLES: dict[str, TableLook] = {
 CHARACTERS: dict[str, CharacterLook] = {
     "Hyperlink": CharacterLook("navy", underline=True),  # print.css: a { color: var(--navy) }
 }
+# A quotation and its attribution stand indented, right of one rule (print.css's
+# figure.quote holds both): Word joins the rules of adjacent paragraphs whose
+# borders and indents are the same.
+QUOTED = ("Quote", "Quote Attribution")
+MAX_BORDER_SPACE = 31  # points between a paragraph border and its text: Word's limit
+
+# The paragraph styles Word hyphenates (w:autoHyphenation, by each run's w:lang):
+# running prose, as print.css says `hyphens: auto` for `p` alone. Every other
+# style suppresses it: headings, titles, markings, table text and headings,
+# list items, captions, terms (print.css: `hyphens: manual`).
+HYPHENATED = frozenset({"Normal", "Quote", "footnote text",
+                        *(f"List Continue{suffix}" for suffix in ("", " 2", " 3"))})
 _THEME_FONTS = ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme")
 _SCRIPTS = ("ascii", "hAnsi", "eastAsia", "cs")  # w:rFonts' faces, one per kind of script
 
@@ -127,6 +140,14 @@ def apply_theme(doc: DocxDocument, theme: Theme) -> None:
             styles[name].base_style = doc.styles.default(WD_STYLE_TYPE.CHARACTER)
             styles[name].priority, styles[name].unhide_when_used = 99, True
         _character(styles[name], character, theme)
+    for name in QUOTED:
+        if name in styles:
+            _quoted(styles[name], theme)
+    for style in styles.values():
+        if style.type == WD_STYLE_TYPE.PARAGRAPH:
+            paragraph_property(style.element.get_or_add_pPr(), OxmlElement(
+                "w:suppressAutoHyphens", {qn("w:val"): "0" if style.name in HYPHENATED
+                                          else "1"}))
 
 
 def _page_setup(doc: DocxDocument, theme: Theme) -> None:
@@ -177,6 +198,20 @@ def _paragraph(style: BaseStyle, look: Look, theme: Theme) -> None:
         font.size = Pt(getattr(theme.sizes, look.size))
     if look.colour:
         font.color.rgb = RGBColor.from_string(_hex(getattr(theme.colours, look.colour)))
+
+
+def _quoted(style: BaseStyle, theme: Theme) -> None:
+    """The quotation's rule, `lines.quote` wide in navy, `lengths.quote_indent`
+    in from the margin; its text `lengths.quote_gap` right of it. Word draws a
+    left border its w:space (in points) left of the text's indent."""
+    width = theme.lines.quote
+    gap = min(round(Mm(theme.lengths.quote_gap).pt), MAX_BORDER_SPACE)
+    style.paragraph_format.left_indent = Mm(theme.lengths.quote_indent) + Pt(width) + Pt(gap)
+    borders = OxmlElement("w:pBdr")
+    borders.append(OxmlElement("w:left", {
+        qn("w:val"): "single", qn("w:sz"): str(round(width * 8)),  # in eighths of a point
+        qn("w:space"): str(gap), qn("w:color"): _hex(theme.colours.navy)}))
+    paragraph_property(style.element.get_or_add_pPr(), borders)
 
 
 def _character(style: BaseStyle, look: CharacterLook, theme: Theme) -> None:
