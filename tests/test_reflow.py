@@ -82,7 +82,7 @@ def partner(number: int) -> dict:
     agreements[3]["status"] = "superseded"
     return {
         "name": name,
-        "short_name": f"P{number}",
+        **({"short_name": f"P{number}"} if number % 2 else {}),  # else the long name
         "kind": ["ministry", "agency", "international-organisation", "state"][number % 4],
         "country": COUNTRIES[number % len(COUNTRIES)],
         "offices": [{"place": PLACES[k % len(PLACES)], "opened": f"{1996 + k}-08"}
