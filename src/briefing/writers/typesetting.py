@@ -136,7 +136,7 @@ def _lines(page: boxes.PageBox, number: int, tree: _Tree) -> Iterator[Finding]:
         lines = [child for child in block.children if isinstance(child, boxes.LineBox)]
         if len(lines) < 2:
             continue
-        source, language, cursor = None, None, 0
+        source, folded, language, cursor = "", "", "en", 0
         for line, after in pairwise(lines):
             if _forced_break(line):
                 continue
@@ -144,9 +144,10 @@ def _lines(page: boxes.PageBox, number: int, tree: _Tree) -> Iterator[Finding]:
             left, right = _last_token(end), _first_token(start)
             if not left or not right:
                 continue
-            if source is None:
+            if not source:
                 source, language = _block_text(element), tree.language(element)
-            found = _junction(source, left, right, cursor)
+                folded = _fold(source)
+            found = _junction(folded, left, right, cursor)
             if found is None:
                 continue
             cursor = found.end(1)
@@ -221,11 +222,11 @@ def _fold(text: str) -> str:
     return "".join(char.lower() if len(char.lower()) == 1 else char for char in text)
 
 
-def _junction(source: str, left: str, right: str, cursor: int) -> re.Match[str] | None:
-    """Where a line's last token meets the next line's first in the block's text."""
+def _junction(folded: str, left: str, right: str, cursor: int) -> re.Match[str] | None:
+    """Where a line's last token meets the next line's first in the block's
+    text (lower case, as `_fold` makes it)."""
     shown = left.rstrip("\u2010")  # the hyphen WeasyPrint adds where it hyphenates
     pattern = re.compile(re.escape(_fold(shown)) + f"([ {_JOINING}]*)" + re.escape(_fold(right)))
-    folded = _fold(source)
     return pattern.search(folded, cursor) or pattern.search(folded)
 
 
