@@ -485,7 +485,7 @@ def _no_forgery(project: Path, shown: str) -> None:
     register = (project / ARCHIVE / "register.csv").read_text(encoding="utf-8")
     assert len(register.splitlines()) == 2, "a line reader sees one row per edition"
     rows = list(csv.reader(io.StringIO(register, newline="")))
-    assert [len(row) for row in rows] == [13, 13] and rows[1][4] == shown
+    assert [len(row) for row in rows] == [14, 14] and rows[1][4] == shown
     manifest = json.loads((edition / "data" / "build-manifest.json").read_text())
     assert manifest["edition"]["title"] == shown
     result = run(project, "verify", str(edition))
@@ -554,7 +554,7 @@ def test_bag_info_and_the_register_hold_one_line_per_value(tmp_path: Path,
     written = (archive / "register.csv").read_text(encoding="utf-8")
     assert len(written.splitlines()) == 2 and "\x1b" not in written and "\x07" not in written
     rows = list(csv.reader(io.StringIO(written, newline="")))
-    assert [len(row) for row in rows] == [13, 13]
+    assert [len(row) for row in rows] == [14, 14]
     assert rows[1][6] == bag.clean(bagit.Bag(str(raw)).info["Marking"])
 
 
