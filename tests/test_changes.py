@@ -393,3 +393,23 @@ def test_version_2_records_its_changes_and_verify_holds_it(
     result = run_in_process(project, "verify")
     assert result.code == 1
     assert "data/changes.json: differs from its digest in the build manifest" in result.out
+
+
+def test_a_register_begun_before_the_changes_column_keeps_its_form_and_chain(
+        tmp_path: Path) -> None:
+    from briefing.archive import register
+
+    for name, header, width in (("old", register.encode(register.CHAINED_COLUMNS), 13),
+                                ("new", None, 14)):
+        archive = tmp_path / name / "archive"
+        archive.mkdir(parents=True)
+        if header:
+            (archive / "register.csv").write_bytes(header)
+        for version in (1, 2):  # bags that cannot be read still get their rows
+            edition = archive / f"2020-01-15_sample_v{version}"
+            edition.mkdir()
+            register.append(archive, edition, edition.name, None)
+        read = register.read(archive)
+        assert read.problems == []
+        assert [len(row.values) for row in read.rows] == [width, width]
+        assert ("changes" in read.rows[0].values) == (width == 14)
