@@ -14,6 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from briefing import __version__
 from briefing.errors import BuildFailed, Problem, UsageError
@@ -28,6 +29,9 @@ from briefing.orchestration.workers import (
     memory_ceiling_mib,
 )
 from briefing.writers.registry import BUILD_FORMATS, DEFAULT_FORMATS, WRITERS
+
+if TYPE_CHECKING:
+    from briefing.content.model import Project
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_SETUP, EXIT_BUG = 0, 1, 2, 3, 70
 COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {}
@@ -132,9 +136,11 @@ def parser(prog: str = "briefing") -> argparse.ArgumentParser:
                               "version")
     changes.add_argument("--language", metavar="LANG",
                          help="one of the brief's languages (default: its first)")
-    changes.add_argument("--format", choices=("text", "json"), default="text",
-                         help="text (default) or json (every change with its old and new "
-                              "values and its sentence in each language)")
+    changes.add_argument("--format", choices=("text", "json", "redline"), default="text",
+                         help="text (default), json (every change with its old and new "
+                              "values and its sentence in each language), or redline (-o "
+                              "FILE.docx: the report with the changes as Word tracked "
+                              "changes)")
     changes.add_argument("-o", "--output", type=Path, metavar="FILE",
                          help="write to FILE instead of printing")
 
@@ -295,6 +301,8 @@ def _changes(args: argparse.Namespace, root: Path) -> int:
     if args.language is not None and args.language not in languages:
         raise UsageError(f"--language {args.language}: brief {args.slug!r} is written in "
                          f"{', '.join(languages)}")
+    if args.format == "redline":
+        return _redline(args, root, found.changes.old, found.changes.new)
     out = as_json(found.changes, found.since).decode() if args.format == "json" else \
         text(found.changes, args.language or languages[0], found.since)
     if args.output is None:
@@ -305,6 +313,20 @@ def _changes(args: argparse.Namespace, root: Path) -> int:
         except OSError as err:
             raise UsageError(f"-o {args.output}: cannot be written: {err.strerror}") from None
         print(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def _redline(args: argparse.Namespace, root: Path, old: Project, new: Project) -> int:
+    from briefing.changes.redline import redline
+
+    if args.output is None:
+        raise UsageError("--format redline writes a DOCX: give it -o FILE.docx")
+    data = redline(root, old, new, args.slug, args.language)
+    try:
+        args.output.write_bytes(data)
+    except OSError as err:
+        raise UsageError(f"-o {args.output}: cannot be written: {err.strerror}") from None
+    print(f"wrote {args.output}")
     return EXIT_OK
 
 
