@@ -413,3 +413,17 @@ def test_a_register_begun_before_the_changes_column_keeps_its_form_and_chain(
         assert read.problems == []
         assert [len(row.values) for row in read.rows] == [width, width]
         assert ("changes" in read.rows[0].values) == (width == 14)
+
+
+def test_a_version_without_the_brief_and_a_broken_working_folder(in_git: Path) -> None:
+    other = in_git / "content/briefs/other.yaml"
+    shutil.copy(ROOTS / "sample/other-brief.yaml", other)
+    result = run_in_process(in_git, "changes", "other", "--since", "HEAD")
+    assert result.code == 2
+    assert "there is no brief 'other' in git HEAD: nothing to compare it with" in result.err
+    brief = in_git / "content/briefs/sample.yaml"
+    brief.write_text(brief.read_text("utf-8").replace("date: 2020-01-15", "date: 2020-13-15"),
+                     encoding="utf-8")
+    result = run_in_process(in_git, "changes", "sample", "--since", "HEAD")
+    assert result.code == 1
+    assert result.err.startswith("content/briefs/sample.yaml:3:7: date: ")

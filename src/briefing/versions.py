@@ -131,15 +131,10 @@ def _checked(loaded: Loaded, slug: str, prefix: str, where: Path | None = None) 
         loaded.blame(slug) if slug in loaded.brief_files else loaded.problems)]
     if problems or loaded.project is None:
         raise BuildFailed(problems or [_named(p, prefix) for p in loaded.problems])
-    if not loaded.has_brief(slug):
-        raise _no_brief(slug, prefix)
+    if slug not in loaded.brief_files:  # asked of a version from before the brief
+        raise UsageError(f"there is no brief {slug!r} in {prefix.rstrip(': /') or 'the project'}"
+                         ": nothing to compare it with")
     return loaded.project
-
-
-def _no_brief(slug: str, prefix: str) -> BuildFailed:
-    return BuildFailed([Problem(f"{prefix}content/briefs/{slug}.yaml", 1, 1,
-                                f"there is no brief {slug!r} in this version",
-                                expected="the brief's file")])
 
 
 def _named(problem: Problem, prefix: str) -> Problem:
