@@ -1,0 +1,238 @@
+"""`briefing review --apply`: the official's plain-text edits written into the YAML.
+
+Only what can be written back exactly is written: a field whose new text
+maps onto the text the editor typed. The YAML is edited as a round trip with
+ruamel.yaml, assigning scalars only, so the editor's comments, key order,
+quoting, flow style and indentation stay as they were (a file whose layout
+ruamel.yaml would not keep is not touched at all, and said so). A field is
+refused, with both texts, when its YAML changed since the edition was built;
+so is an edit that falls where the text shown is not the text written (a
+date formatted from `2006-08`, a word made bold by `**`: the edit of the
+words inside is applied, the markup kept). Comments, text outside the
+fields and whatever cannot be placed stay for the editor, named.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any
+
+from briefing.review.compare import Finding, Group, Review, changed, quote, same
+
+# Indentations tried, in this order, until one gives the file back byte for byte:
+# (mapping, sequence, offset of the dash), as ruamel.yaml's `indent()` takes them.
+INDENTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (2, 4, 4), (4, 4, 0), (3, 5, 3))
+_WHITE = re.compile(r"[\s\u00a0\u202f]")
+_PATH = re.compile(r"\[(\d+)\]|\.?([^.\[]+)")
+
+
+@dataclass
+class Outcome:
+    applied: list[Finding] = field(default_factory=list)
+    left: list[Finding] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # the YAML files written
+
+
+def apply(review: Review, *, tracked: bool) -> Outcome:
+    """Write the returned texts (pending tracked changes too, with `tracked`)
+    into the YAML; what is not written is in `left`, placed."""
+    outcome = Outcome()
+    by_address: dict[str, list[Group]] = {}
+    for group in review.groups:
+        by_address.setdefault(group.address, []).append(group)
+    edits: dict[str, list[tuple[Group, str, Finding]]] = {}  # file -> (group, new text, at)
+    for address, groups in by_address.items():
+        wanted = [(g, g.tracked if tracked else g.returned) for g in groups
+                  if g.returned is not None]
+        wanted = [(g, text) for g, text in wanted if text is not None
+                  and same(text) != same(g.built)]
+        if not wanted:
+            continue
+        at = review.at(address)
+        if len({same(text) for _, text in wanted}) > 1:
+            outcome.left.append(_left(at, "not applied: the field was changed differently in "
+                                      "its places in the document: " + "; ".join(
+                                          quote(text) for _, text in wanted)))
+            continue
+        group, text = wanted[0]
+        if any(g.changed_since for g in groups):
+            now = "is no longer there" if group.now is None else f"reads {quote(group.now)}"
+            outcome.left.append(_left(at, f"not applied: the YAML changed since the edition "
+                                      f"was built: built as {quote(group.built)}, the YAML "
+                                      f"now {now}; the official wrote {quote(text)}",
+                                      (group.built, text)))
+            continue
+        edits.setdefault(group.file, []).append((group, text, at))
+    for file, wanted in sorted(edits.items()):
+        _apply_file(review.root, file, wanted, outcome)
+    applied = {(f.path, f.line, f.col) for f in outcome.applied}
+    for item in review.findings:  # the rest of the review stays for the editor
+        if item.kind == "changed" and (item.path, item.line, item.col) in applied:
+            continue
+        if item.kind in ("insertion", "deletion") and tracked \
+                and (item.path, item.line, item.col) in applied:
+            continue
+        if item.kind == "conflict" and any(f.path == item.path and f.line == item.line
+                                           for f in outcome.left):
+            continue
+        outcome.left.append(item)
+    outcome.left.sort()
+    return outcome
+
+
+def _left(at: Finding, message: str, detail: tuple[str, str] | None = None) -> Finding:
+    return Finding(at.path, at.line, at.col, at.order, at.field, message, "left", detail)
+
+
+def _apply_file(root: Path, file: str, wanted: list[tuple[Group, str, Finding]],
+                outcome: Outcome) -> None:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+    from ruamel.yaml.scalarstring import ScalarString
+
+    path = root / file
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        for _, _new, at in wanted:
+            outcome.left.append(_left(at, f"not applied: {file} cannot be read ({err})"))
+        return
+    yaml = None
+    for mapping, sequence, offset in INDENTS:
+        candidate = _yaml(YAML, mapping, sequence, offset)
+        try:
+            if _dump(candidate, candidate.load(text)) == text:
+                yaml = candidate
+                break
+        except YAMLError:
+            break
+    if yaml is None:
+        for _, new, at in wanted:
+            outcome.left.append(_left(at, f"not applied: ruamel.yaml would not write {file} "
+                                      "back as it is written (its layout), so it is left "
+                                      f"untouched; the official wrote {quote(new)}"))
+        return
+    data = yaml.load(text)
+    done = []
+    for group, new, at in wanted:
+        parent, key = _parent(data, group.path)
+        old = None if parent is None else _get(parent, key)
+        if not isinstance(old, str):
+            outcome.left.append(_left(at, f"not applied: {group.path} is not a text in the "
+                                      f"YAML; the official wrote {quote(new)}"))
+            continue
+        written = transfer(group.built, new, str(old))
+        if written is None:
+            outcome.left.append(_left(at, "not applied: the edit falls where the text shown is "
+                                      "not the text written in the YAML (formatted, or "
+                                      f"marked up): {changed(group.built, new)}"))
+            continue
+        parent[key] = type(old)(written) if isinstance(old, ScalarString) else written
+        done.append(Finding(at.path, at.line, at.col, at.order, at.field,
+                            f"applied: {changed(group.built, new)}", "applied",
+                            (group.built, new)))
+    if not done:
+        return
+    _write(path, _dump(yaml, data))
+    outcome.applied += done
+    outcome.files.append(file)
+
+
+def _yaml(factory: Any, mapping: int, sequence: int, offset: int) -> Any:
+    yaml = factory()  # round trip: comments, key order, quoting and flow style kept
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+    return yaml
+
+
+def _dump(yaml: Any, data: Any) -> str:
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def _parent(data: Any, dotted: str) -> tuple[Any, str | int | None]:
+    parts: list[str | int] = [int(index) if index else name
+                              for index, name in _PATH.findall(dotted)]
+    node = data
+    for part in parts[:-1]:
+        node = _get(node, part)
+        if node is None:
+            return None, None
+    return (node, parts[-1]) if parts else (None, None)
+
+
+def _get(node: Any, key: str | int) -> Any:
+    try:
+        return node[key]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def transfer(built: str, new: str, source: str) -> str | None:
+    """`source` (the text the editor typed) with the edits that made `new` from
+    `built` (the text the edition showed); None if an edit falls on text the
+    edition shows differently from how it is typed (markup, formatting)."""
+    flat_built, flat_source = _flat(built), _flat(source)
+    positions: dict[int, int] = {}  # built index -> source index, where they agree
+    matcher = SequenceMatcher(None, flat_built, flat_source, autojunk=False)
+    for a, b, size in matcher.get_matching_blocks():
+        for k in range(size):
+            positions[a + k] = b + k
+    edits: list[tuple[int, int, str]] = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, built, new, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        if i1 == i2:  # an insertion: after the character before it, else before the one after
+            if i1 - 1 in positions:
+                start = end = positions[i1 - 1] + 1
+            elif i1 in positions or (i1 == 0 and 0 in positions):
+                start = end = positions[i1]
+            elif not built and not source.strip():
+                start, end = 0, len(source)
+            else:
+                return None
+        else:
+            if any(k not in positions for k in range(i1, i2)):
+                return None
+            start, end = positions[i1], positions[i2 - 1] + 1
+            if end - start != i2 - i1:
+                return None
+        edits.append((start, end, _typed(new[j1:j2])))
+    for start, end, text in reversed(edits):
+        source = source[:start] + text + source[end:]
+    return source
+
+
+def _flat(text: str) -> str:
+    """White space of any kind as a plain space, a no-break hyphen as a hyphen:
+    one character for one, so that positions stay the same."""
+    return _WHITE.sub(" ", text).replace("\u2011", "-")
+
+
+def _typed(text: str) -> str:
+    """Inserted text as an editor types it: no-break spaces and hyphens (the
+    edition's typography puts them in) plain, soft hyphens out."""
+    return text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u2011", "-") \
+        .replace("\u00ad", "")
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace the file in one step, keeping its permissions."""
+    mode = path.stat().st_mode & 0o7777
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

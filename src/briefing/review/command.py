@@ -1,0 +1,69 @@
+"""The `review` command: read, compare, report; with --apply, write and check."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from briefing.errors import BuildFailed, Problem, UsageError
+
+EXIT_OK, EXIT_REVIEW = 0, 1
+
+
+def run(root: Path, args: argparse.Namespace) -> int:
+    from briefing.review.compare import review
+    from briefing.review.report import lines, page, summary
+
+    given: Path = args.returned
+    shown_as = str(given)
+    path = given if given.is_absolute() else Path.cwd() / given
+    if not path.is_file():
+        raise UsageError(f"no file {shown_as}")
+    if args.output is not None and args.format != "html":
+        raise UsageError("-o FILE is for --format html: the lines go to the terminal")
+    found = review(root, path, shown_as)
+    if not args.apply:
+        for line in lines(found):
+            print(line)
+        if args.format == "html":
+            _page(args.output, page(found))
+        print(summary(found), file=sys.stderr)
+        return EXIT_OK if found.clean else EXIT_REVIEW
+    return _apply(root, args, found)
+
+
+def _apply(root: Path, args: argparse.Namespace, found: object) -> int:
+    from briefing.orchestration.validate import validate
+    from briefing.review.apply import apply
+    from briefing.review.report import page
+
+    outcome = apply(found, tracked=args.accept_tracked)  # type: ignore[arg-type]
+    for item in outcome.applied:
+        print(item)
+    for item in outcome.left:
+        print(item)
+    if args.format == "html":
+        _page(args.output, page(found, outcome.applied))  # type: ignore[arg-type]
+    written = ", ".join(outcome.files) or "no file"
+    print(f"applied {len(outcome.applied)} edit(s) to {written}; "
+          f"{len(outcome.left)} left for the editor", file=sys.stderr)
+    if not outcome.files:
+        return EXIT_REVIEW if outcome.left else EXIT_OK
+    brief = found.returned.brief  # type: ignore[attr-defined]
+    validation = validate(root, [brief])
+    if not validation.ok:
+        raise BuildFailed(validation.problems + [Problem(
+            outcome.files[0], 1, 1, "check fails after the review was applied: the "
+            "mistakes above came with the official's text", expected="the YAML fixed by hand")])
+    print(f"check: ok ({brief})", file=sys.stderr)
+    return EXIT_REVIEW if outcome.left else EXIT_OK
+
+
+def _page(output: Path | None, html: str) -> None:
+    if output is None:
+        sys.stdout.write(html)
+        return
+    output.write_text(html, encoding="utf-8")
+    print(f"wrote {os.fspath(output)}", file=sys.stderr)

@@ -1,0 +1,336 @@
+"""`briefing review`: an official's returned DOCX read back field by field (#24).
+
+One small two-language brief (English and Russian) is built once as DOCX.
+The returned files are made the ways real clients make them: edited at the
+XML level the way Word writes (split runs, a field's text in several runs,
+w:ins/w:del with author and date, a comment range with comments.xml, a
+paragraph typed outside the fields, an anchor lost); opened and saved by
+LibreOffice; edited through LibreOffice's own automation (tests/uno_edit.py,
+one LibreOffice process for every file). Each is reviewed in process.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import REPO, made_once, make_project, run_in_process
+from lxml import etree
+from openxml_audit import OpenXmlValidator
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+EN = "output/review/2021-05-04_review_en.docx"
+RU = "output/review/2021-05-04_review_ru.docx"
+BRIEF = "content/briefs/review.yaml"
+UNO_PYTHON = "/usr/bin/python3"  # Debian's python3-uno: LibreOffice's own `uno` module
+OFFICIAL = "Ann Official"
+WHEN = "2021-06-01T10:00:00Z"
+
+YAML = """\
+# The brief an official returns, for tests/test_review.py: comments, flow
+# style and quoting must survive `review --apply`.
+title: {en: Review brief, ru: Обзорная справка}  # flow style, kept
+date: 2021-05-04
+reference: R-1
+marking: FOR OFFICIAL USE
+languages: [en, ru]
+department:
+  en: Test Department
+  ru: Тестовый отдел
+summary:
+  en: The summary says what the brief is for.
+  ru: Резюме говорит, для чего эта справка.
+key_points:
+  # the points an official is likely to reword
+  - en: The office opened in 1996.
+    ru: Офис открылся в 1996 году.
+  - en: 'Cooperation grows every year.'  # single-quoted, kept
+    ru: "Сотрудничество растёт с каждым годом."
+sections:
+  - id: profile
+    title: {en: Partner profile, ru: Профиль партнёра}
+    body:
+      en: |
+        The first paragraph of **prose** stays as it is.
+
+        The second paragraph will be edited by the official.
+      ru: |
+        Первый абзац **прозы** остаётся как есть.
+
+        Второй абзац официальное лицо изменит.
+"""
+
+
+def w(name: str) -> str:
+    return f"{{{W}}}{name}"
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The review brief's project, built as DOCX once per session."""
+    def make(folder: Path) -> None:
+        make_project(folder, files={"content/briefs/sample.yaml": "", BRIEF: YAML})
+        result = run_in_process(folder, "build", "--format", "docx")
+        assert result.code == 0, result.err
+    return made_once(tmp_path_factory, "review", make)
+
+
+@pytest.fixture(scope="session")
+def libreoffice_files(built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Files saved by LibreOffice, all in one LibreOffice process: the English
+    edition opened and saved (docx -> docx), the Russian one edited through
+    UNO (a tracked change, a plain edit, a new paragraph), and the
+    Word-edited English file (its comments and tracked changes) opened and
+    saved."""
+    def make(folder: Path) -> None:
+        folder.mkdir(parents=True)
+        word_like(built / EN, folder / "word_en.docx")
+        jobs = [
+            {"in": str(built / EN), "out": str(folder / "round_trip_en.docx")},
+            {"in": str(folder / "word_en.docx"), "out": str(folder / "word_then_lo_en.docx")},
+            {"in": str(built / RU), "out": str(folder / "uno_ru.docx"), "author": "Olga Official",
+             "edits": [{"replace": "1996", "by": "1997", "tracked": True},
+                       {"replace": "эта справка", "by": "эта короткая справка"},
+                       {"comment": "Уточнить у юристов", "on": "Тестовый отдел",
+                        "date": "2021-06-02"},
+                       {"paragraph_after": "Второй абзац", "text": "Новый абзац."}]},
+        ]
+        (folder / "jobs.json").write_text(json.dumps(jobs), encoding="utf-8")
+        subprocess.run([UNO_PYTHON, str(REPO / "tests" / "uno_edit.py"), str(folder / "profile"),
+                        str(folder / "jobs.json")], check=True, timeout=240)
+        shutil.rmtree(folder / "profile")
+    return made_once(tmp_path_factory, "review-libreoffice", make)
+
+
+# -- returned files edited the way Word writes them ------------------------------------
+
+def edit_docx(source: Path, target: Path, edit: Callable[[etree._Element, dict], None]) -> None:
+    """Copy a DOCX, changing word/document.xml (and adding parts) through `edit`."""
+    with zipfile.ZipFile(source) as package:
+        parts = {name: package.read(name) for name in package.namelist()}
+    document = etree.fromstring(parts["word/document.xml"])
+    edit(document, parts)
+    parts["word/document.xml"] = etree.tostring(document, xml_declaration=True,
+                                                encoding="UTF-8", standalone=True)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+
+
+def sdt(document: etree._Element, tag: str) -> etree._Element:
+    [found] = [e for e in document.iter(w("sdt"))
+               if e.find(f"{w('sdtPr')}/{w('tag')}").get(w("val")) == tag]
+    return found
+
+
+def runs(*texts: str, kind: str = "t") -> list[etree._Element]:
+    out = []
+    for text in texts:
+        run = etree.Element(w("r"))
+        t = etree.SubElement(run, w(kind))
+        t.text = text
+        t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+        out.append(run)
+    return out
+
+
+def change(kind: str, number: int, *texts: str) -> etree._Element:
+    element = etree.Element(w(kind), {w("id"): str(number), w("author"): OFFICIAL,
+                                      w("date"): WHEN})
+    element.extend(runs(*texts, kind="delText" if kind == "del" else "t"))
+    return element
+
+
+def set_content(control: etree._Element, *children: etree._Element) -> None:
+    content = control.find(w("sdtContent"))
+    for old in list(content):
+        content.remove(old)
+    content.extend(children)
+
+
+def add_comment(parts: dict, number: int, author: str, text: str) -> None:
+    """comments.xml, its relationship and content type, as Word adds them."""
+    comments = parts.get("word/comments.xml")
+    root = etree.fromstring(comments) if comments else etree.Element(w("comments"),
+                                                                      nsmap={"w": W})
+    comment = etree.SubElement(root, w("comment"), {w("id"): str(number), w("author"): author,
+                                                    w("date"): WHEN, w("initials"): "AO"})
+    etree.SubElement(etree.SubElement(comment, w("p")), w("r")).append(runs(text)[0][0])
+    parts["word/comments.xml"] = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    if comments is None:
+        rels = parts["word/_rels/document.xml.rels"].decode()
+        parts["word/_rels/document.xml.rels"] = rels.replace("</Relationships>", (
+            '<Relationship Id="rIdReview1" Type="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/relationships/comments" Target="comments.xml"/>'
+            "</Relationships>")).encode()
+        types = parts["[Content_Types].xml"].decode()
+        parts["[Content_Types].xml"] = types.replace("</Types>", (
+            '<Override PartName="/word/comments.xml" ContentType="application/'
+            'vnd.openxmlformats-officedocument.wordprocessingml.comments+xml"/></Types>')).encode()
+
+
+def comment_around(control: etree._Element, number: int) -> None:
+    control.addprevious(etree.Element(w("commentRangeStart"), {w("id"): str(number)}))
+    control.addnext(etree.Element(w("commentRangeEnd"), {w("id"): str(number)}))
+    reference = etree.Element(w("r"))
+    etree.SubElement(reference, w("commentReference"), {w("id"): str(number)})
+    control.getnext().addnext(reference)
+
+
+def unwrap(document: etree._Element, tag: str) -> None:
+    """A field's anchors gone (copied and pasted elsewhere): its runs stay, its
+    content control and bookmark do not."""
+    control = sdt(document, tag)
+    paragraph = control.getparent()
+    for child in control.find(w("sdtContent")):
+        control.addprevious(child)
+    paragraph.remove(control)
+    for mark in list(paragraph):
+        if mark.tag in (w("bookmarkStart"), w("bookmarkEnd")) and (
+                mark.get(w("name"), "").startswith("_F") or (mark.get(w("id"), "").isdigit()
+                and int(mark.get(w("id"))) >= 100_000)):
+            paragraph.remove(mark)
+
+
+def word_like(source: Path, target: Path) -> None:
+    """The English edition as an official's Word returns it."""
+    def edit(document: etree._Element, parts: dict) -> None:
+        # A plain edit, its text in three runs (Word splits runs at every edit).
+        set_content(sdt(document, f"{BRIEF}#key_points[1].en@en"),
+                    *runs("Cooperation ", "grows", " steadily."))
+        # Tracked changes, not yet accepted.
+        set_content(sdt(document, f"{BRIEF}#key_points[0].en@en"),
+                    *runs("The office opened in "), change("del", 901, "1996"),
+                    change("ins", 902, "1997"), *runs("."))
+        # A comment on the title.
+        comment_around(sdt(document, f"{BRIEF}#title.en@en"), 5)
+        add_comment(parts, 5, OFFICIAL, "Check with the legal department")
+        # Formatting only: the department made bold and italic.
+        for run in sdt(document, f"{BRIEF}#department.en@en").iter(w("r")):
+            properties = run.find(w("rPr"))
+            if properties is None:
+                properties = etree.Element(w("rPr"))
+                run.insert(0, properties)
+            properties.append(etree.Element(w("b")))
+            properties.append(etree.Element(w("i")))
+        # The second paragraph of the prose, reworded.
+        set_content(sdt(document, f"{BRIEF}#sections[0].body.en@en/2"),
+                    *runs("The second paragraph was ", "rewritten", " by the official."))
+        # A paragraph typed after the summary, outside any field.
+        summary = sdt(document, f"{BRIEF}#summary.en@en").getparent()
+        added = etree.Element(w("p"))
+        added.extend(runs("A sentence the official added."))
+        summary.addnext(added)
+        # The summary's anchors lost, its text kept: found by its text.
+        unwrap(document, f"{BRIEF}#summary.en@en")
+    edit_docx(source, target, edit)
+
+
+def review(project: Path, returned: Path, *args: str) -> tuple[int, list[str], str]:
+    result = run_in_process(project, "review", str(returned), *args)
+    assert "Traceback" not in result.err, result.err
+    return result.code, result.out.splitlines(), result.err
+
+
+# -- what every DOCX carries ------------------------------------------------------------
+
+def test_every_field_is_marked_by_a_content_control_a_bookmark_and_the_map(built: Path) -> None:
+    for name, language in ((EN, "en"), (RU, "ru")):
+        with zipfile.ZipFile(built / name) as package:
+            document = etree.fromstring(package.read("word/document.xml"))
+            custom = package.read("docProps/custom.xml").decode()
+            item = next(package.read(n) for n in package.namelist()
+                        if n.startswith("customXml/item") and b"urn:x-briefing" in
+                        package.read(n) and "Props" not in n)
+        tags = [e.get(w("val")) for e in document.iter(w("tag"))]
+        assert f"{BRIEF}#key_points[1].{language}@{language}" in tags
+        assert f"{BRIEF}#sections[0].body.{language}@{language}/2" in tags  # prose: 2 paragraphs
+        assert "content/publisher.yaml#name@" + language in tags
+        control = sdt(document, f"{BRIEF}#title.{language}@{language}")
+        # Only a tag and an id: no lock, no placeholder, nothing shown or locked.
+        assert [child.tag for child in control.find(w("sdtPr"))] == [w("tag"), w("id")]
+        text = "".join(t.text for t in control.iter(w("t")))
+        assert text == {"en": "Review brief", "ru": "Обзорная справка"}[language]
+        names = {e.get(w("name")) for e in document.iter(w("bookmarkStart"))}
+        marks = etree.fromstring(item)
+        fields = marks.findall("{urn:x-briefing:edition:1}fields/{urn:x-briefing:edition:1}field")
+        assert len(fields) == len(tags)
+        assert {f.get("bookmark") for f in fields} <= names
+        assert all(len(f.get("bookmark")) <= 40 for f in fields)  # Word's limit
+        assert marks.get("brief") == "review" and marks.get("language") == language
+        assert f"<vt:lpwstr>{language}</vt:lpwstr>" in custom
+        assert OpenXmlValidator(max_errors=0).validate(built / name).errors == []
+
+
+def test_an_unchanged_edition_has_nothing_to_review(built: Path) -> None:
+    code, lines, err = review(built, built / RU)
+    assert (code, lines) == (0, [])
+    assert "nothing to review" in err
+
+
+# -- returned files -------------------------------------------------------------------------
+
+def test_edits_made_the_way_word_writes_them_map_back_to_their_fields(
+        built: Path, tmp_path: Path) -> None:
+    returned = tmp_path / "returned.docx"
+    word_like(built / EN, returned)
+    code, lines, err = review(built, returned)
+    assert code == 1, err
+    assert lines == [
+        'content/briefs/review.yaml:3:13: title.en: comment by Ann Official on '
+        '2021-06-01T10:00:00Z on "Review brief": "Check with the legal department"',
+        'content/briefs/review.yaml:12:7: summary.en: text outside any field, after this '
+        'field: added "A sentence the official added."',
+        'content/briefs/review.yaml:16:9: key_points[0].en: tracked deletion "1996" by '
+        'Ann Official on 2021-06-01T10:00:00Z, not yet accepted',
+        'content/briefs/review.yaml:16:9: key_points[0].en: tracked insertion "1997" by '
+        'Ann Official on 2021-06-01T10:00:00Z, not yet accepted',
+        'content/briefs/review.yaml:18:9: key_points[1].en: changed "Cooperation grows every '
+        'year." \u2192 "Cooperation grows steadily."',
+        'content/briefs/review.yaml:24:11: sections[0].body.en: changed "\u2026is. \u00b6 The '
+        'second paragraph will be edited by the official." \u2192 "\u2026is. \u00b6 The second '
+        'paragraph was rewritten by the official."',
+    ]
+
+
+def test_a_docx_opened_and_saved_by_libreoffice_has_nothing_to_review(
+        built: Path, libreoffice_files: Path) -> None:
+    code, lines, err = review(built, libreoffice_files / "round_trip_en.docx")
+    assert (code, lines) == (0, []), err
+
+
+
+def test_word_edits_read_the_same_once_libreoffice_saved_them(
+        built: Path, libreoffice_files: Path, tmp_path: Path) -> None:
+    """Comments, tracked changes, split runs and a lost anchor, as LibreOffice
+    writes them back (it drops the content controls' tags: bookmarks and text
+    place the fields)."""
+    word_like(built / EN, tmp_path / "word_en.docx")
+    _, expected, _ = review(built, tmp_path / "word_en.docx")
+    code, lines, err = review(built, libreoffice_files / "word_then_lo_en.docx")
+    assert (code, lines) == (1, expected), err
+
+
+def test_edits_through_libreoffice_automation_map_back_in_russian(
+        built: Path, libreoffice_files: Path) -> None:
+    code, lines, err = review(built, libreoffice_files / "uno_ru.docx")
+    assert code == 1, err
+    stamped = [re.sub(r" on \d{4}-\d\d-\d\dT[\d:]+Z", " on DATE", line) for line in lines]
+    assert stamped == [
+        'content/briefs/review.yaml:10:7: department.ru: comment by Olga Official on DATE on '
+        '"Тестовый отдел": "Уточнить у юристов"',
+        'content/briefs/review.yaml:13:7: summary.ru: changed "Резюме говорит, для чего эта '
+        'справка." \u2192 "Резюме говорит, для чего эта короткая справка."',
+        'content/briefs/review.yaml:17:9: key_points[0].ru: tracked deletion "1996" by Olga '
+        'Official on DATE, not yet accepted',
+        'content/briefs/review.yaml:17:9: key_points[0].ru: tracked insertion "1997" by Olga '
+        'Official on DATE, not yet accepted',
+        'content/briefs/review.yaml:28:11: sections[0].body.ru: text outside any field, after '
+        'this field: added "Новый абзац."',
+    ]
