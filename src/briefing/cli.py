@@ -144,6 +144,26 @@ def parser(prog: str = "briefing") -> argparse.ArgumentParser:
     changes.add_argument("-o", "--output", type=Path, metavar="FILE",
                          help="write to FILE instead of printing")
 
+    review = commands.add_parser(
+        "review", help="compare a DOCX an official returned with its edition, field by field",
+        description="Find the edition RETURNED.docx was built from, compare its text field by "
+                    "field with the edition as built and with the YAML now, and print each "
+                    "change, pending tracked change and comment at its field's line in the "
+                    "YAML (path:line:col: field: ...). Exit 0 when nothing changed, 1 when "
+                    "there is something to review (docs/review.md).")
+    review.add_argument("returned", type=Path, metavar="RETURNED.docx",
+                        help="the DOCX as the official returned it")
+    review.add_argument("--apply", action="store_true",
+                        help="write the official's edits into the YAML (comments, layout and "
+                             "quoting kept), refusing fields whose YAML changed since the "
+                             "edition was built; then run check")
+    review.add_argument("--accept-tracked", action="store_true",
+                        help="with --apply: also apply the tracked changes not yet accepted")
+    review.add_argument("--format", choices=("text", "html"), default="text",
+                        help="html: also write the review as a page (to -o FILE)")
+    review.add_argument("-o", "--output", type=Path, metavar="FILE",
+                        help="where --format html writes the page (default: standard output)")
+
     commands.add_parser(
         "schema", help="write the JSON Schemas of the content format to schema/",
         description="Generate schema/brief.schema.json, partner.schema.json and "
@@ -328,6 +348,13 @@ def _redline(args: argparse.Namespace, root: Path, old: Project, new: Project) -
         raise UsageError(f"-o {args.output}: cannot be written: {err.strerror}") from None
     print(f"wrote {args.output}")
     return EXIT_OK
+
+
+@command("review")
+def _review(args: argparse.Namespace, root: Path) -> int:
+    from briefing.review.command import run
+
+    return run(root, args)
 
 
 @command("schema")
