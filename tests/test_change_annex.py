@@ -262,3 +262,26 @@ def test_a_brief_can_switch_the_annex_off(languages: Path, tmp_path: Path) -> No
     assert result.code == 0, result.err
     html = (project / "output/sample/2020-01-15_sample_en.semantic.html").read_text("utf-8")
     assert "class=\"changes\"" not in html and "changed" not in html
+
+
+def test_a_version_published_elsewhere_is_seen_by_the_next_build(languages: Path,
+                                                                 tmp_path: Path) -> None:
+    """The cache knows the annex's previous version: a version 2 arriving in
+    archive/ (another checkout published it) makes the next build compare
+    with it, although no file of the brief changed."""
+    project = tmp_path / "p"
+    shutil.copytree(languages, project, symlinks=True)
+    assert "built 0 file(s)" in run_in_process(project, "build", "--format", "semantic").out
+    v2 = project / "archive/2020-01-15_sample_v2/data/source"
+    shutil.copytree(project / f"archive/{V1}/data/source", v2)
+    brief = v2 / "content/briefs/sample.yaml"
+    text = brief.read_text("utf-8")
+    for old, new in EDITS[:3]:  # all of the edit but the meeting's outcome
+        text = text.replace(old, new)
+    brief.write_text(text, "utf-8")
+    result = run_in_process(project, "build", "--format", "semantic")
+    assert result.code == 0, result.err
+    annex = annex_of((project / "output/sample/2020-01-15_sample_en.semantic.html"
+                      ).read_text("utf-8"))
+    assert annex.findtext("h1") == TITLE.replace("version 1", "version 2")
+    assert [" ".join(li.findtext("p").split()) for li in annex.iter("li")] == SAID[3:]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from briefing.files import CACHE, ProjectFiles, Unreadable
+from briefing.files import ARCHIVE, CACHE, ProjectFiles, Unreadable
 from briefing.orchestration.output import write_atomically
 
 VERSION = 1
@@ -70,6 +70,12 @@ class Cache:
         digest = hashlib.sha256(code_digest().encode())
         for name in ProjectFiles(self.root).inputs():
             digest.update(f"\0{name}\0{self._hash(name)}".encode())
+        # The published versions: a brief's change annex compares with one of
+        # them (changes/annex.py), so a version added means looking again.
+        archive = self.root / ARCHIVE
+        if archive.is_dir():
+            digest.update("\0".join(["\0archive", *sorted(
+                path.name for path in archive.iterdir() if path.is_dir())]).encode())
         return digest.hexdigest()
 
     def clean_since_last_build(self) -> bool:
