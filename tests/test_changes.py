@@ -427,3 +427,28 @@ def test_a_version_without_the_brief_and_a_broken_working_folder(in_git: Path) -
     result = run_in_process(in_git, "changes", "sample", "--since", "HEAD")
     assert result.code == 1
     assert result.err.startswith("content/briefs/sample.yaml:3:7: date: ")
+
+
+def test_amounts_periods_and_lists_in_each_language(real: Path, tmp_path: Path) -> None:
+    border = "content/briefs/border-cooperation.yaml"
+    new = edited(real, tmp_path / "new", {border: [
+        ("        budget: EUR 4440000\n", "        budget: EUR 4540000\n"),
+        ("        period: 2020-01/2022-12\n", "        period: 2020-01/2023-06\n"),
+        ("          - en: boats and vehicles for patrols on the Dniester\n",
+         "          - en: boats, drones and vehicles for patrols on the Dniester\n")]})
+    changes = changes_between(real, new, "border-cooperation")
+    (change,) = changes.changes
+    assert [f.field for f in change.fields] == ["budget", "period", "outcomes"]
+    assert said(changes, "en")[-4:] == [
+        "  - Project ‘EU for Border Security’:",
+        "      Budget: €4,540,000.00 (was: €4,440,000.00)",
+        "      Period: January 2020\u2009–\u2009June 2023 (was: January 2020\u2009–\u2009"
+        "December 2022)",
+        "      Outcomes: added boats, drones and vehicles for patrols on the Dniester, "
+        "removed boats and vehicles for patrols on the Dniester"]
+    ru = said(changes, "ru")  # the outcome changed in English only: no change in Russian
+    assert ru[-3:] == [
+        "  - Проект ««ЕС — за безопасность границ»»:",
+        "      Бюджет: 4\xa0540\xa0000,00\xa0€ (было: 4\xa0440\xa0000,00\xa0€)",
+        "      Период: январь 2020\u202fг. – июнь 2023\u202fг. (было: январь 2020\u202fг. – "
+        "декабрь 2022\u202fг.)"]

@@ -55,7 +55,11 @@ def text(changes: Changes, language: str, since: Since) -> str:
     for heading, said in sentences(changes, language):
         lines += ["", heading]
         for sentence in said:
-            lines.append(f"  - {sentence.text}")
+            if len(sentence.details) > 1:  # one line for each thing said of the record
+                lines.append(f"  - {sentence.name}:")
+                lines += [f"      {detail}" for detail in sentence.details]
+            else:
+                lines.append(f"  - {sentence.text}")
             lines += [f"      {marked(paragraph)}" for paragraph in sentence.paragraphs]
     return "\n".join(shown(line) for line in lines) + "\n"
 

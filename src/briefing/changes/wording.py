@@ -50,6 +50,8 @@ class Sentence:
 
     text: str
     paragraphs: tuple[tuple[Piece, ...], ...] = ()
+    name: str = ""  # what the record is called, and each thing said of it
+    details: tuple[str, ...] = ()
 
 
 class Wording:
@@ -116,7 +118,8 @@ class Wording:
             paragraphs += more
         if not details:
             details.append(self.label("change_other_language"))
-        return Sentence(f"{name}: {'; '.join(details)}", tuple(paragraphs))
+        return Sentence(f"{name}: {'; '.join(details)}", tuple(paragraphs), name,
+                        tuple(details))
 
     def field(self, change: Change, found: FieldChange) -> tuple[str, list[tuple[Piece, ...]]]:
         """One field's change: `field: new (was: old)`, a list's items added and
@@ -132,13 +135,15 @@ class Wording:
             return (self.label("change_prose", field=field),
                     paragraphs_changed(before, after))
         if isinstance(old, tuple) or isinstance(new, tuple):
+            added = [self.say(item, found.field, record) for item in found.added]
+            removed = [self.say(item, found.field, record) for item in found.removed]
+            added, removed = ([item for item in added if item not in removed],
+                              [item for item in removed if item not in added])
             parts = []
-            if found.added:
-                parts.append(self.label("change_list_added", items=self.say(
-                    found.added, found.field, record)))
-            if found.removed:
-                parts.append(self.label("change_list_removed", items=self.say(
-                    found.removed, found.field, record)))
+            if added:  # what reads alike in this language is no change in it
+                parts.append(self.label("change_list_added", items=", ".join(added)))
+            if removed:
+                parts.append(self.label("change_list_removed", items=", ".join(removed)))
             return (f"{field}: {', '.join(parts)}" if parts else ""), []
         before, after = self.say(old, found.field, record), self.say(new, found.field, record)
         if before == after:
