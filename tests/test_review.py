@@ -11,6 +11,7 @@ one LibreOffice process for every file). Each is reviewed in process.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import shutil
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import REPO, made_once, make_project, run_in_process
+from conftest import REPO, copy_project, made_once, make_project, run_in_process
 from lxml import etree
 from openxml_audit import OpenXmlValidator
 
@@ -334,3 +335,64 @@ def test_edits_through_libreoffice_automation_map_back_in_russian(
         'content/briefs/review.yaml:28:11: sections[0].body.ru: text outside any field, after '
         'this field: added "Новый абзац."',
     ]
+
+
+def test_apply_writes_the_edits_into_the_yaml_as_the_editor_wrote_it(
+        built: Path, tmp_path: Path) -> None:
+    """Comments, key order, quoting, flow style and block scalars stay; a field
+    the editor changed since the edition was built is refused with both texts;
+    comments and text outside the fields stay for the editor; check runs."""
+    project = copy_project(built, tmp_path / "project")
+    returned = tmp_path / "returned.docx"
+    word_like(built / EN, returned)
+    before = YAML.replace("Cooperation grows every year.", "Cooperation grows every month.")
+    (project / BRIEF).write_text(before, encoding="utf-8")  # the editor's own change since
+    code, lines, err = review(project, returned, "--apply", "--accept-tracked")
+    after = (project / BRIEF).read_text(encoding="utf-8")
+    diff = [line for line in difflib.unified_diff(before.splitlines(), after.splitlines(),
+                                                  lineterm="", n=0) if line[:3] not in "---+++"]
+    assert diff == [
+        "@@ -16 +16 @@",
+        "-  - en: The office opened in 1996.",
+        "+  - en: The office opened in 1997.",
+        "@@ -27 +27 @@",
+        "-        The second paragraph will be edited by the official.",
+        "+        The second paragraph was rewritten by the official.",
+    ]
+    assert code == 1, err  # things are left for the editor
+    assert lines[:2] == [
+        'content/briefs/review.yaml:16:9: key_points[0].en: applied: "The office opened in '
+        '1996." \u2192 "The office opened in 1997."',
+        'content/briefs/review.yaml:24:11: sections[0].body.en: applied: "\u2026is. \u00b6 The '
+        'second paragraph will be edited by the official." \u2192 "\u2026is. \u00b6 The second '
+        'paragraph was rewritten by the official."',
+    ]
+    assert lines[2:] == [
+        'content/briefs/review.yaml:3:13: title.en: comment by Ann Official on '
+        '2021-06-01T10:00:00Z on "Review brief": "Check with the legal department"',
+        'content/briefs/review.yaml:12:7: summary.en: text outside any field, after this '
+        'field: added "A sentence the official added."',
+        'content/briefs/review.yaml:18:9: key_points[1].en: not applied: the YAML changed '
+        'since the edition was built: built as "Cooperation grows every year.", the YAML now '
+        'reads "Cooperation grows every month."; the official wrote "Cooperation grows '
+        'steadily."',
+    ]
+    assert "check: ok (review)" in err
+    # Applied, the same file has nothing left to apply but what the editor must decide.
+    code, lines, _ = review(project, returned, "--format", "html", "-o", str(tmp_path / "r.html"))
+    assert code == 1
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "Cooperation grows every <del>year.</del> <ins>month.</ins>" in page  # since built
+    assert "Check with the legal department" in page
+
+
+def test_transfer_keeps_the_markup_the_edition_does_not_show() -> None:
+    from briefing.review.apply import transfer
+
+    assert transfer("Second point with bold text.", "Second point with strong text.",
+                    "Second point with **bold** text.") == "Second point with **strong** text."
+    assert transfer("Prose one.\nProse two.", "Prose one.\nProse 2.",
+                    "Prose one.\n\nProse two.\n") == "Prose one.\n\nProse 2.\n"
+    assert transfer("8\u00a0November 1999", "9\u00a0November 1999", "1999-11-08") is None
+    assert transfer("A\u00a0B", "A\u00a0B and C\u00a0D", "A B") == "A B and C D"

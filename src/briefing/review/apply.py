@@ -71,15 +71,13 @@ def apply(review: Review, *, tracked: bool) -> Outcome:
         edits.setdefault(group.file, []).append((group, text, at))
     for file, wanted in sorted(edits.items()):
         _apply_file(review.root, file, wanted, outcome)
-    applied = {(f.path, f.line, f.col) for f in outcome.applied}
+    applied = {(f.path, f.line, f.col, f.field) for f in outcome.applied}
+    refused = {(f.path, f.line, f.col, f.field) for f in outcome.left}
     for item in review.findings:  # the rest of the review stays for the editor
-        if item.kind == "changed" and (item.path, item.line, item.col) in applied:
-            continue
-        if item.kind in ("insertion", "deletion") and tracked \
-                and (item.path, item.line, item.col) in applied:
-            continue
-        if item.kind == "conflict" and any(f.path == item.path and f.line == item.line
-                                           for f in outcome.left):
+        place = (item.path, item.line, item.col, item.field)
+        if item.kind in ("changed", "conflict") and (place in applied or place in refused):
+            continue  # said by the line that applied it, or by the one that refused it
+        if item.kind in ("insertion", "deletion") and tracked and place in applied | refused:
             continue
         outcome.left.append(item)
     outcome.left.sort()
