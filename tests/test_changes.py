@@ -452,3 +452,13 @@ def test_amounts_periods_and_lists_in_each_language(real: Path, tmp_path: Path) 
         "      Бюджет: 4\xa0540\xa0000,00\xa0€ (было: 4\xa0440\xa0000,00\xa0€)",
         "      Период: январь 2020\u202fг. – июнь 2023\u202fг. (было: январь 2020\u202fг. – "
         "декабрь 2022\u202fг.)"]
+
+
+def test_a_briefs_switches_are_no_change(tmp_path: Path) -> None:
+    """`change_annex: false` says how the documents are made, not what they say."""
+    old = make_project(tmp_path / "old")
+    new = make_project(tmp_path / "new")
+    brief = new / "content/briefs/sample.yaml"
+    brief.write_text(brief.read_text("utf-8") + "change_annex: false\n", encoding="utf-8")
+    assert working(new, "sample").project.brief("sample").change_annex is False
+    assert changes_between(old, new, "sample").changes == ()

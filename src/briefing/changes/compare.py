@@ -35,9 +35,12 @@ Kind = Literal["added", "removed", "changed", "renamed", "moved"]
 # The blocks a section holds, matched across the whole brief (a block moved to
 # another section is "moved", not removed and added).
 BLOCKS = ("trainings", "events", "working_groups", "meetings", "projects", "tables", "quotes")
+# A brief's switches: how its documents are made (its change annex, accepted
+# typesetting findings), not what they say; never a change.
+SWITCHES = ("change_annex", "typesetting")
 # Fields compared elsewhere: the records a record holds, compared as records.
 NESTED: dict[str, tuple[str, ...]] = {
-    "brief": ("slug", "key_facts", "key_points", "sections", "sources"),
+    "brief": ("slug", "key_facts", "key_points", "sections", "sources", *SWITCHES),
     "section": BLOCKS,
     "partner": ("id", "offices", "agreements", "milestones"),
 }

@@ -125,7 +125,8 @@ class Wording:
         """One field's change: `field: new (was: old)`, a list's items added and
         removed, or prose's changed paragraphs."""
         record = change.record
-        field = self.label(f"change_field_{found.field}")
+        field = self.labels.get(f"change_field_{found.field}", found.field)  # a field added
+        # to the model before its catalog label still reads, by its YAML key
         old, new = found.old, found.new
         long_text = found.field == "text" and isinstance(new, Text) and len(self.text(new)) > SHORT
         if isinstance(old, Prose) or isinstance(new, Prose) or long_text:
