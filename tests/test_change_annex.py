@@ -262,6 +262,15 @@ def test_a_brief_can_switch_the_annex_off(languages: Path, tmp_path: Path) -> No
     assert result.code == 0, result.err
     html = (project / "output/sample/2020-01-15_sample_en.semantic.html").read_text("utf-8")
     assert "class=\"changes\"" not in html and "changed" not in html
+    # switched on again, against a version that had it off: the switch is no change
+    brief.write_text(brief.read_text("utf-8").replace("change_annex: false\n", ""), "utf-8")
+    old = project / f"archive/{V1}/data/source/content/briefs/sample.yaml"
+    old.write_text(old.read_text("utf-8") + "change_annex: false\n", "utf-8")
+    result = run_in_process(project, "build", "--format", "semantic", "--lang", "en")
+    assert result.code == 0, result.err
+    annex = annex_of((project / "output/sample/2020-01-15_sample_en.semantic.html"
+                      ).read_text("utf-8"))
+    assert [" ".join(li.findtext("p").split()) for li in annex.iter("li")] == SAID
 
 
 def test_a_version_published_elsewhere_is_seen_by_the_next_build(languages: Path,
