@@ -462,3 +462,20 @@ def test_a_briefs_switches_are_no_change(tmp_path: Path) -> None:
     brief.write_text(brief.read_text("utf-8") + "change_annex: false\n", encoding="utf-8")
     assert working(new, "sample").project.brief("sample").change_annex is False
     assert changes_between(old, new, "sample").changes == ()
+
+
+def test_every_compared_field_has_its_label_in_every_catalog() -> None:
+    import yaml
+
+    from briefing.changes.compare import NESTED
+    from briefing.content import model
+
+    records = {"brief": model.Brief, "partner": model.Partner, "section": model.Section,
+               **{name: record for name, record in vars(model).items() if name in (
+                   "Office", "Agreement", "Milestone", "KeyFact", "Training", "WorkingGroup",
+                   "Meeting", "Event", "CooperationProject", "DataTable", "Quote", "Source")}}
+    fields = {field for what, record in records.items() for field in record.model_fields
+              if field not in NESTED.get(what, ())}
+    for catalog in [*(REPO / "templates/i18n").glob("*.yaml"), ROOTS / "fourth-language/tr.yaml"]:
+        labels = yaml.safe_load(catalog.read_text("utf-8"))["labels"]
+        assert sorted(f for f in fields if f"change_field_{f}" not in labels) == [], catalog.name
