@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,6 @@ from briefing.files import ARCHIVE, CATALOGS, CONTENT
 READ = (CONTENT, CATALOGS)
 CHANGED = "changed"  # the class a change bar's element gets (print.css, screen.css)
 # The name of a record, where a change shows when none of its changed fields is text.
-SWITCHES = ("change_annex", "typesetting")  # a brief's fields that say how, not what
 NAMES = ("title", "label", "name", "place", "topic", "caption", "text", "by")
 
 
@@ -208,25 +207,11 @@ def _previous(root: Path, project: Project, slug: str) -> Annex | None:
 
     for edition in reversed(editions(root / ARCHIVE, slug)):
         version = archived(root, edition, slug)
-        changes = _content_only(compare(version.project, project, slug))
+        changes = compare(version.project, project, slug)
         if len(changes):
             since = Since(version.number, version.date, edition.name)
             return Annex(changes, since, edition, tuple(_read(root, edition)))
     return None
-
-
-def _content_only(changes: Changes) -> Changes:
-    """The changes without the brief's own switches (this annex, accepted
-    typesetting findings): how a document is made, not what it says."""
-    kept = []
-    for change in changes.changes:
-        if change.what == "brief":
-            fields = tuple(f for f in change.fields if f.field not in SWITCHES)
-            if not fields:
-                continue
-            change = replace(change, fields=fields)
-        kept.append(change)
-    return replace(changes, changes=tuple(kept))
 
 
 def _read(root: Path, edition: Path) -> Iterator[str]:
