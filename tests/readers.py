@@ -20,9 +20,11 @@ def normalise(text: str) -> str:
     """Undo line-end hyphenation and collapse all whitespace to single spaces.
 
     Thin spaces (CLDR puts them around range dashes) are dropped: pdftotext
-    does not report them, so both sides are compared without them.
+    does not report them, so both sides are compared without them. No-break
+    spaces and hyphens read as spaces and hyphens.
     """
     text = text.replace("\u2010\n", "").replace("\u00ad", "").replace("\u2009", "")
+    text = text.replace("\u2011", "-")  # a no-break hyphen (render/typography.py) reads as one
     return re.sub(r"\s+", " ", text).strip()
 
 

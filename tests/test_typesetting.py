@@ -19,7 +19,14 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from briefing.render.theme import css_root, load_theme
-from briefing.render.typography import NBHY, NBSP, join, join_html, join_tree
+from briefing.render.typography import (
+    NBHY,
+    NBSP,
+    hyphenation_dictionaries,
+    join,
+    join_html,
+    join_tree,
+)
 from briefing.writers.typesetting import Finding, findings
 
 X = "content/briefs/x.yaml"
@@ -33,6 +40,7 @@ def laid_out(body: str, css: str = "", *, lang: str = "en", joined: bool = True
             f'</head><body class="report">{body}</body></html>')
     if joined:
         html = join_html(html)
+    hyphenation_dictionaries()  # as the PDF writer does
     fonts = FontConfiguration()
     sheets = [CSS(string=css_root(load_theme(REPO)), font_config=fonts),
               CSS(filename=str(REPO / "templates" / "print.css"), font_config=fonts)]
@@ -113,6 +121,14 @@ def test_long_words_in_narrow_columns_are_hyphenated_not_cut() -> None:
     russian = table([11, 89], [["Телекоммуникационный", "действующий"]])
     assert "broken-word" not in rules(laid_out(russian, lang="ru"))
     assert "broken-word" in rules(laid_out(russian, "td { hyphens: manual; }", lang="ru"))
+    # Azerbaijani, which Pyphen has no dictionary for, by its syllable rule
+    azerbaijani = table([11, 89], [["Telekommunikasiya", "Beynəlxalqlaşdırma"]])
+    assert "broken-word" not in rules(laid_out(azerbaijani, lang="az-Latn-AZ"))
+    assert "broken-word" in rules(laid_out(azerbaijani, "td { hyphens: manual; }",
+                                           lang="az-Latn-AZ"))
+    import pyphen
+    assert pyphen.Pyphen(lang="az", left=3, right=3).inserted("Beynəlxalqlaşdırma") == (
+        "Bey-nəl-xalq-laş-dırma")
 
 
 def test_a_word_wider_than_its_column_stays_inside_it() -> None:

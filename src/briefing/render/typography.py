@@ -19,10 +19,16 @@ one no-break space), so the typesetting gate can apply `join` to a laid-out
 paragraph's text and compare positions. `join_tree` applies it to an lxml
 tree's text, never inside <head>, <pre>, <code>, <script>, <style> or
 attributes; `join_html` to a whole HTML document.
+
+`hyphenation_dictionaries()` gives Pyphen, which WeasyPrint hyphenates with,
+a dictionary for each edition language it has none for (Azerbaijani): its
+syllables follow one rule, a break before each consonant that a vowel
+follows ("Te-le-kom-mu-ni-ka-si-ya").
 """
 
 from __future__ import annotations
 
+import io
 import re
 from functools import cache
 
@@ -163,3 +169,34 @@ def join_html(html: str) -> str:
     join_tree(tree, tree.get("lang") or "en")
     out = lxml.html.tostring(tree, doctype="<!DOCTYPE html>", encoding="unicode", method="html")
     return out + "\n" if html.endswith("\n") else out
+
+
+# -- hyphenation where Pyphen has no dictionary ----------------------------------------
+
+# Languages whose syllables break before each consonant followed by a vowel, by vowels.
+SYLLABIC = {"az": "aeəıioöuü"}
+_LETTERS = "abcçdeəfgğhxıijkqlmnoöprsştuüvyzw"
+
+
+class _Patterns:
+    """A generated hyph_*.dic, read as Pyphen reads a file (`open`, `read_text`)."""
+
+    def __init__(self, vowels: str) -> None:
+        consonants = [char for char in _LETTERS if char not in vowels]
+        self.text = "UTF-8\n" + "\n".join(f"1{c}{v}" for c in consonants for v in vowels) + "\n"
+
+    def open(self, mode: str = "rb") -> io.BytesIO:
+        return io.BytesIO(self.text.encode())
+
+    def read_text(self, encoding: str = "utf-8") -> str:
+        return self.text
+
+
+def hyphenation_dictionaries() -> None:
+    """Register the SYLLABIC languages' dictionaries with Pyphen, once per process."""
+    import pyphen
+
+    for language, vowels in SYLLABIC.items():
+        if language not in pyphen.LANGUAGES:
+            pyphen.LANGUAGES[language] = _Patterns(vowels)
+            pyphen.LANGUAGES_LOWERCASE[language] = language

@@ -29,7 +29,7 @@ from briefing.errors import BuildFailed, Problem
 from briefing.files import ASSET_FOLDERS, BRIEFS, CONTENT_SUFFIX, STYLESHEET, TEMPLATES
 from briefing.render.layout import POINT, breakable, project_metrics, wrap
 from briefing.render.theme import Theme, css_root, load_theme
-from briefing.render.typography import join_html
+from briefing.render.typography import hyphenation_dictionaries, join_html
 from briefing.writers.conformance import conformance_problems
 from briefing.writers.fetcher import ProjectFetcher
 from briefing.writers.registry import Request
@@ -111,6 +111,7 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
             from_stylesheet = range(before, len(messages))
             # Long words get breaking opportunities WeasyPrint needs (not Word).
             html = breakable(join_html(request.html))
+            hyphenation_dictionaries()  # Azerbaijani's, which Pyphen has not
             document = HTML(string=html, base_url=templates.as_uri() + "/", url_fetcher=fetcher)
             stylesheets = [tokens, stylesheet]
             rendered = document.render(stylesheets=stylesheets, font_config=fonts, **options)

@@ -487,7 +487,9 @@ def _unit_height(page: boxes.PageBox, continued: bool) -> float | None:
         if atom is leaf and isinstance(leaf, boxes.LineBox):
             lines = [child for child in block.children if isinstance(child, boxes.LineBox)]
             end = _bottom(lines[min(len(lines), max(1, block.style["orphans"])) - 1])
-        kept = block.style["break_after"] == "avoid"
+        holder = block if atom is leaf else atom  # a table's header goes with a row
+        kept = holder.style["break_after"] == "avoid" or any(
+            isinstance(box, boxes.TableRowGroupBox) and box.is_header for box in chain)
     return None if end is None else end - top
 
 
