@@ -98,10 +98,12 @@ def used_characters(doc: DocxDocument) -> str:
     found: set[str] = set(ASCII)
     for part in doc.part.package.iter_parts():
         element = getattr(part, "element", None)
-        if element is None:
+        if element is None:  # a part python-docx keeps as bytes: no text of the document
             continue
-        for text in element.xpath(".//w:t/text() | .//w:lvlText/@w:val"):
-            found.update(text)
+        for text in element.iter(qn("w:t")):
+            found.update(text.text or "")
+        for level in element.iter(qn("w:lvlText")):
+            found.update(level.get(qn("w:val"), ""))
     found |= {variant for char in found for variant in (char.upper(), char.lower())
               if len(variant) == 1}
     return "".join(sorted(found))
