@@ -17,7 +17,7 @@ in the file" does (ECMA-376 Part 1, 17.8.1 and 17.8.3):
 
 The faces are subset with fontTools to the characters the document uses, both
 cases of each letter, and printable ASCII (digits for page numbers among
-them), which Noto's licence (OFL) allows: 15 to 25 KB a face in the package
+them), which Noto's licence (OFL) allows: 13 to 27 KB a face in the package
 instead of about 260, without the positioning table (see `subset`). Same
 document, same bytes: the key is a digest of the face and its subset,
 and fontTools is asked not to stamp the time.
