@@ -479,3 +479,16 @@ def test_every_compared_field_has_its_label_in_every_catalog() -> None:
     for catalog in [*(REPO / "templates/i18n").glob("*.yaml"), ROOTS / "fourth-language/tr.yaml"]:
         labels = yaml.safe_load(catalog.read_text("utf-8"))["labels"]
         assert sorted(f for f in fields if f"change_field_{f}" not in labels) == [], catalog.name
+
+
+def test_a_section_added_is_said_once_not_block_by_block(tmp_path: Path) -> None:
+    old = make_project(tmp_path / "old")
+    new = make_project(tmp_path / "new")
+    brief = new / "content/briefs/sample.yaml"
+    brief.write_text(brief.read_text("utf-8").replace("sources:\n", (
+        "  - id: outlook\n    title: Outlook\n    events:\n      - title: Next forum\n"
+        "        when: 2027-05\nsources:\n"), 1), encoding="utf-8")
+    changes = changes_between(old, new, "sample")
+    assert [(c.kind, c.what, c.key) for c in changes.changes] == [
+        ("added", "section", "outlook")]
+    assert said(changes, "en") == ["", "Section ‘Outlook’", "  - Section ‘Outlook’: added"]

@@ -154,7 +154,11 @@ def compare(old: Project, new: Project, slug: str) -> Changes:
     new_items = _items(new, new_brief, first)
     changes = comparer.brief(old_brief, new_brief)
     changes += comparer.sections(old_brief, new_brief)
-    changes += comparer.matched(old_items, new_items)
+    whole = {c.key for c in changes if c.what == "section" and c.kind in ("added", "removed")}
+    # a section that came or went brings or takes its blocks: said once
+    changes += [c for c in comparer.matched(old_items, new_items)
+                if not (c.kind in ("added", "removed") and c.group.kind == "section"
+                        and c.group.id in whole)]
     order = _order(new_items, old_items, new_brief, old_brief)
     changes.sort(key=order)
     return Changes(slug, new_brief.languages, tuple(changes), old, new)
