@@ -274,6 +274,7 @@ def bars(html: str, marks: Mapping[str, tuple[str, ...] | None]) -> str:
     pending: list[tuple[int, int, tuple[str, ...], list[str]]] = []  # depth, target, words, text
     inside: list[tuple[int, tuple[str, ...] | None]] = []  # marked lists and tables: depth, words
     chosen: set[int] = set()
+    term: int | None = None  # the last <dt>
     for token in _TOKEN.findall(html):
         if token.startswith("</"):
             tag = token[2:].strip(" >").lower()
@@ -293,6 +294,8 @@ def bars(html: str, marks: Mapping[str, tuple[str, ...] | None]) -> str:
             opens = tag not in _VOID and not token.endswith("/>")
             if opens:
                 stack.append((tag, len(out)))
+            if tag == "dt":
+                term = len(out)
             at = _FIELD.search(token)
             found: tuple[str, ...] | bool | None = marks[at.group(1)] \
                 if at and at.group(1) in marks else False
@@ -302,6 +305,8 @@ def bars(html: str, marks: Mapping[str, tuple[str, ...] | None]) -> str:
                 inside.append((len(stack), found))  # type: ignore[arg-type]
             elif found is not False:
                 target = _target(stack if opens else [*stack, (tag, len(out))])
+                if opens and tag == "dd" and target == stack[-1][1] and term is not None:
+                    target = term  # a term and its definition: one bar, beside the term
                 if target is not None and found is None:
                     chosen.add(target)
                 elif target is not None and opens:
