@@ -23,7 +23,7 @@ import pytest
 from conftest import REPO, ROOTS, made_once, make_project, run_in_process
 from docx.oxml.ns import nsmap, qn
 from openxml_audit import OpenXmlValidator
-from readers import normalise, pdf_text
+from readers import normalise, paragraph_text, pdf_text
 
 import briefing
 from briefing.render.theme import Theme, load_theme
@@ -176,7 +176,7 @@ def test_the_title_property_is_the_documents_title(output: Path) -> None:
 def docx_title(path: Path) -> str:
     """The text of the document's Title-style paragraph (the cover's, the note's)."""
     document = docx.Document(str(path))
-    return next(normalise(p.text) for p in document.paragraphs if p.style.name in (
+    return next(normalise(paragraph_text(p)) for p in document.paragraphs if p.style.name in (
         "Title", "Note Title"))
 
 

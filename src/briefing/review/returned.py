@@ -35,6 +35,7 @@ W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 MAX_PART_BYTES = 64 * 2**20  # a part larger than this is no official's edit
 MAX_PARTS = 2_000
 SIMILAR = 0.6  # how alike a paragraph must be to stand for a field whose anchors are lost
+WINDOW = 400  # paragraphs after the field found before, where a lost one is looked for
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
                           remove_blank_text=False)
 
@@ -353,7 +354,8 @@ def _by_text(returned: Returned, mark: Mark, low: int, high: int,
     """A mark whose anchors are gone: its paragraph, if it was all of one and one
     paragraph between its neighbours is that text (or, for a paragraph, the
     most alike); else its exact text within one."""
-    candidates = range(max(low, 0), min(high + 1, len(returned.paragraphs)))
+    start = max(low, 0)
+    candidates = range(start, min(high + 1, len(returned.paragraphs), start + WINDOW))
     best, best_ratio = None, 0.0
     for p in candidates:
         paragraph = returned.paragraphs[p]
@@ -363,7 +365,10 @@ def _by_text(returned: Returned, mark: Mark, low: int, high: int,
         if mark.whole:
             if accepted.strip() == mark.text.strip():
                 return Found(mark, "text", free, (p, 0))
-            ratio = difflib.SequenceMatcher(None, accepted, mark.text, autojunk=False).ratio()
+            matcher = difflib.SequenceMatcher(None, accepted, mark.text, autojunk=False)
+            if matcher.real_quick_ratio() < SIMILAR or matcher.quick_ratio() < SIMILAR:
+                continue
+            ratio = matcher.ratio()
             if accepted.strip() and ratio > best_ratio:
                 best, best_ratio = (p, free), ratio
         elif mark.text and mark.text in accepted:
