@@ -110,12 +110,15 @@ CHARACTERS: dict[str, CharacterLook] = {
 QUOTED = ("Quote", "Quote Attribution")
 MAX_BORDER_SPACE = 31  # points between a paragraph border and its text: Word's limit
 
-# The paragraph styles Word hyphenates (w:autoHyphenation, by each run's w:lang):
-# running prose, as print.css says `hyphens: auto` for `p` alone. Every other
-# style suppresses it: headings, titles, markings, table text and headings,
-# list items, captions, terms (print.css: `hyphens: manual`).
-HYPHENATED = frozenset({"Normal", "Quote", "footnote text",
-                        *(f"List Continue{suffix}" for suffix in ("", " 2", " 3"))})
+# The paragraph styles Word must not hyphenate (w:suppressAutoHyphens), as
+# print.css says `hyphens: manual`: titles, headings, markings, the page header
+# and footer, and the definition term (CSS's default). Every other style
+# hyphenates by its runs' w:lang where a line needs it, as print.css does for
+# prose, table cells and headings, list items, definitions and captions.
+UNHYPHENATED = frozenset({
+    "Title", "Subtitle", "Cover Publisher", "Cover Marking", "Heading 1", "Heading 2",
+    "Heading 3", "TOC Heading", "Header", "Footer", "Header Marking", "Footer Marking",
+    "Note Title", "Note Marking", "Definition Term"})
 _THEME_FONTS = ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme")
 _SCRIPTS = ("ascii", "hAnsi", "eastAsia", "cs")  # w:rFonts' faces, one per kind of script
 
@@ -146,8 +149,8 @@ def apply_theme(doc: DocxDocument, theme: Theme) -> None:
     for style in styles.values():
         if style.type == WD_STYLE_TYPE.PARAGRAPH:
             paragraph_property(style.element.get_or_add_pPr(), OxmlElement(
-                "w:suppressAutoHyphens", {qn("w:val"): "0" if style.name in HYPHENATED
-                                          else "1"}))
+                "w:suppressAutoHyphens", {qn("w:val"): "1" if style.name in UNHYPHENATED
+                                          else "0"}))
 
 
 def _page_setup(doc: DocxDocument, theme: Theme) -> None:
