@@ -413,7 +413,8 @@ class _Writer:
             if i:
                 paragraph.add_run().add_break()
             if line:  # U+2011 as Word's own no-break hyphen
-                self._styled(add_text(paragraph, line), style)
+                for run in add_text(paragraph, line):
+                    self._styled(run, style)
 
     def _styled(self, run: Run, style: RunStyle) -> None:
         """Bold, italic, untranslated text highlighted, and the passage's
@@ -668,11 +669,11 @@ class _Writer:
             rel = paragraph.part.relate_to(style.link, RELATIONSHIP_TYPE.HYPERLINK,
                                            is_external=True)
             link.set(qn("r:id"), rel)
-        run = add_text(paragraph, text)
-        if character in self.style_names:
-            run.style = self.doc.styles[character]
-        self._styled(run, style)
-        link.append(run._r)
+        for run in add_text(paragraph, text):
+            if character in self.style_names:
+                run.style = self.doc.styles[character]
+            self._styled(run, style)
+            link.append(run._r)
         paragraph._p.append(link)
 
 

@@ -388,15 +388,20 @@ _SPECIAL = re.compile("([\u2011\u00ad])")
 _SPECIAL_TAGS = {"\u2011": "w:noBreakHyphen", "\u00ad": "w:softHyphen"}
 
 
-def add_text(paragraph: Paragraph, text: str) -> Run:
-    """A run of `text` with Word's own no-break hyphen (U+2011) and optional
-    hyphen (U+00AD) elements, which every Word draws with the font's hyphen
-    and breaks (or not) as the text says; other characters (U+00A0 among
-    them) stay as they are."""
-    run = paragraph.add_run()
+def add_text(paragraph: Paragraph, text: str) -> list[Run]:
+    """Runs of `text`, Word's own no-break hyphen (U+2011) and optional hyphen
+    (U+00AD) each a run of its own element, which every Word draws with the
+    font's hyphen and breaks (or not) as the text says; other characters
+    (U+00A0 among them) stay as they are. One w:t at most in a run, as the
+    readers of returned and compared files (review, redline) expect."""
+    runs = []
     for part in _SPECIAL.split(text):
+        if not part:
+            continue
+        run = paragraph.add_run()
         if part in _SPECIAL_TAGS:
             run._r.append(OxmlElement(_SPECIAL_TAGS[part]))
-        elif part:
+        else:
             run.add_text(part)
-    return run
+        runs.append(run)
+    return runs
