@@ -29,6 +29,7 @@ Everything here is a function of the HTML, so the bytes stay reproducible.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -188,6 +189,7 @@ def finish(doc: DocxDocument, marks: Marks, identity: Identity) -> None:
     entries: list[str] = []
     paragraphs: list[str] = []
     number = 0
+    ids = itertools.count(1)  # of the content controls
     fields: list[str] = []  # the complex fields open (their code, then their result)
     for p in body.iter(qn("w:p")):
         outline: list[str] = []  # the paragraph's own text, and each field as a reference
@@ -203,7 +205,7 @@ def finish(doc: DocxDocument, marks: Marks, identity: Identity) -> None:
             text = text_of(children)
             whole = not any(text_of([c]).strip() for c in p if c not in children)
             number += 1
-            _enclose(p, children, tag, number)
+            _enclose(p, children, tag, number, ids)
             entries.append(
                 f"<field tag={quoteattr(tag)} bookmark={quoteattr(bookmark_of(tag))} "
                 f"address={quoteattr(address)} group={quoteattr(group_number)} "
@@ -238,22 +240,29 @@ def _groups(children: list[etree._Element], runs: dict[etree._Element, str]
         yield current
 
 
-def _enclose(p: etree._Element, children: list[etree._Element], tag: str, number: int) -> None:
-    """`children` of `p` into an inline content control, between bookmark marks."""
+def _enclose(p: etree._Element, children: list[etree._Element], tag: str, number: int,
+             ids: Iterator[int]) -> None:
+    """`children` of `p` between the marks of one bookmark, and in an inline
+    content control unless they hold a link: the DOCX LibreOffice 7.4 writes
+    of a content control beside or around a link is not even XML (it opens
+    or closes the control inside the link), so there the bookmark alone
+    marks the field."""
+    mark = str(FIRST_BOOKMARK_ID + number)
+    children[0].addprevious(OxmlElement("w:bookmarkStart", {qn("w:id"): mark,
+                                                             qn("w:name"): bookmark_of(tag)}))
+    children[-1].addnext(OxmlElement("w:bookmarkEnd", {qn("w:id"): mark}))
+    if any(child.tag == qn("w:hyperlink") for child in children):
+        return
     sdt = OxmlElement("w:sdt")
     properties = OxmlElement("w:sdtPr")
     properties.append(OxmlElement("w:tag", {qn("w:val"): tag}))
-    properties.append(OxmlElement("w:id", {qn("w:val"): str(number)}))
+    properties.append(OxmlElement("w:id", {qn("w:val"): str(next(ids))}))
     sdt.append(properties)
     content = OxmlElement("w:sdtContent")
     sdt.append(content)
     children[0].addprevious(sdt)
-    for child in children:
-        content.append(child)
-    mark = str(FIRST_BOOKMARK_ID + number)
-    sdt.addprevious(OxmlElement("w:bookmarkStart", {qn("w:id"): mark,
-                                                     qn("w:name"): bookmark_of(tag)}))
-    sdt.addnext(OxmlElement("w:bookmarkEnd", {qn("w:id"): mark}))
+    for run in children:
+        content.append(run)
 
 
 # The text of runs as a reader sees it: what review/ reads back in the same way.
