@@ -21,8 +21,8 @@ tree's text, never inside <head>, <pre>, <code>, <script>, <style> or
 attributes; `join_html` to a whole HTML document.
 
 `hyphenation_dictionaries()` gives Pyphen, which WeasyPrint hyphenates with,
-a dictionary for each edition language it has none for (Azerbaijani): its
-syllables follow one rule, a break before each consonant that a vowel
+a dictionary for each edition language it has none for (Azerbaijani,
+Turkish): their syllables follow one rule, a break before each consonant that a vowel
 follows ("Te-le-kom-mu-ni-ka-si-ya").
 """
 
@@ -174,7 +174,7 @@ def join_html(html: str) -> str:
 # -- hyphenation where Pyphen has no dictionary ----------------------------------------
 
 # Languages whose syllables break before each consonant followed by a vowel, by vowels.
-SYLLABIC = {"az": "aeəıioöuü"}
+SYLLABIC = {"az": "aeəıioöuü", "tr": "aeıioöuü"}
 _LETTERS = "abcçdeəfgğhxıijkqlmnoöprsştuüvyzw"
 
 
