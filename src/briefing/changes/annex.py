@@ -186,8 +186,8 @@ def annex(root: Path, project: Project, slug: str) -> Annex | None:
     BuildFailed, placed in the archive, when that version cannot be read."""
     from briefing.archive.publish import editions
 
-    brief = project.brief(slug)
-    if not getattr(brief, "change_annex", True):
+    brief = next((brief for brief in project.briefs if brief.slug == slug), None)
+    if brief is None or not brief.change_annex:  # no such brief: its render says so
         return None
     found = tuple(path.name for path in editions(root / ARCHIVE, slug))
     key = (str(root.resolve()), slug)
