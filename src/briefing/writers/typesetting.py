@@ -39,7 +39,6 @@ from briefing.render.layout import BREAKABLE
 from briefing.render.typography import NBHY, NBSP, join
 from briefing.writers.registry import Request
 
-RULES = ("broken-word", "overflow", "heading-at-foot", "underfull-page", "split-join")
 FIELD = "data-field"
 FULL_ENOUGH = 2 / 3  # of the type area: a page filled less, when more would fit, is underfull
 SLACK = 2.0  # CSS px a box may pass its column by (rounding, half a collapsed border)
@@ -243,7 +242,7 @@ def _judge(found: re.Match[str], source: str, language: str, left: str,
     if not gap:
         if left[-1] in _BREAK_AFTER:
             if left[-1] == "-" and _joined(source, at - 1, language) == NBHY:
-                return _split(source, at, language)
+                return _split(source, at)
             return None
         if len(word) > BREAKABLE:
             return None  # broken anywhere by design: render/layout.py, `breakable`
@@ -252,15 +251,15 @@ def _judge(found: re.Match[str], source: str, language: str, left: str,
                 "hyphenation puts a hyphen")
     if any(char in _JOINING for char in gap) or any(
             _joined(source, at + i, language) != " " for i in range(len(gap))):
-        return _split(source, at, language)
+        return _split(source, at)
     return None
 
 
-def _split(source: str, at: int, language: str) -> tuple[str, str, str]:
-    start, end = max(0, at - 24), min(len(source), at + 24)
+def _split(source: str, at: int) -> tuple[str, str, str]:
+    """A split join, shown with a few words either side of the cut."""
     start = source.rfind(" ", 0, max(0, at - 12)) + 1 if at > 12 else 0
-    end_space = source.find(" ", min(len(source), at + 12))
-    end = end_space if end_space >= 0 else end
+    end = source.find(" ", min(len(source), at + 12))
+    end = end if end >= 0 else len(source)
     cut = " | " if source[at:at + 1] in f" {_JOINING}" else "|"
     shown = source[start:at] + cut + source[at:end].lstrip(f" {_JOINING}")
     shown = shown.replace(NBSP, " ").replace("\u202f", " ").replace(NBHY, "-")
@@ -348,7 +347,7 @@ def _at_foot(page: boxes.PageBox, following: boxes.PageBox, number: int,
     if any(box.style["break_after"] in _FORCED for box in last) or any(
             box.style["break_before"] in _FORCED for box in first):
         return
-    if last[0].style["page"] != first[0].style["page"]:
+    if page.page_type.name != following.page_type.name:  # a named page begins: a forced break
         return
     stranded = _stranded(last, first, tree)
     if stranded is not None:
@@ -373,8 +372,8 @@ def _at_foot(page: boxes.PageBox, following: boxes.PageBox, number: int,
         yield tree.finding("underfull-page", number, element,
                            f"page {number} is {100 * used / room:.0f} % full: {blank * PX:.0f} mm "
                            f"left blank, where the first {needed * PX:.0f} mm of page {number + 1} "
-                      "would have fitted",
-                      "pages filled to the foot: what follows kept with less, or smaller")
+                           "would have fitted",
+                           "pages filled to the foot: what follows kept with less, or smaller")
 
 
 def _edge_chain(roots: Sequence[object], *, last: bool) -> list[object]:
