@@ -231,6 +231,8 @@ def languages(annexed: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         edit(project)
         result = run_in_process(project, "build", "--format", "semantic")
         assert result.code == 0, result.err
+        result = run_in_process(project, "build", "--format", "pdf", "--lang", "ru")
+        assert result.code == 0, result.err  # the note still fits its page, or this fails
     return made_once(tmp_path_factory, "change-annex-languages", make)
 
 
@@ -251,6 +253,13 @@ def test_every_language_has_the_annex_and_the_note_its_pointer(
         (folder / f"2020-01-15_sample_note_{language}.semantic.html").read_bytes())
     assert [p.text for p in note.xpath("//p[contains(@class, 'note-changes')]")] == [pointer]
     assert not note.xpath("//section[@class='changes']")
+
+
+def test_the_note_with_its_pointer_is_one_page(languages: Path) -> None:
+    note = languages / "output/sample/2020-01-15_sample_note_ru.pdf"
+    with pikepdf.open(note) as document:
+        assert len(document.pages) == 1
+    assert "4 изменения с редакции от 15 января 2020" in " ".join(pdf_text(note).split())
 
 
 def test_a_brief_can_switch_the_annex_off(languages: Path, tmp_path: Path) -> None:
