@@ -63,6 +63,7 @@ def annexed(tmp_path_factory: pytest.TempPathFactory) -> Path:
         result = run_in_process(project, "build", "--format", "pdf", "--format", "docx",
                                 "--format", "html", "--format", "semantic")
         assert result.code == 0, result.err
+        assert run_in_process(project, "publish", "sample").code == 0  # version 2
     return made_once(tmp_path_factory, "change-annex", make)
 
 
@@ -174,6 +175,23 @@ def test_the_archived_source_carries_the_version_the_annex_reads(annexed: Path) 
     assert found is not None and found.since.identifier == V1
     record = json.loads(as_json(found.changes, found.since))
     assert [c["said"]["en"]["text"] for c in record["changes"]] == SAID
+
+
+def test_version_2_carries_the_annex_against_version_1_as_its_bag_records(
+        annexed: Path) -> None:
+    data = annexed / "archive/2020-01-15_sample_v2/data"
+    text = " ".join(pdf_text(data / "2020-01-15_sample_en.pdf").split())
+    assert text.count(TITLE) == 2  # the contents, the annex
+    record = json.loads((data / "changes.json").read_bytes())
+    assert [c["said"]["en"]["text"] for c in record["changes"]] == SAID
+    for sentence in SAID:
+        assert sentence in text
+    blocks = docx_blocks(data / "2020-01-15_sample_en.docx")
+    assert [t for s, t in blocks[blocks.index(("Heading 1", TITLE)):]
+            if s == "List Bullet"] == SAID
+    assert f"archive/{V1}/data/source/content/briefs/sample.yaml" in {
+        path.relative_to(data / "source").as_posix()
+        for path in (data / "source").rglob("*.yaml")}
 
 
 def test_the_redline_tracks_the_edit_and_survives_libreoffice(annexed: Path,
