@@ -12,6 +12,7 @@ import lxml.html
 from docx.oxml.ns import qn
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 BLOCKS = {"p", "h1", "h2", "h3", "li", "dt", "dd", "th", "td", "caption", "figcaption"}
 
@@ -60,6 +61,11 @@ def paragraph_text(paragraph: Paragraph) -> str:
     inside the content controls (w:sdt) around every field's text
     (writers/fields.py), which python-docx 1.2 does not look into."""
     return _inline_text(paragraph._p)
+
+
+def paragraph_runs(paragraph: Paragraph) -> list[Run]:
+    """python-docx's `Paragraph.runs`, with the runs inside content controls."""
+    return [Run(r, paragraph) for r in paragraph._p.xpath("./w:r | ./w:sdt/w:sdtContent/w:r")]
 
 
 def cell_text(cell: _Cell) -> str:

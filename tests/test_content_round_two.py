@@ -11,7 +11,7 @@ import lxml.html
 import pikepdf
 import pytest
 from conftest import ROOTS, make_project
-from readers import pdf_text
+from readers import cell_text, paragraph_text, pdf_text
 
 from briefing.cli import main
 
@@ -30,8 +30,9 @@ def build(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tupl
 def docx_text(path: Path) -> str:
     """Every paragraph's text, those in table cells included."""
     document = docx.Document(str(path))
-    cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
-    return " ".join([paragraph.text for paragraph in document.paragraphs] + cells)
+    cells = [cell_text(cell) for table in document.tables for row in table.rows
+             for cell in row.cells]
+    return " ".join([paragraph_text(paragraph) for paragraph in document.paragraphs] + cells)
 
 
 def shown(project: Path, language: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ import docx
 import pytest
 import yaml
 from conftest import ROOTS, make_project, output_files, run_in_process
-from readers import normalise, pdf_text
+from readers import normalise, paragraph_text, pdf_text
 
 SECRET = "SECRET-7f3a9c-DO-NOT-LEAK"
 BRIEF = "content/briefs/sample.yaml"
@@ -139,13 +139,14 @@ def _outputs(project: Path) -> tuple[str, str, str]:
     html = next(folder.glob("*.html")).read_text()
     pdf = normalise(pdf_text(next(folder.glob("*.pdf")), layout=True))
     document = docx.Document(str(next(folder.glob("*.docx"))))
-    parts = [p.text for p in document.paragraphs]
-    parts += [p.text for t in document.tables for row in t.rows for c in row.cells
+    parts = [paragraph_text(p) for p in document.paragraphs]
+    parts += [paragraph_text(p) for t in document.tables for row in t.rows for c in row.cells
               for p in c.paragraphs]
-    parts += [p.text for t in document.tables for row in t.rows for c in row.cells
+    parts += [paragraph_text(p) for t in document.tables for row in t.rows for c in row.cells
               for inner in c.tables for r in inner.rows for cc in r.cells for p in cc.paragraphs]
     for section in document.sections:
-        parts += [p.text for p in section.header.paragraphs + section.footer.paragraphs]
+        parts += [paragraph_text(p) for p in section.header.paragraphs
+                  + section.footer.paragraphs]
     return html, pdf, normalise(" ".join(parts))
 
 

@@ -9,7 +9,7 @@ import docx
 import pikepdf
 import pytest
 from conftest import ROOTS, copy_project, made_once, make_project, run_in_process
-from readers import docx_blocks, normalise, pdf_text
+from readers import docx_blocks, normalise, paragraph_runs, pdf_text
 
 FOURTH = ROOTS / "fourth-language"
 BRIEF = "content/briefs/sample.yaml"
@@ -89,7 +89,7 @@ def test_missing_translations_are_listed_then_a_draft_can_be_built(tmp_path: Pat
         assert str(pdf.docinfo["/status"]).startswith("TASLAK")
     document = docx.Document(str(project / f"{OUT}_tr.docx"))
     assert document.core_properties.content_status.startswith("TASLAK")
-    marked = [run for p in document.paragraphs for run in p.runs
+    marked = [run for p in document.paragraphs for run in paragraph_runs(p)
               if run.font.highlight_color is not None]
     assert "Sample brief" in {run.text for run in marked}
 
@@ -156,7 +156,7 @@ def test_a_quotation_in_its_own_language_is_marked_in_every_format(sample_build:
     document = docx.Document(str(stem.with_suffix(".docx")))
     lang = docx.oxml.ns.qn("w:lang")
     languages = {run.text: run._r.rPr.find(lang).get(docx.oxml.ns.qn("w:val"))
-                 for paragraph in document.paragraphs for run in paragraph.runs
+                 for paragraph in document.paragraphs for run in paragraph_runs(paragraph)
                  if run._r.rPr is not None and run._r.rPr.find(lang) is not None}
     assert languages.get(quoted) == "ru", languages
 

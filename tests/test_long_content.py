@@ -24,7 +24,7 @@ import pytest
 import yaml
 from conftest import made_once, make_project, run_in_process
 from docx.oxml.ns import qn
-from readers import normalise, pdf_text
+from readers import cell_text, normalise, paragraph_text, pdf_text
 
 from briefing.render.layout import Cell, column_widths
 
@@ -231,7 +231,7 @@ def test_every_timeline_entry_is_text_in_the_pdf_and_in_the_docx(stress: Path) -
     # The PDF draws the figures' SVG text as text; the list after each is hidden.
     assert sorted(entries(pdf_text(stress / f"{SAMPLE}.pdf"))) == wanted
     document = docx.Document(str(stress / f"{SAMPLE}.docx"))
-    assert sorted(entries("\n".join(p.text for p in document.paragraphs))) == wanted
+    assert sorted(entries("\n".join(paragraph_text(p) for p in document.paragraphs))) == wanted
     pictures = [p for p in document.paragraphs if p._p.xpath(".//pic:pic")]
     assert len(pictures) == count + 1  # and the cover's emblem
     section = document.sections[-1]
@@ -266,12 +266,13 @@ def test_a_long_token_wraps_inside_its_cell_and_is_still_the_token(
             compact = compact.replace(furniture_text, "")
         assert URL in re.sub(r"Page\d+of\d+", "", compact), pdf.name
     document = docx.Document(str(stress / f"{SAMPLE}.docx"))
-    cells = [cell.text for table in document.tables for row in table.rows
+    cells = [cell_text(cell) for table in document.tables for row in table.rows
              for cell in row.cells]
     assert TOKEN in cells
     # Its row is taller than a page: Word may split it (LibreOffice would print a
     # row it may not split past the foot of the page); the others stay whole.
-    [table] = [t for t in document.tables if any(c.text == TOKEN for r in t.rows for c in r.cells)]
+    [table] = [t for t in document.tables if any(cell_text(c) == TOKEN for r in t.rows
+                                                        for c in r.cells)]
     kept = [row._tr.trPr is not None and row._tr.trPr.find(qn("w:cantSplit")) is not None
             for row in table.rows]
     assert kept.count(False) == 1 and not kept[4]  # the header row, then rows 0 to 3
@@ -296,10 +297,10 @@ def test_long_title_and_marking_in_properties_and_pages(stress: Path) -> None:
     assert TITLE.startswith(props.title[:-1])
     assert len(props.category) == 255 and MARKING.startswith(props.category[:-1])
     assert props.created.year == 2108
-    body = normalise(" ".join(p.text for p in document.paragraphs))
+    body = normalise(" ".join(paragraph_text(p) for p in document.paragraphs))
     assert normalise(TITLE) in body  # the visible title is never cut
     assert normalise(MARKING) in normalise(" ".join(
-        p.text for p in document.sections[-1].header.paragraphs))
+        paragraph_text(p) for p in document.sections[-1].header.paragraphs))
     pdf = normalise(pdf_text(stress / f"{SAMPLE}.pdf"))
     assert normalise(TITLE) in pdf and normalise(MARKING) in pdf
     import pikepdf
@@ -410,7 +411,7 @@ def test_a_figure_too_long_to_stand_beside_its_label_is_set_above_it(tmp_path: P
     document = docx.Document(str(project / f"{SAMPLE}.docx"))
     [box] = [table for table in document.tables if table.style.name == "Box"]
     [definitions] = box.cell(0, 0).tables
-    assert len(definitions.columns) == 1 and definitions.cell(0, 0).text == word
+    assert len(definitions.columns) == 1 and cell_text(definitions.cell(0, 0)) == word
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,7 @@ import lxml.html
 import pytest
 from conftest import ROOTS, made_once, make_project, run_in_process
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from readers import normalise, pdf_text
+from readers import cell_text, normalise, paragraph_runs, paragraph_text, pdf_text
 
 from briefing.content.prose import MAX_INLINE_DEPTH, prose_problem, render_prose
 from briefing.writers.runs import RunStyle, collapsed, inline
@@ -274,8 +274,9 @@ def test_list_items_keep_their_order_and_blocks(corpus: dict) -> None:
 def test_a_list_in_a_table_cell_is_a_list(corpus: dict) -> None:
     document = docx.Document(str(corpus["docx"]))
     cell = next(c for t in document.tables for row in t.rows for c in row.cells
-                if c.text.startswith("Cell paragraph one."))
-    assert [(p.style.name, p.text, p._p.pPr.numPr is not None) for p in cell.paragraphs] == [
+                if cell_text(c).startswith("Cell paragraph one."))
+    assert [(p.style.name, paragraph_text(p), p._p.pPr.numPr is not None)
+            for p in cell.paragraphs] == [
         ("Table Text", "Cell paragraph one.", False),
         ("Table Text", "Cell bullet one", True),
         ("Table Text", "Cell bullet two", True),
@@ -295,8 +296,8 @@ def test_a_pipe_table_is_a_table(corpus: dict) -> None:
     table = next(t for t in tree.iter("table") if "prose-table" in t.classes)
     assert table.find("caption") is None
     document = docx.Document(str(corpus["docx"]))
-    word = next(t for t in document.tables if t.cell(0, 0).text == "Column left")
-    assert [[c.text for c in row.cells] for row in word.rows] == [
+    word = next(t for t in document.tables if cell_text(t.cell(0, 0)) == "Column left")
+    assert [[cell_text(c) for c in row.cells] for row in word.rows] == [
         ["Column left", "Column centre", "Column right"],
         ["Cell alpha", "Cell beta", "12"], ["Cell gamma", "Cell delta", "345"]]
     assert word.cell(1, 2).paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT
@@ -434,9 +435,10 @@ def test_emphasis_at_the_limit_is_shown_in_both_formats(tmp_path: Path) -> None:
     words = " ".join(f"d{i}" for i in range(MAX_INLINE_DEPTH))
     assert words in normalise(pdf_text(project / f"{NAME}.pdf"))
     document = docx.Document(str(project / f"{NAME}.docx"))
-    paragraph = next(p for p in document.paragraphs if p.text.startswith("d0"))
-    assert paragraph.text.startswith(words)
-    assert all(run.italic for run in paragraph.runs if run.text.strip().startswith("d"))
+    paragraph = next(p for p in document.paragraphs if paragraph_text(p).startswith("d0"))
+    assert paragraph_text(paragraph).startswith(words)
+    assert all(run.italic for run in paragraph_runs(paragraph)
+               if run.text.strip().startswith("d"))
 
 
 def test_the_docx_writer_reads_any_depth_without_recursing() -> None:

@@ -19,7 +19,7 @@ from changes import MOMENTS, kill_at
 from conftest import REPO, ROOTS, make_project, output_files, run_cli, run_in_process
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from readers import pdf_text
+from readers import paragraph_text, pdf_text
 
 from briefing.content.load import load_project
 from briefing.errors import BuildFailed
@@ -63,7 +63,7 @@ def edition_marks(project: Path) -> set[str]:
             text = lxml.html.document_fromstring(path.read_bytes()).text_content()
         else:
             text = pdf_text(path) if path.suffix == ".pdf" else "\n".join(
-                p.text for p in docx.Document(str(path)).paragraphs)
+                paragraph_text(p) for p in docx.Document(str(path)).paragraphs)
         marks |= {word for word in text.split() if word.startswith("Edition-")}
     return marks
 
