@@ -27,7 +27,7 @@ from conftest import made_once, make_project, run_in_process
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from fontTools.ttLib import TTFont
-from readers import libreoffice_pdf, normalise, pdf_text
+from readers import cell_text, libreoffice_pdf, normalise, pdf_text
 
 from briefing.render.theme import load_theme
 from briefing.writers.wordstyles import apply_theme
@@ -263,7 +263,8 @@ def test_a_superseded_agreement_says_so_once_in_every_format(built: Path) -> Non
     pdf = _status(pdf_text(built / f"{NAME}.pdf"))
     html = _status(lxml.html.fromstring((built / f"{NAME}.html").read_bytes()).text_content())
     word = docx.Document(str(built / f"{NAME}.docx"))
-    cells = [cell.text for table in word.tables for row in table.rows for cell in row.cells]
+    cells = [cell_text(cell) for table in word.tables for row in table.rows
+             for cell in row.cells]
     docx_status = _status("\n".join(cells))
     for shown in (pdf, html, docx_status):
         assert shown == "superseded, 1 May 2010: New Arrangement", shown
