@@ -382,16 +382,18 @@ def outside(returned: Returned) -> Iterator[tuple[str, list[str]]]:
     """The returned body's paragraphs as text outside the fields found (OBJECT
     for each field), with the tags of the fields in each; field results and
     empty paragraphs left out, as the map leaves them out."""
-    located: dict[int, dict[int, str]] = {}
+    owner: dict[int, str] = {}  # id(chunk) -> the tag of the field it shows
+    inline: dict[int, list[tuple[str, str]]] = {}  # paragraph -> (text, tag) found by text
     for found in returned.found.values():
         if found.how == "text" and not found.mark.whole:
+            inline.setdefault(found.at[0], []).append((found.mark.text, found.mark.tag))
             continue
         for chunk in found.chunks:
-            located.setdefault(id(chunk), {})[0] = found.mark.tag
-    for paragraph in returned.paragraphs:
+            owner.setdefault(id(chunk), found.mark.tag)
+    for p, paragraph in enumerate(returned.paragraphs):
         text, tags, previous = "", [], None
         for chunk in paragraph.chunks:
-            tag = located.get(id(chunk), {}).get(0)
+            tag = owner.get(id(chunk))
             if tag is not None:
                 if tag != previous:
                     text += OBJECT
@@ -402,5 +404,9 @@ def outside(returned: Returned) -> Iterator[tuple[str, list[str]]]:
             if chunk.in_field or (chunk.change and chunk.change.kind == "deletion"):
                 continue
             text += chunk.text
+        for piece, tag in inline.get(p, []):
+            if piece in text:
+                text = text.replace(piece, OBJECT, 1)
+                tags.append(tag)
         if text.strip():
             yield text, tags
