@@ -405,3 +405,28 @@ def test_transfer_keeps_the_markup_the_edition_does_not_show() -> None:
                     "Prose one.\n\nProse two.\n") == "Prose one.\n\nProse 2.\n"
     assert transfer("8\u00a0November 1999", "9\u00a0November 1999", "1999-11-08") is None
     assert transfer("A\u00a0B", "A\u00a0B and C\u00a0D", "A B") == "A B and C D"
+
+
+def test_what_cannot_be_placed_is_named_and_a_comment_outside_fields_kept(
+        built: Path, tmp_path: Path) -> None:
+    def edit(document: etree._Element, parts: dict) -> None:
+        point = sdt(document, f"{BRIEF}#key_points[1].ru@ru").getparent()
+        point.getparent().remove(point)  # the key point deleted, anchors and text
+        heading = next(p for p in document.iter(w("p"))
+                       if "".join(t.text or "" for t in p.iter(w("t"))) == "Основные положения")
+        start, end = heading.find(w("r")), heading.findall(w("r"))[-1]
+        start.addprevious(etree.Element(w("commentRangeStart"), {w("id"): "3"}))
+        end.addnext(etree.Element(w("commentRangeEnd"), {w("id"): "3"}))
+        add_comment(parts, 3, OFFICIAL, "Сократить")
+    returned = tmp_path / "returned_ru.docx"
+    edit_docx(built / RU, returned, edit)
+    code, lines, err = review(built, returned)
+    assert code == 1, err
+    assert lines == [
+        'content/briefs/review.yaml:13:7: summary.ru: comment by Ann Official on '
+        '2021-06-01T10:00:00Z on "Основные положения", outside any field (after summary.ru): '
+        '"Сократить"',
+        'content/briefs/review.yaml:19:9: key_points[1].ru: not found in the returned file: '
+        'its anchors and its text are gone (built as "Сотрудничество растёт с каждым годом."); '
+        'removed, or moved and rewritten: see the file',
+    ]

@@ -260,22 +260,29 @@ class _Findings:
         now = [(text, tags) for text, tags in now if text]
         matcher = difflib.SequenceMatcher(None, [t for t, _ in built], [t for t, _ in now],
                                           autojunk=False)
-        last: str | None = None  # the last field tag seen in the returned paragraphs
+        last: str | None = None  # the last field seen in the returned paragraphs
         seen: list[tuple[str | None, bool]] = []  # each paragraph's field, and if it holds it
+        upto: list[str | None] = []  # the last field in or before each paragraph
         for _, tags in now:
             seen.append((tags[0], True) if tags else (last, False))
             last = tags[-1] if tags else last
+            upto.append(last)
         for op, i1, i2, j1, j2 in matcher.get_opcodes():
             if op == "equal":
                 continue
             olds = [built[i][0] for i in range(i1, i2)]
             news = [now[j][0] for j in range(j1, j2)]
-            near, holds = seen[j1] if j1 < len(seen) else (last, False)
+            if j2 > j1:  # text in returned paragraphs: told with their own field, if any
+                near, holds = seen[j1]
+            else:  # a paragraph gone: told after the field before it
+                near, holds = (upto[j1 - 1] if j1 else None), False
             if op == "replace" and len(olds) == len(news):
                 pairs = [(old, new) for old, new in zip(olds, news, strict=True)]
             else:
                 pairs = [(old, "") for old in olds] + [("", new) for new in news]
             for old, new in pairs:
+                if not old.replace(OBJECT, "").strip() and not new.replace(OBJECT, "").strip():
+                    continue  # only fields: what became of them is told field by field
                 shown_old, shown_new = old.replace(OBJECT, "[field]"), new.replace(OBJECT,
                                                                                    "[field]")
                 what = (f"added {quote(shown_new)}" if not old else
