@@ -430,3 +430,24 @@ def test_what_cannot_be_placed_is_named_and_a_comment_outside_fields_kept(
         'its anchors and its text are gone (built as "Сотрудничество растёт с каждым годом."); '
         'removed, or moved and rewritten: see the file',
     ]
+
+
+def test_apply_writes_only_files_the_project_loaded(built: Path, tmp_path: Path) -> None:
+    """A returned file is the official's, not the editor's: a map that names a
+    file outside content/ (forged, or from another project) writes nothing."""
+    project = copy_project(built, tmp_path / "project")
+    forged = "../outside.yaml#title"
+
+    def edit(document: etree._Element, parts: dict) -> None:
+        set_content(sdt(document, f"{BRIEF}#title.en@en"), *runs("Forged title"))
+        for name in [n for n in parts if n.startswith("customXml/item")]:
+            parts[name] = parts[name].replace(f'address="{BRIEF}#title.en"'.encode(),
+                                              f'address="{forged}"'.encode())
+    returned = tmp_path / "forged.docx"
+    edit_docx(built / EN, returned, edit)
+    code, lines, err = review(project, returned, "--apply")
+    assert code == 1, err
+    assert lines == ['../outside.yaml:1:1: title: not applied: the returned file names a field '
+                     'this project did not load; the official wrote "Forged title"']
+    assert not (tmp_path / "outside.yaml").exists()
+    assert (project / BRIEF).read_text(encoding="utf-8") == YAML

@@ -68,6 +68,10 @@ def apply(review: Review, *, tracked: bool) -> Outcome:
                                       f"now {now}; the official wrote {quote(text)}",
                                       (group.built, text)))
             continue
+        if review.places.get(address, ("",))[0] != group.file:  # the map names no loaded file
+            outcome.left.append(_left(at, "not applied: the returned file names a field this "
+                                      f"project did not load; the official wrote {quote(text)}"))
+            continue
         edits.setdefault(group.file, []).append((group, text, at))
     for file, wanted in sorted(edits.items()):
         _apply_file(review.root, file, wanted, outcome)
@@ -95,6 +99,12 @@ def _apply_file(root: Path, file: str, wanted: list[tuple[Group, str, Finding]],
     from ruamel.yaml.scalarstring import ScalarString
 
     path = root / file
+    content = (root / "content").resolve()
+    if path.is_symlink() or not path.resolve().is_relative_to(content):
+        for _, new, at in wanted:  # a content file the loader read, written in place only
+            outcome.left.append(_left(at, f"not applied: {file} is not a file of content/ "
+                                      f"Briefing writes; the official wrote {quote(new)}"))
+        return
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
