@@ -25,8 +25,9 @@ def run(root: Path, args: argparse.Namespace) -> int:
         raise UsageError("-o FILE is for --format html: the lines go to the terminal")
     found = review(root, path, shown_as)
     if not args.apply:
-        for line in lines(found):
-            print(line)
+        if args.format != "html" or args.output is not None:  # else the page alone
+            for line in lines(found):
+                print(line)
         if args.format == "html":
             _page(args.output, page(found))
         print(summary(found), file=sys.stderr)
