@@ -216,7 +216,8 @@ class _Walker:
             elif tag == w("sdt"):
                 value = child.find(f"{w('sdtPr')}/{w('tag')}")
                 inner = tags | {value.get(w("val"), "")} if value is not None else tags
-                self.chunk("", inner, change)  # where it is, even when it is empty
+                if element.tag != w("body") and element.tag != w("tc"):  # inline: where it
+                    self.chunk("", inner, change)  # is, even when it is empty
                 content = child.find(w("sdtContent"))
                 if content is not None:
                     self.walk(content, inner, change)
