@@ -157,6 +157,17 @@ def test_the_html_edition_carries_the_annex_and_the_bars(annexed: Path) -> None:
     assert "tr.changed > td:first-child" in page.xpath("//style")[0].text
 
 
+def test_the_html_edition_with_its_annex_passes_axe_and_reflows(annexed: Path) -> None:
+    from browser import axe_violations, chromium, overflow
+
+    with chromium() as browser:
+        browser.get((annexed / f"{STEM}.html").as_uri())
+        assert axe_violations(browser) == []
+        for width in (320, 1280):
+            scroll, viewport = overflow(browser, width)
+            assert scroll <= viewport, (width, scroll, viewport)
+
+
 def test_the_archived_source_carries_the_version_the_annex_reads(annexed: Path) -> None:
     """Version 2, published from here, holds version 1's content in its source,
     so verify rebuilds the annex from the PDF's attachment alone; and the
