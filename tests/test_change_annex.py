@@ -239,6 +239,9 @@ def test_the_redline_tracks_the_edit_and_survives_libreoffice(annexed: Path,
                    check=True)
     inserted, deleted, authors = changes(tmp_path / "lo" / "redline.docx")
     assert authors == {AUTHOR}
+    for path in (redline, tmp_path / "lo" / "redline.docx"):  # an official's edits tracked too
+        with zipfile.ZipFile(path) as package:
+            assert b"<w:trackRevisions/>" in package.read("word/settings.xml")
     assert {"1997", " and a half", "ratified"} <= set(inserted)
     assert deleted == ["1996", "signed"]
 

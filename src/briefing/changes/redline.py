@@ -38,6 +38,18 @@ XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
 AUTHOR = "Briefing"
 DOCUMENT = "word/document.xml"
 _WORDS = re.compile(r"\s+|[^\s]+")
+SETTINGS = "word/settings.xml"
+# What comes before w:trackRevisions in w:settings (ECMA-376 Part 1, CT_Settings).
+BEFORE_TRACKING = frozenset((
+    "writeProtection", "view", "zoom", "removePersonalInformation", "removeDateAndTime",
+    "doNotDisplayPageBoundaries", "displayBackgroundShape", "printPostScriptOverText",
+    "printFractionalCharacterWidth", "printFormsData", "embedTrueTypeFonts",
+    "embedSystemFonts", "saveSubsetFonts", "saveFormsData", "mirrorMargins",
+    "alignBordersAndEdges", "bordersDoNotSurroundHeader", "bordersDoNotSurroundFooter",
+    "gutterAtTop", "hideSpellingErrors", "hideGrammaticalErrors", "activeWritingStyle",
+    "proofState", "formsDesign", "attachedTemplate", "linkStyles",
+    "stylePaneFormatFilter", "stylePaneSortMethod", "documentType", "mailMerge",
+    "revisionView"))
 
 
 def q(name: str) -> str:
@@ -86,11 +98,29 @@ def tracked(before: bytes, after: bytes, date: str) -> bytes:
     new = etree.fromstring(parts[info])
     _Marker(date).compare(old, new)
     parts[info] = etree.tostring(new, xml_declaration=True, encoding="UTF-8", standalone=True)
+    settings = next((info for info in parts if info.filename == SETTINGS), None)
+    if settings is not None:
+        parts[settings] = _tracking(parts[settings])
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
         for item, data in parts.items():
             package.writestr(item, data)
     return out.getvalue()
+
+
+def _tracking(data: bytes) -> bytes:
+    """word/settings.xml with Track Changes on, so an official's own edits of
+    the redline are tracked too (w:trackRevisions, in the schema's order)."""
+    settings = etree.fromstring(data)
+    if settings.find(q("trackRevisions")) is not None:
+        return data
+    track = etree.Element(q("trackRevisions"))
+    before = [child for child in settings if etree.QName(child).localname in BEFORE_TRACKING]
+    if before:
+        before[-1].addnext(track)
+    else:
+        settings.insert(0, track)
+    return etree.tostring(settings, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
 @dataclass
