@@ -145,6 +145,11 @@ def test_a_heading_caption_or_first_row_never_ends_a_page() -> None:
     assert rules(laid_out(heading)) == {}
     assert rules(laid_out(heading, "h2 { break-after: auto; }")) == {
         "heading-at-foot": {"sections[1].title"}}
+    partner = (spacer(TYPE_AREA - 22) + '<article class="partner"><h2>Partner</h2>'
+               f'<p class="partner-kind" data-field="{X}#kind">Agency</p>{text}</article>')
+    assert rules(laid_out(partner)) == {}  # a partner's name and kind line move on together
+    assert rules(laid_out(partner, ".partner-kind { break-after: auto; }")) == {
+        "heading-at-foot": {"kind"}}
     rows = [["row one"], ["row two"], ["row three"]]
     captioned = spacer(TYPE_AREA - 12) + table([100], rows, caption="Caption")
     assert rules(laid_out(captioned)) == {}

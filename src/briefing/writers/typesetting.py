@@ -420,9 +420,23 @@ def _stranded(last: list[object], first: list[object], tree: _Tree
             return _first_row(last, first, tree)
         if box.style["break_after"] == "avoid" and _is_last_child(box, last):
             return element, "a line kept with what follows"
+        if _one_line_after_heading(box, last):
+            return element, "a heading and one line"
         if isinstance(box, boxes.BlockLevelBox) and not isinstance(box, boxes.LineBox):
             break
     return None
+
+
+def _one_line_after_heading(box: object, chain: list[object]) -> bool:
+    """Whether a block of one line follows a heading directly at a page's foot
+    (a partner's name and its kind line, the rest of the profile overleaf)."""
+    index = chain.index(box)
+    lines = [child for child in getattr(box, "children", ()) if isinstance(child, boxes.LineBox)]
+    if index == 0 or len(lines) != 1:
+        return False
+    siblings = [child for child in chain[index - 1].children if _has_content(child)]
+    before = siblings[siblings.index(box) - 1] if siblings.index(box) else None
+    return before is not None and getattr(before, "element_tag", "") in ("h1", "h2", "h3", "h4")
 
 
 def _first_row(last: list[object], first: list[object], tree: _Tree
