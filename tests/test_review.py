@@ -256,8 +256,14 @@ def test_every_field_is_marked_by_a_content_control_a_bookmark_and_the_map(built
         assert f"{BRIEF}#sections[0].body.{language}@{language}/2" in tags  # prose: 2 paragraphs
         assert "content/publisher.yaml#name@" + language in tags
         control = sdt(document, f"{BRIEF}#title.{language}@{language}")
-        # Only a tag and an id: no lock, no placeholder, nothing shown or locked.
-        assert [child.tag for child in control.find(w("sdtPr"))] == [w("tag"), w("id")]
+        # A tag, an id and Word 2013's hidden appearance (older Words ignore it):
+        # no lock, no placeholder, no box, nothing shown or locked.
+        w15 = "{http://schemas.microsoft.com/office/word/2012/wordml}"
+        properties = control.find(w("sdtPr"))
+        assert [child.tag for child in properties] == [w("tag"), w("id"), f"{w15}appearance"]
+        assert properties[2].get(f"{w15}val") == "hidden"
+        assert properties.get("{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+                              "Ignorable") == "w15"
         text = "".join(t.text for t in control.iter(w("t")))
         assert text == {"en": "Review brief", "ru": "Обзорная справка"}[language]
         names = {e.get(w("name")) for e in document.iter(w("bookmarkStart"))}

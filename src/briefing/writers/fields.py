@@ -63,6 +63,8 @@ _FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"  # the user-defined properties
 _VT = "http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"
 _PROPS = "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties"
 _DS = "http://schemas.openxmlformats.org/officeDocument/2006/customXml"
+_W15 = "http://schemas.microsoft.com/office/word/2012/wordml"
+_MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 
 
 @dataclass(frozen=True)
@@ -254,9 +256,15 @@ def _enclose(p: etree._Element, children: list[etree._Element], tag: str, number
     if any(child.tag == qn("w:hyperlink") for child in children):
         return
     sdt = OxmlElement("w:sdt")
-    properties = OxmlElement("w:sdtPr")
+    # Word 2013's hidden appearance: no box even while the cursor is inside; older
+    # Words skip it (mc:Ignorable, declared here: the document's root has no w15).
+    properties = OxmlElement("w:sdtPr", {f"{{{_MC}}}Ignorable": "w15"},
+                             nsdecls={"w": qn("w:t")[1:].partition("}")[0], "w15": _W15,
+                                      "mc": _MC})
     properties.append(OxmlElement("w:tag", {qn("w:val"): tag}))
     properties.append(OxmlElement("w:id", {qn("w:val"): str(next(ids))}))
+    properties.append(etree.Element(f"{{{_W15}}}appearance", {f"{{{_W15}}}val": "hidden"},
+                                    nsmap={"w15": _W15}))
     sdt.append(properties)
     content = OxmlElement("w:sdtContent")
     sdt.append(content)
