@@ -53,12 +53,15 @@ def _apply(root: Path, args: argparse.Namespace, found: object) -> int:
     if not outcome.files:
         return EXIT_REVIEW if outcome.left else EXIT_OK
     brief = found.returned.brief  # type: ignore[attr-defined]
-    validation = validate(root, [brief])
+    # Only the brief's own file written: check that brief; a partner's or the
+    # publisher's file reaches other briefs too: check them all.
+    own = outcome.files == [f"content/briefs/{brief}.yaml"]
+    validation = validate(root, [brief] if own else [])
     if not validation.ok:
         raise BuildFailed(validation.problems + [Problem(
             outcome.files[0], 1, 1, "check fails after the review was applied: the "
             "mistakes above came with the official's text", expected="the YAML fixed by hand")])
-    print(f"check: ok ({brief})", file=sys.stderr)
+    print(f"check: ok ({brief if own else 'every brief'})", file=sys.stderr)
     return EXIT_REVIEW if outcome.left else EXIT_OK
 
 
