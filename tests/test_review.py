@@ -457,3 +457,22 @@ def test_apply_writes_only_files_the_project_loaded(built: Path, tmp_path: Path)
                      'this project did not load; the official wrote "Forged title"']
     assert not (tmp_path / "outside.yaml").exists()
     assert (project / BRIEF).read_text(encoding="utf-8") == YAML
+
+
+def test_a_folded_block_is_folded_again_at_its_width() -> None:
+    import io as _io
+
+    from ruamel.yaml import YAML as Yaml
+
+    from briefing.review.apply import _styled
+
+    yaml = Yaml()
+    data = yaml.load("summary: >\n  The intergovernmental organisation for migration. "
+                     "It has worked\n  in the country since 1996.\n")
+    data["summary"] = _styled(data["summary"], "The UN-related organisation for migration. "
+                              "It has worked in the country since 1996, and it still does.\n")
+    out = _io.StringIO()
+    yaml.dump(data, out)
+    assert out.getvalue() == (
+        "summary: >\n  The UN-related organisation for migration. It has worked in the\n"
+        "  country since 1996, and it still does.\n")

@@ -15,6 +15,7 @@ fields and whatever cannot be placed stay for the editor, named.
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import tempfile
@@ -141,7 +142,7 @@ def _apply_file(root: Path, file: str, wanted: list[tuple[Group, str, Finding]],
                                       "not the text written in the YAML (formatted, or "
                                       f"marked up): {changed(group.built, new)}"))
             continue
-        parent[key] = type(old)(written) if isinstance(old, ScalarString) else written
+        parent[key] = _styled(old, written) if isinstance(old, ScalarString) else written
         done.append(Finding(at.path, at.line, at.col, at.order, at.field,
                             f"applied: {changed(group.built, new)}", "applied",
                             (group.built, new)))
@@ -150,6 +151,43 @@ def _apply_file(root: Path, file: str, wanted: list[tuple[Group, str, Finding]],
     _write(path, _dump(yaml, data))
     outcome.applied += done
     outcome.files.append(file)
+
+
+def _styled(old: Any, text: str) -> Any:
+    """`text` in the style of the scalar it replaces: quoted as it was, a block
+    as it was; a folded block folded again at the width its lines had."""
+    from ruamel.yaml.scalarstring import FoldedScalarString
+
+    new = type(old)(text)
+    if getattr(old, "comment", None) is not None:  # a comment after `>` or `|`
+        new.comment = old.comment
+    if isinstance(old, FoldedScalarString) and getattr(old, "fold_pos", None):
+        new.fold_pos = _folds(text, _width(str(old), old.fold_pos))
+    return new
+
+
+def _width(text: str, folds: list[int]) -> int:
+    """The longest line of a folded block as written (its folds are spaces)."""
+    edges = [-1, *folds, len(text.rstrip("\n"))]
+    return max(end - start - 1 for start, end in itertools.pairwise(edges))
+
+
+def _folds(text: str, width: int) -> list[int]:
+    """Where to fold `text` (at single spaces between words) so that no line is
+    longer than `width` where a space allows it."""
+    folds: list[int] = []
+    start, previous = 0, None
+    end = len(text.rstrip("\n"))
+    for i in [*(i for i in range(1, end - 1) if text[i] == " " and not text[i - 1].isspace()
+                and not text[i + 1].isspace()), end]:
+        newline = text.rfind("\n", start, i)
+        if newline >= 0:  # a paragraph break: its lines start afresh
+            start, previous = newline + 1, None
+        if i - start > width and previous is not None:
+            folds.append(previous)
+            start = previous + 1
+        previous = i
+    return folds
 
 
 def _yaml(factory: Any, mapping: int, sequence: int, offset: int) -> Any:
