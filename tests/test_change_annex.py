@@ -246,6 +246,25 @@ def test_the_redline_tracks_the_edit_and_survives_libreoffice(annexed: Path,
     assert deleted == ["1996", "signed"]
 
 
+def test_the_redline_command_renders_both_versions_without_their_annex(
+        annexed: Path, tmp_path: Path) -> None:
+    out = tmp_path / "redline.docx"
+    result = run_in_process(annexed, "changes", "sample", "--since", "1", "--format",
+                            "redline", "-o", str(out))
+    assert (result.code, result.out) == (0, f"wrote {out}\n"), result.err
+    with zipfile.ZipFile(out) as package:
+        xml = package.read("word/document.xml").decode()
+    shown = " ".join(re.sub(r"<[^>]+>", " ", xml).split())  # no-break spaces too
+    assert "A third point, new in this version." in shown
+    assert "Changes since the edition of" not in shown
+    inserted = [re.sub(r"<[^>]+>", "", found) for found in
+                re.findall(r"<w:ins [^>]*>((?:(?!</w:ins>).)*)</w:ins>", xml)]
+    assert {"1997", "A third point, new in this version.", " and a half",
+            "ratified"} <= set(inserted)
+    result = run_in_process(annexed, "changes", "sample", "--format", "redline")
+    assert result.code == 2 and "-o FILE.docx" in result.err
+
+
 @pytest.fixture(scope="module")
 def languages(annexed: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample in three languages with its note, version 1 being the
