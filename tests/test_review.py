@@ -64,7 +64,9 @@ sections:
       ru: |
         Первый абзац **прозы** остаётся как есть.
 
-        Второй абзац официальное лицо изменит.
+        Второй абзац официальное лицо изменит.[^a]
+
+        [^a]: Сноска ко второму абзацу.
 """
 
 
@@ -413,7 +415,7 @@ def test_transfer_keeps_the_markup_the_edition_does_not_show() -> None:
     assert transfer("A\u00a0B", "A\u00a0B and C\u00a0D", "A B") == "A B and C D"
 
 
-def test_what_cannot_be_placed_is_named_and_a_comment_outside_fields_kept(
+def test_what_cannot_be_placed_is_named_a_comment_outside_fields_and_a_footnote_kept(
         built: Path, tmp_path: Path) -> None:
     def edit(document: etree._Element, parts: dict) -> None:
         point = sdt(document, f"{BRIEF}#key_points[1].ru@ru").getparent()
@@ -424,6 +426,9 @@ def test_what_cannot_be_placed_is_named_and_a_comment_outside_fields_kept(
         start.addprevious(etree.Element(w("commentRangeStart"), {w("id"): "3"}))
         end.addnext(etree.Element(w("commentRangeEnd"), {w("id"): "3"}))
         add_comment(parts, 3, OFFICIAL, "Сократить")
+        notes = parts["word/footnotes.xml"].decode()  # a footnote reworded
+        parts["word/footnotes.xml"] = notes.replace("Сноска ко второму абзацу.",
+                                                    "Сноска изменена.").encode()
     returned = tmp_path / "returned_ru.docx"
     edit_docx(built / RU, returned, edit)
     code, lines, err = review(built, returned)
@@ -435,6 +440,8 @@ def test_what_cannot_be_placed_is_named_and_a_comment_outside_fields_kept(
         'content/briefs/review.yaml:19:9: key_points[1].ru: not found in the returned file: '
         'its anchors and its text are gone (built as "Сотрудничество растёт с каждым годом."); '
         'removed, or moved and rewritten: see the file',
+        'content/briefs/review.yaml:28:11: sections[0].body.ru: footnote 1: changed "Сноска ко '
+        'второму абзацу." \u2192 "Сноска изменена."',
     ]
 
 

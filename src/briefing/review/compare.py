@@ -120,6 +120,7 @@ def review(root: Path, path: Path, shown_as: str) -> Review:
     for group in groups:
         findings.group(group)
     findings.comments()
+    findings.notes()
     findings.outside()
     return Review(returned, shown_as, groups, sorted(findings.items), digest_now, root,
                   places)
@@ -240,6 +241,39 @@ class _Findings:
                      + (f" (after {before.address.partition('#')[2]})" if before else "")
                      + f": {quote(comment.text)}", "comment",
                      field_name="" if before is None else None)
+
+    def notes(self) -> None:
+        """Footnotes changed, added or removed, told at the field that refers to them."""
+        owners: dict[int, str] = {}
+        for found in self.returned.found.values():
+            for chunk in found.chunks:
+                owners.setdefault(id(chunk), found.mark.tag)
+        now = [(owners.get(id(c), ""), self.returned.notes.get(c.note, ""))
+               for paragraph in self.returned.paragraphs for c in paragraph.chunks if c.note]
+        built = self.returned.built_notes
+        matcher = difflib.SequenceMatcher(None, [same(t) for _, t in built],
+                                          [same(t) for _, t in now], autojunk=False)
+        for op, i1, i2, j1, j2 in matcher.get_opcodes():
+            if op == "equal":
+                continue
+            olds, news = built[i1:i2], now[j1:j2]
+            if op == "replace" and len(olds) == len(news):
+                pairs = [(i1 + k, old, new) for k, (old, new) in enumerate(zip(olds, news,
+                                                                                strict=True))]
+            else:
+                pairs = [(i1 + k, old, None) for k, old in enumerate(olds)] + \
+                        [(i2, None, new) for new in news]
+            for number, old, new in pairs:
+                tag = (new or old)[0] if (new or old)[0] else (old or new)[0]
+                mark = self.by_tag.get(tag)
+                what = (f"added {quote(new[1])}" if old is None else
+                        f"removed {quote(old[1])}" if new is None else
+                        f"changed {changed(old[1], new[1])}")
+                self.add(mark.address if mark else f"{self._brief_file()}#",
+                         self.order[mark.tag] if mark else -1,
+                         f"footnote {number + 1}: {what}", "footnote",
+                         (old[1] if old else "", new[1] if new else ""),
+                         field_name=None if mark else "")
 
     def _before(self, paragraph: int) -> Mark | None:
         found = [f for f in self.returned.found.values() if f.at[0] <= paragraph]

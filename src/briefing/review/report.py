@@ -9,6 +9,7 @@ from briefing.review.compare import Finding, Review
 
 KINDS = {"changed": "changed", "insertion": "tracked insertion", "deletion": "tracked deletion",
          "comment": "comment", "outside": "outside the fields", "lost": "not found",
+         "footnote": "footnote",
          "conflict": "YAML changed since", "applied": "applied", "left": "left for the editor"}
 
 
@@ -34,7 +35,7 @@ def page(review: Review, applied: list[Finding] | None = None) -> str:
     for item in [*(applied or []), *review.findings]:
         detail = ""
         if item.detail is not None and item.kind in ("changed", "outside", "conflict",
-                                                     "applied"):
+                                                     "applied", "footnote"):
             detail = f"<div class=diff>{_marked(*item.detail)}</div>"
         rows.append(
             f"<tr class={html.escape(item.kind)}><td class=where>"

@@ -62,6 +62,7 @@ class Chunk:
     bookmarks: frozenset[str] = frozenset()
     comments: frozenset[str] = frozenset()
     in_field: bool = False  # in a field's result (contents, page numbers)
+    note: str = ""  # the id of the footnote referenced here
 
 
 @dataclass
@@ -119,6 +120,8 @@ class Returned:
     outline_marks: list[list[str]]  # the tags in each of those paragraphs
     paragraphs: list[Paragraph]
     comments: dict[str, Comment]
+    built_notes: list[tuple[str, str]]  # (tag of the field holding the reference, text)
+    notes: dict[str, str]  # footnote id -> its text as returned (tracked changes accepted)
     found: dict[str, Found] = field(default_factory=dict)  # tag -> where
     lost: list[Mark] = field(default_factory=list)
 
@@ -134,7 +137,7 @@ def read_returned(path: Path, shown_as: str) -> Returned:
             if len(names) > MAX_PARTS:
                 raise refuse(f"holds {len(names)} parts", "a Word document")
             parts = {name: _read(package, name) for name in names
-                     if name == "word/document.xml" or name == "word/comments.xml"
+                     if name in ("word/document.xml", "word/comments.xml", "word/footnotes.xml")
                      or (name.startswith("customXml/item") and "Props" not in name)}
     except (OSError, zipfile.BadZipFile) as err:
         raise refuse(f"is not a readable .docx ({err})", "the DOCX as the official "
@@ -169,7 +172,10 @@ def read_returned(path: Path, shown_as: str) -> Returned:
     returned = Returned(path, edition.get("brief", ""), edition.get("language", ""),
                         edition.get("document", ""), edition.get("name", ""),
                         edition.get("digest", ""), marks, outline, outline_marks,
-                        _Walker().paragraphs(body), _comments(parts.get("word/comments.xml")))
+                        _Walker().paragraphs(body), _comments(parts.get("word/comments.xml")),
+                        [(note.get("tag", ""), note.text or "")
+                         for note in edition.iterfind(f"{n}notes/{n}note")],
+                        _footnotes(parts.get("word/footnotes.xml")))
     _locate(returned)
     return returned
 
@@ -260,6 +266,9 @@ class _Walker:
                     self.field_states.pop()
             elif tag == w("commentReference"):
                 self.chunk("", tags, change, comments={node.get(w("id"), "")})
+            elif tag == w("footnoteReference"):
+                self.chunk("", tags, change)
+                self.out[-1].chunks[-1].note = node.get(w("id"), "")
             elif self.field_states and self.field_states[-1] == "code":
                 continue
             elif tag in (w("t"), w("delText")):
@@ -284,6 +293,24 @@ def _date(stamp: str) -> str:
     """A w:date as written, or "" for none: LibreOffice writes a comment made
     without one as `0-00-00T00:00:00Z`."""
     return stamp if re.match(r"[1-9]\d{3}-\d\d-\d\d", stamp) else ""
+
+
+def _footnotes(data: bytes | None) -> dict[str, str]:
+    """Each footnote's text as returned, pending tracked changes accepted."""
+    root = _parse(data) if data else None
+    if root is None:
+        return {}
+    found = {}
+    for note in root.iter(w("footnote")):
+        if note.get(w("type"), "normal") != "normal":
+            continue
+        lines = []
+        for p in note.iter(w("p")):
+            lines.append("".join(t.text or "" for t in p.iter(w("t"))
+                                 if not any(a.tag in (w("del"), w("moveFrom"))
+                                            for a in t.iterancestors())))
+        found[note.get(w("id"), "")] = "\n".join(lines).strip()
+    return found
 
 
 def _comments(data: bytes | None) -> dict[str, Comment]:

@@ -219,9 +219,33 @@ def finish(doc: DocxDocument, marks: Marks, identity: Identity) -> None:
             f"<edition xmlns={quoteattr(NAMESPACE)} brief={quoteattr(identity.brief)} "
             f"language={quoteattr(identity.language)} document={quoteattr(identity.document)} "
             f"name={quoteattr(identity.name)} digest={quoteattr(identity.digest)}>"
-            f"<fields>{''.join(entries)}</fields><text>{''.join(paragraphs)}</text></edition>")
+            f"<fields>{''.join(entries)}</fields><text>{''.join(paragraphs)}</text>"
+            f"<notes>{''.join(_notes(doc))}</notes></edition>")
     _add_item(doc, item.encode("utf-8"), identity.digest)
     _set_properties(doc, identity.properties())
+
+
+def _notes(doc: DocxDocument) -> Iterator[str]:
+    """Each footnote's text, in the order of its references in the body, with
+    the tag of the field whose text holds the reference (review/ compares them:
+    an official's edit of a note is never lost)."""
+    texts = {}
+    for rel in doc.part.rels.values():
+        if rel.reltype == RELATIONSHIP_TYPE.FOOTNOTES:
+            for note in rel.target_part.element.iterfind(qn("w:footnote")):
+                if note.get(qn("w:type"), "normal") == "normal":
+                    texts[note.get(qn("w:id"))] = note_text(note)
+    for reference in doc.element.body.iter(qn("w:footnoteReference")):
+        control = next((a for a in reference.iterancestors(qn("w:sdt"))), None)
+        tag = control.find(f"{qn('w:sdtPr')}/{qn('w:tag')}").get(qn("w:val")) \
+            if control is not None else ""
+        yield (f"<note tag={quoteattr(tag)}>"
+               f"{escape(texts.get(reference.get(qn('w:id')), ''))}</note>")
+
+
+def note_text(note: etree._Element) -> str:
+    """A footnote's text, its paragraphs one per line, without its number."""
+    return "\n".join(text_of([p]) for p in note.iterfind(qn("w:p"))).strip()
 
 
 def _groups(children: list[etree._Element], runs: dict[etree._Element, str]
