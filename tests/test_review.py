@@ -274,6 +274,7 @@ def test_every_field_is_marked_by_a_content_control_a_bookmark_and_the_map(built
         assert len(fields) == len(tags)
         assert {f.get("bookmark") for f in fields} <= names
         assert all(len(f.get("bookmark")) <= 40 for f in fields)  # Word's limit
+        assert all(len(tag) <= 64 for tag in tags)  # Word's limit for a tag
         assert marks.get("brief") == "review" and marks.get("language") == language
         assert f"<vt:lpwstr>{language}</vt:lpwstr>" in custom
         assert OpenXmlValidator(max_errors=0).validate(built / name).errors == []
@@ -483,3 +484,14 @@ def test_a_folded_block_is_folded_again_at_its_width() -> None:
     assert out.getvalue() == (
         "summary: >\n  The UN-related organisation for migration. It has worked in the\n"
         "  country since 1996, and it still does.\n")
+
+
+def test_a_long_address_makes_a_tag_word_keeps_and_still_unique() -> None:
+    from briefing.writers.fields import tag_of
+
+    long_one = "content/partners/moldova-border-police.yaml#agreements[0].ratified_by.ru"
+    other = "content/partners/ukraine-border-guard.yaml#agreements[0].ratified_by.ru"
+    tags = {tag_of(address, "ru", n) for address in (long_one, other) for n in (0, 1)}
+    assert len(tags) == 4 and all(len(tag) <= 64 for tag in tags)
+    assert tag_of(long_one, "ru", 0).endswith("ratified_by.ru@ru")
+    assert tag_of("content/briefs/x.yaml#title", "en", 0) == "content/briefs/x.yaml#title@en"

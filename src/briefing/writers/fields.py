@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
@@ -49,6 +48,7 @@ from briefing.writers.subset import INLINE
 ATTRIBUTE = "data-field"  # as render/fields.py writes it
 NAMESPACE = "urn:x-briefing:edition:1"  # of the map's custom XML part
 MAP_PROPERTY = "Briefing edition"  # the custom property that names the map's item
+MAX_TAG = 64  # characters of a content control's tag, as Word's dialog takes it
 BOOKMARK_PREFIX = "_F"
 BOOKMARK_DIGEST = 24  # hex digits: `_F` and these stay within Word's 40 characters
 FIRST_BOOKMARK_ID = 100_000  # above the writer's own bookmark ids (the contents' anchors)
@@ -84,8 +84,15 @@ class Identity:
 
 
 def tag_of(address: str, language: str, occurrence: int) -> str:
-    """A mark's w:tag: the address and language, and the occurrence after the first."""
-    return f"{address}@{language}" + (f"/{occurrence + 1}" if occurrence else "")
+    """A mark's w:tag: the address and language, and the occurrence after the
+    first. Word keeps a tag of at most 64 characters (its dialog takes no more):
+    a longer one is its bookmark's name and as much of its end as fits, which
+    is unique as the bookmark is (the map keeps the whole address)."""
+    tag = f"{address}@{language}" + (f"/{occurrence + 1}" if occurrence else "")
+    if len(tag) <= MAX_TAG:
+        return tag
+    head = bookmark_of(tag) + ":\u2026"
+    return head + tag[len(tag) - (MAX_TAG - len(head)):]
 
 
 def bookmark_of(tag: str) -> str:
@@ -376,14 +383,3 @@ def _set_properties(doc: DocxDocument, values: dict[str, str]) -> None:
 
 def digest(html: str) -> str:
     return hashlib.sha256(html.encode("utf-8")).hexdigest()
-
-
-_TAG = re.compile(r"^(?P<address>[^@#]+#[^@]+)@(?P<language>[A-Za-z-]+)(?:/(?P<n>\d+))?$")
-
-
-def parse_tag(tag: str) -> tuple[str, str, int] | None:
-    """(address, language, occurrence) of a w:tag this module wrote; None otherwise."""
-    found = _TAG.match(tag or "")
-    if found is None:
-        return None
-    return found["address"], found["language"], int(found["n"] or 1) - 1
