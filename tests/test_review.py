@@ -416,7 +416,7 @@ def test_transfer_keeps_the_markup_the_edition_does_not_show() -> None:
     assert transfer("A\u00a0B", "A\u00a0B and C\u00a0D", "A B") == "A B and C D"
 
 
-def test_what_cannot_be_placed_is_named_a_comment_outside_fields_and_a_footnote_kept(
+def test_what_cannot_be_placed_is_named_and_edits_outside_the_fields_are_kept(
         built: Path, tmp_path: Path) -> None:
     def edit(document: etree._Element, parts: dict) -> None:
         point = sdt(document, f"{BRIEF}#key_points[1].ru@ru").getparent()
@@ -427,6 +427,9 @@ def test_what_cannot_be_placed_is_named_a_comment_outside_fields_and_a_footnote_
         start.addprevious(etree.Element(w("commentRangeStart"), {w("id"): "3"}))
         end.addnext(etree.Element(w("commentRangeEnd"), {w("id"): "3"}))
         add_comment(parts, 3, OFFICIAL, "Сократить")
+        for name in [n for n in parts if n.startswith("word/header")]:  # the running marking
+            parts[name] = parts[name].replace(b"FOR OFFICIAL USE",
+                                              "ДЛЯ СЛУЖЕБНОГО ПОЛЬЗОВАНИЯ".encode())
         notes = parts["word/footnotes.xml"].decode()  # a footnote reworded
         parts["word/footnotes.xml"] = notes.replace("Сноска ко второму абзацу.",
                                                     "Сноска изменена.").encode()
@@ -435,6 +438,8 @@ def test_what_cannot_be_placed_is_named_a_comment_outside_fields_and_a_footnote_
     code, lines, err = review(built, returned)
     assert code == 1, err
     assert lines == [
+        'content/briefs/review.yaml:1:1: page header or footer: added "ДЛЯ СЛУЖЕБНОГО '
+        'ПОЛЬЗОВАНИЯ"',  # the footer still says FOR OFFICIAL USE: nothing removed
         'content/briefs/review.yaml:13:7: summary.ru: comment by Ann Official on '
         '2021-06-01T10:00:00Z on "Основные положения", outside any field (after summary.ru): '
         '"Сократить"',

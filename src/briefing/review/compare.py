@@ -121,6 +121,7 @@ def review(root: Path, path: Path, shown_as: str) -> Review:
         findings.group(group)
     findings.comments()
     findings.notes()
+    findings.furniture()
     findings.outside()
     return Review(returned, shown_as, groups, sorted(findings.items), digest_now, root,
                   places)
@@ -274,6 +275,17 @@ class _Findings:
                          f"footnote {number + 1}: {what}", "footnote",
                          (old[1] if old else "", new[1] if new else ""),
                          field_name=None if mark else "")
+
+    def furniture(self) -> None:
+        """The page headers and footers: text added or gone, told at the brief."""
+        built, now = self.returned.built_furniture, self.returned.furniture
+        for text in sorted(now - built):
+            self.add(f"{self._brief_file()}#", -1, f"page header or footer: added {quote(text)}",
+                     "outside", ("", text), field_name="")
+        for text in sorted(built - now):
+            self.add(f"{self._brief_file()}#", -1,
+                     f"page header or footer: removed {quote(text)}", "outside", (text, ""),
+                     field_name="")
 
     def _before(self, paragraph: int) -> Mark | None:
         found = [f for f in self.returned.found.values() if f.at[0] <= paragraph]

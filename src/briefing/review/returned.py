@@ -122,6 +122,8 @@ class Returned:
     comments: dict[str, Comment]
     built_notes: list[tuple[str, str]]  # (tag of the field holding the reference, text)
     notes: dict[str, str]  # footnote id -> its text as returned (tracked changes accepted)
+    built_furniture: set[str]  # the page headers' and footers' paragraphs as built
+    furniture: set[str]  # ... as returned
     found: dict[str, Found] = field(default_factory=dict)  # tag -> where
     lost: list[Mark] = field(default_factory=list)
 
@@ -138,6 +140,7 @@ def read_returned(path: Path, shown_as: str) -> Returned:
                 raise refuse(f"holds {len(names)} parts", "a Word document")
             parts = {name: _read(package, name) for name in names
                      if name in ("word/document.xml", "word/comments.xml", "word/footnotes.xml")
+                     or re.fullmatch(r"word/(header|footer)\d*\.xml", name)
                      or (name.startswith("customXml/item") and "Props" not in name)}
     except (OSError, zipfile.BadZipFile) as err:
         raise refuse(f"is not a readable .docx ({err})", "the DOCX as the official "
@@ -175,7 +178,9 @@ def read_returned(path: Path, shown_as: str) -> Returned:
                         _Walker().paragraphs(body), _comments(parts.get("word/comments.xml")),
                         [(note.get("tag", ""), note.text or "")
                          for note in edition.iterfind(f"{n}notes/{n}note")],
-                        _footnotes(parts.get("word/footnotes.xml")))
+                        _footnotes(parts.get("word/footnotes.xml")),
+                        {p.text or "" for p in edition.iterfind(f"{n}furniture/{n}p")},
+                        _furniture(parts))
     _locate(returned)
     return returned
 
@@ -293,6 +298,24 @@ def _date(stamp: str) -> str:
     """A w:date as written, or "" for none: LibreOffice writes a comment made
     without one as `0-00-00T00:00:00Z`."""
     return stamp if re.match(r"[1-9]\d{3}-\d\d-\d\d", stamp) else ""
+
+
+def _furniture(parts: dict[str, bytes | None]) -> set[str]:
+    """Every paragraph's text in the page headers and footers, as the map has it."""
+    found = set()
+    for name, data in parts.items():
+        root = _parse(data) if data and re.fullmatch(r"word/(header|footer)\d*\.xml", name) \
+            else None
+        if root is None:
+            continue
+        walker = _Walker()
+        walker.walk(root, frozenset(), None)
+        for paragraph in walker.out:
+            text = " ".join("".join(c.text for c in paragraph.chunks if not c.in_field and not (
+                c.change and c.change.kind == "deletion")).split())
+            if text:
+                found.add(text)
+    return found
 
 
 def _footnotes(data: bytes | None) -> dict[str, str]:

@@ -227,7 +227,9 @@ def finish(doc: DocxDocument, marks: Marks, identity: Identity) -> None:
             f"language={quoteattr(identity.language)} document={quoteattr(identity.document)} "
             f"name={quoteattr(identity.name)} digest={quoteattr(identity.digest)}>"
             f"<fields>{''.join(entries)}</fields><text>{''.join(paragraphs)}</text>"
-            f"<notes>{''.join(_notes(doc))}</notes></edition>")
+            f"<notes>{''.join(_notes(doc))}</notes>"
+            f"<furniture>{''.join(f'<p>{escape(t)}</p>' for t in _furniture(doc))}</furniture>"
+            "</edition>")
     _add_item(doc, item.encode("utf-8"), identity.digest)
     _set_properties(doc, identity.properties())
 
@@ -248,6 +250,25 @@ def _notes(doc: DocxDocument) -> Iterator[str]:
             if control is not None else ""
         yield (f"<note tag={quoteattr(tag)}>"
                f"{escape(texts.get(reference.get(qn('w:id')), ''))}</note>")
+
+
+_FURNITURE = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/header",
+              "http://schemas.openxmlformats.org/officeDocument/2006/relationships/footer")
+
+
+def _furniture(doc: DocxDocument) -> list[str]:
+    """The text of every paragraph of the page headers and footers, each once,
+    sorted (page numbers, a field's result, left out): review/ tells an
+    official's edit of the running header (the marking, say) as it tells one
+    of the body."""
+    texts = set()
+    for rel in doc.part.rels.values():
+        if rel.reltype in _FURNITURE:
+            for p in rel.target_part.element.iter(qn("w:p")):
+                text = " ".join(_outside([p], []).split())
+                if text:
+                    texts.add(text)
+    return sorted(texts)
 
 
 def note_text(note: etree._Element) -> str:
