@@ -252,6 +252,8 @@ class _Findings:
         now = [(owners.get(id(c), ""), self.returned.notes.get(c.note, ""))
                for paragraph in self.returned.paragraphs for c in paragraph.chunks if c.note]
         built = self.returned.built_notes
+        if built is None:  # a map from before the notes were kept
+            return
         matcher = difflib.SequenceMatcher(None, [same(t) for _, t in built],
                                           [same(t) for _, t in now], autojunk=False)
         for op, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -279,6 +281,8 @@ class _Findings:
     def furniture(self) -> None:
         """The page headers and footers: text added or gone, told at the brief."""
         built, now = self.returned.built_furniture, self.returned.furniture
+        if built is None:  # a map from before the headers were kept: nothing to compare
+            return
         for text in sorted(now - built):
             self.add(f"{self._brief_file()}#", -1, f"page header or footer: added {quote(text)}",
                      "outside", ("", text), field_name="")

@@ -120,9 +120,10 @@ class Returned:
     outline_marks: list[list[str]]  # the tags in each of those paragraphs
     paragraphs: list[Paragraph]
     comments: dict[str, Comment]
-    built_notes: list[tuple[str, str]]  # (tag of the field holding the reference, text)
+    built_notes: list[tuple[str, str]] | None  # (tag of the field referring, text); None:
+    # a map written before notes were kept
     notes: dict[str, str]  # footnote id -> its text as returned (tracked changes accepted)
-    built_furniture: set[str]  # the page headers' and footers' paragraphs as built
+    built_furniture: set[str] | None  # the page headers' and footers' lines as built
     furniture: set[str]  # ... as returned
     found: dict[str, Found] = field(default_factory=dict)  # tag -> where
     lost: list[Mark] = field(default_factory=list)
@@ -176,9 +177,11 @@ def read_returned(path: Path, shown_as: str) -> Returned:
                         edition.get("document", ""), edition.get("name", ""),
                         edition.get("digest", ""), marks, outline, outline_marks,
                         _Walker().paragraphs(body), _comments(parts.get("word/comments.xml")),
+                        None if edition.find(f"{n}notes") is None else
                         [(note.get("tag", ""), note.text or "")
                          for note in edition.iterfind(f"{n}notes/{n}note")],
                         _footnotes(parts.get("word/footnotes.xml")),
+                        None if edition.find(f"{n}furniture") is None else
                         {p.text or "" for p in edition.iterfind(f"{n}furniture/{n}p")},
                         _furniture(parts))
     _locate(returned)
