@@ -30,6 +30,7 @@ Page geometry (the paper, its margins, so the text width) is theme.yaml's
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,8 +45,12 @@ from lxml.html import HtmlElement
 
 from briefing.files import ProjectFiles
 from briefing.render.theme import Theme
+from briefing.render.typography import join_tree
 
 CELL_PADDING = 4.0  # mm: print.css's 2 mm either side of a cell's text
+# mm beyond a piece's measured width: percentages are rounded, rules and the
+# renderer's own rounding take a little, and a piece that must not break must fit.
+SLACK = 0.5
 LONG_WORD = 30.0  # mm: a word wider than this is broken anywhere, so needs no more room
 POINT = 25.4 / 72  # mm
 
@@ -161,7 +166,7 @@ def wrap(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
     lines: list[str] = []
     line, line_width = "", 0.0
     space = measure(" ")
-    for word in text.split():
+    for word in words(text):
         word_width = measure(word)
         if line and line_width + space + word_width <= width:
             line, line_width = f"{line} {word}", line_width + space + word_width
@@ -203,20 +208,25 @@ def short_enough(text: str, width: float, size: float, face: str, measure: Metri
 
 
 def adapt(html: str, theme: Theme, measure: Metrics) -> str:
-    """The edition's HTML with every table's column widths stated in it, and
-    every definition list whose terms are too long to stand beside their
+    """The edition's HTML with its no-break joins (render/typography.py: a
+    date, a reference, a number and its unit never cut at a line's end, in
+    every format), every table's column widths stated in it, and every
+    definition list whose terms are too long to stand beside their
     definitions marked `stacked`."""
     tree = lxml.html.document_fromstring(html)
+    join_tree(tree, tree.get("lang") or "en")
     tables = [table for table in tree.iter("table") if table.find("colgroup") is None]
     lists = [dl for dl in tree.iter("dl") if _too_long_to_stand_beside(dl, theme, measure)]
-    if not tables and not lists:
-        return html
     for dl in lists:
         dl.classes.add(STACKED)
+        box = dl.getparent()
+        if box is not None and box.tag == "aside":  # a box this tall may break across pages
+            box.classes.add(STACKED)
+    hyphenate = hyphenator(tree.get("lang") or "en")
     for table in tables:
         widths = column_widths(_rows(table), lambda text, bold: measure.width(
             text, theme.sizes.table, theme.fonts.sans.face, bold) * POINT,
-            theme.page.text_width)
+            theme.page.text_width, hyphenate)
         colgroup = lxml.html.Element("colgroup")
         for width in widths:
             etree.SubElement(colgroup, "col", style=f"width: {width:g}%")
@@ -265,39 +275,113 @@ class Cell:
 
 
 def column_widths(rows: list[list[Cell]], measure: Callable[[str, bool], float],
-                  total: float) -> list[float]:
+                  total: float, hyphenate: Callable[[str], list[str]] = lambda word: [word]
+                  ) -> list[float]:
     """Percentages of the table's width, one per column, summing to 100.
 
     CSS 2.1's automatic table layout, on measured text: a column needs its
     widest unbreakable piece (a word, or a whole line that may not wrap) and
     would take its widest line; if everything fits, each column gets what it
     would take and the room left in proportion; otherwise each gets what it
-    needs and the rest in proportion to how much more it would take."""
+    needs and the rest in proportion to how much more it would take.
+
+    When even what the columns need is wider than the page, a word the
+    language's dictionary can hyphenate (`hyphenate` gives its pieces) may be
+    narrower than itself, down to its widest piece and a hyphen; a number, a
+    date or a word the dictionary cannot split never is. So columns of words
+    give way before columns of figures, and no column is narrower than a
+    piece it cannot break."""
     columns = max((len(row) for row in rows), default=0)
     if not columns:
         return []
-    least = [CELL_PADDING] * columns
+    least = [CELL_PADDING] * columns  # the widest word of each column
+    firm = [CELL_PADDING] * columns  # the widest piece no hyphen may break
     most = [CELL_PADDING] * columns
     for row in rows:
         for i, cell in enumerate(row):
             lines = cell.text.split("\n")
             widest = max(measure(_SPACE.sub(" ", line).strip(), cell.bold) for line in lines)
-            pieces = lines if cell.nowrap else cell.text.split()
-            longest = max((measure(piece, cell.bold) for piece in pieces), default=0.0)
-            least[i] = max(least[i], min(longest, total if cell.nowrap else LONG_WORD)
-                           + CELL_PADDING)
             most[i] = max(most[i], min(widest, total) + CELL_PADDING)
+            if cell.nowrap:
+                need = min(widest, total)
+                least[i], firm[i] = (max(least[i], need + CELL_PADDING + SLACK),
+                                     max(firm[i], need + CELL_PADDING + SLACK))
+                continue
+            for word in words(cell.text):
+                # A word longer than BREAKABLE characters breaks anywhere (`breakable`).
+                cap = LONG_WORD if len(word) > BREAKABLE else total
+                width = measure(word, cell.bold)
+                pieces = hyphenate(word)
+                unbroken = width if len(pieces) == 1 else max(
+                    measure(f"{piece}-", cell.bold) for piece in pieces)
+                least[i] = max(least[i], min(width, cap if len(pieces) == 1 else LONG_WORD)
+                               + CELL_PADDING + SLACK)
+                firm[i] = max(firm[i], min(unbroken, cap) + CELL_PADDING + SLACK)
+    firm = [min(f, w) for f, w in zip(firm, least, strict=True)]
     if sum(most) <= total:
         widths = [w + (total - sum(most)) * w / sum(most) for w in most]
-    elif sum(least) >= total:
-        widths = [w * total / sum(least) for w in least]
-    else:
-        spare = total - sum(least)
-        wanted = [m - w for m, w in zip(most, least, strict=True)]
-        widths = [w + spare * extra / sum(wanted) for w, extra in zip(least, wanted, strict=True)]
+    elif sum(least) <= total:
+        widths = _between(least, most, total)
+    elif sum(firm) < total:
+        widths = _between(firm, least, total)
+    else:  # something must break: the widest pieces, and only they
+        widths = _capped(firm, total)
     shares = [round(w * 100 / total, 1) for w in widths]
     shares[shares.index(max(shares))] += round(100 - sum(shares), 1)
     return [round(share, 1) for share in shares]
+
+
+def _between(low: list[float], high: list[float], total: float) -> list[float]:
+    """Each column its `low`, and the room left in proportion to how far it is
+    from its `high`."""
+    spare = total - sum(low)
+    wanted = [h - w for h, w in zip(high, low, strict=True)]
+    if not sum(wanted):
+        return [w + spare / len(low) for w in low]
+    return [w + spare * extra / sum(wanted) for w, extra in zip(low, wanted, strict=True)]
+
+
+def _capped(need: list[float], total: float) -> list[float]:
+    """Each column what it needs, but none more than the one width at which
+    they all fit: the narrow columns stay whole, the widest share the rest."""
+    order = sorted(need)
+    left, count = total, len(need)
+    for width in order:
+        if width * count > left:
+            cap = left / count
+            return [min(w, cap) for w in need]
+        left, count = left - width, count - 1
+    return list(need)
+
+
+_ASCII_SPACE = re.compile(r"[ \t\r\n]+")  # a no-break space (U+00A0) joins, never splits
+
+
+def words(text: str) -> list[str]:
+    """The pieces a line may break between: at spaces, never at a no-break one."""
+    return [word for word in _ASCII_SPACE.split(text) if word]
+
+
+@cache
+def hyphenator(language: str) -> Callable[[str], list[str]]:
+    """A word's pieces between the hyphenation points of `language`'s
+    dictionary (Pyphen's, as WeasyPrint hyphenates), or the word whole."""
+    import pyphen
+
+    from briefing.render.typography import hyphenation_dictionaries
+
+    hyphenation_dictionaries()
+    found = pyphen.language_fallback(language.replace("-", "_"))
+    if found is None:
+        return lambda word: [word]
+    dictionary = pyphen.Pyphen(lang=found)
+
+    def pieces(word: str) -> list[str]:
+        if any(char.isdigit() for char in word):
+            return [word]
+        cuts = [0, *dictionary.positions(word), len(word)]
+        return [word[a:b] for a, b in itertools.pairwise(cuts) if b > a]
+    return pieces
 
 
 def _rows(table: HtmlElement) -> list[list[Cell]]:
