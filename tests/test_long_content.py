@@ -26,7 +26,7 @@ from conftest import made_once, make_project, run_in_process
 from docx.oxml.ns import qn
 from readers import cell_text, normalise, paragraph_text, pdf_text
 
-from briefing.render.layout import Cell, column_widths
+from briefing.render.layout import Cell, column_widths, hyphenator
 
 SAMPLE = "output/sample/2108-03-04_sample_en"
 MILESTONES = 45
@@ -381,6 +381,37 @@ def test_column_widths_follow_the_content() -> None:
     # A word of any length needs no more than a long word's room: it is broken anywhere.
     token = Cell("x" * 5000, False, False)
     assert min(column_widths([[token, long, date]], measure, 165.0)) > 15
+
+
+def test_a_column_gives_way_only_where_its_words_can_be_hyphenated() -> None:
+    """When the columns' words do not fit the page, a word the language's
+    dictionary can split yields its room; a number, a date and text joined by
+    no-break spaces never do; and when even those do not fit, only the widest
+    break, the narrow ones stay whole."""
+    def measure(text: str, bold: bool) -> float:
+        return len(text) * 2.0  # mm: two per character
+
+    hyphenate = hyphenator("en-GB")
+    assert len(hyphenate("Counterintelligence")) > 2 and hyphenate("12345") == ["12345"]
+    number = Cell("12345678901234567890", False, False)  # 40 mm, no hyphenation point
+    words = Cell("Counterintelligence Interinstitutional", False, False)
+    joined = Cell("No.\u00a012\u00a0of\u00a01997", False, False)  # 14 characters, one piece
+    date = Cell("14 July 1997", False, True)
+    total = 130.0  # less than the longest words need (142 mm), more than the pieces
+    widths = [w * total / 100 for w in column_widths(
+        [[number, words, joined, date]], measure, total, hyphenate)]
+    assert widths[0] >= 40 + 4 and widths[2] >= 28 + 4 and widths[3] >= 24 + 4, widths
+    assert widths[1] < len("Interinstitutional") * 2 + 4  # it hyphenates instead
+    # Without the dictionary, every column is squeezed below its longest word.
+    plain = [w * total / 100 for w in column_widths(
+        [[number, words, joined, date]], measure, total)]
+    assert plain[0] < 40 + 4
+    # Three numbers wider than the page together: they share what is left,
+    # and the short column keeps its figure whole.
+    short = Cell("1997", False, False)
+    widths = [w * 100 / 100 for w in column_widths(
+        [[number, number, number, short]], measure, 100.0, hyphenate)]
+    assert widths[3] >= 8 + 4 and max(widths[:3]) - min(widths[:3]) < 0.2, widths
 
 
 def test_key_facts_figures_never_run_into_their_labels(stress: Path,

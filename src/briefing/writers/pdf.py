@@ -110,7 +110,7 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
                              font_config=fonts)
             from_stylesheet = range(before, len(messages))
             # Long words get breaking opportunities WeasyPrint needs (not Word).
-            html = breakable(join_html(request.html))
+            html = breakable(request.html)  # the joins are made in render (layout.adapt)
             hyphenation_dictionaries()  # Azerbaijani's, which Pyphen has not
             document = HTML(string=html, base_url=templates.as_uri() + "/", url_fetcher=fetcher)
             stylesheets = [tokens, stylesheet]
