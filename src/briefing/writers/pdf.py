@@ -29,7 +29,7 @@ from briefing.errors import BuildFailed, Problem
 from briefing.files import ASSET_FOLDERS, BRIEFS, CONTENT_SUFFIX, STYLESHEET, TEMPLATES
 from briefing.render.layout import POINT, breakable, project_metrics, wrap
 from briefing.render.theme import Theme, css_root, load_theme
-from briefing.render.typography import hyphenation_dictionaries, join_html
+from briefing.render.typography import hyphenation_dictionaries
 from briefing.writers.conformance import conformance_problems
 from briefing.writers.fetcher import ProjectFetcher
 from briefing.writers.registry import Request
