@@ -51,7 +51,8 @@ REFERENCES = {"partners", "timeline", "agreements", "organiser", "partner", "sou
 ELSEWHERE = {("Quote", "original"): "test_content_round_two.py",
              ("CooperationProject", "shares"): "test_content_round_two.py",
              ("Brief", "overrides"): "test_content_round_two.py",
-             ("Brief", "typesetting"): "test_typesetting.py"}  # says how pages are checked
+             ("Brief", "typesetting"): "test_typesetting.py",  # says how pages are checked
+             ("Brief", "change_annex"): "test_change_annex.py"}  # a switch, shown nowhere
 # Fields that go into document properties, not the page.
 METADATA = {("brief", "reference"): "reference"}
 
