@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from briefing.archive.publish import EDITION, editions, version_of
+from briefing.archive.publish import VERSION_NAME, version_of, versions
 from briefing.archive.snapshot import SOURCE
 from briefing.content.load import Loaded, gather
 from briefing.content.model import Project
@@ -52,11 +52,11 @@ def working(root: Path, slug: str) -> Version:
 def published(root: Path, slug: str, number: int | None = None) -> Version | None:
     """Published version `number` of brief `slug` (the latest without one), read
     from its own `data/source/`; None if the brief has no published version."""
-    found = editions(root / ARCHIVE, slug)
+    found = versions(root / ARCHIVE, slug)
     if number is not None:
         found = [path for path in found if version_of(path) == number]
         if not found:
-            have = ", ".join(str(version_of(p)) for p in editions(root / ARCHIVE, slug))
+            have = ", ".join(str(version_of(p)) for p in versions(root / ARCHIVE, slug))
             raise UsageError(f"brief {slug!r} has no published version {number} in "
                              f"{ARCHIVE}/ (it has: {have or 'none'})")
     if not found:
@@ -71,7 +71,7 @@ def archived(root: Path, edition: Path, slug: str) -> Version:
         where = edition.relative_to(root).as_posix()
     except ValueError:
         where = str(edition)
-    match = EDITION.match(edition.name)
+    match = VERSION_NAME.match(edition.name)
     number = int(match.group(3)) if match else None
     label = f"version {number} ({match.group(1)})" if match else edition.name
     if not source.is_dir():

@@ -42,11 +42,11 @@ from briefing.archive.snapshot import (
     SOURCE,
     build_manifest,
     dependencies,
-    edition_record,
     output_names,
     render_edition,
     source_digest,
     source_files,
+    version_record,
 )
 from briefing.errors import BuildFailed, Problem, UsageError
 from briefing.files import ARCHIVE, OUTPUT
@@ -55,7 +55,7 @@ from briefing.orchestration.validate import Validation, validate_content
 from briefing.orchestration.workers import RenderOptions
 
 INCOMING = ".incoming-"
-EDITION = re.compile(r"^(\d{4}-\d{2}-\d{2})_([a-z0-9][a-z0-9-]*)_v([1-9][0-9]*)$")
+VERSION_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})_([a-z0-9][a-z0-9-]*)_v([1-9][0-9]*)$")
 UNSEALED = f"none: no seal key was configured ({KEY})"
 
 
@@ -84,7 +84,7 @@ def publish(root: Path, slug: str, options: RenderOptions | None = None,
             raise BuildFailed(validation.failed[slug])
         files = source_files(root, validation.loaded, slug)
         digest = source_digest(files)
-        previous = editions(archive, slug)
+        previous = versions(archive, slug)
         if previous and bag.field(info := bag.info(previous[-1]), "Source-Digest") == digest:
             return Published(previous[-1], version_of(previous[-1]), False,
                              bag.field(info, "Seal") or UNSEALED)
@@ -92,7 +92,7 @@ def publish(root: Path, slug: str, options: RenderOptions | None = None,
         _check_register(archive)
         latest = _latest(archive, slug)
         version = version_of(latest) + 1 if latest else 1
-        record = edition_record(validation, slug, version)
+        record = version_record(validation, slug, version)
         changes = _changes(root, latest, files, slug)
         manifest = build_manifest(root, record, files, output_names(validation, slug), changes)
         incoming = _incoming(archive)
@@ -166,7 +166,7 @@ def _check_register(archive: Path) -> None:
     where = f"{ARCHIVE}/{register.REGISTER}"
     if (archive / register.REGISTER).is_symlink():
         raise refused("is a symbolic link; the register is written only as a file", where=where)
-    if editions(archive) and not (archive / register.REGISTER).exists():
+    if versions(archive) and not (archive / register.REGISTER).exists():
         raise refused("is missing, though archive/ holds editions: restore it from a copy "
                       "(publish only adds rows; it does not make a register from the "
                       "editions, which would hide what removed it)", where=where)
@@ -175,9 +175,9 @@ def _check_register(archive: Path) -> None:
 def _latest(archive: Path, slug: str) -> Path | None:
     """The brief's latest version, by its folder or its register row: a version
     whose folder went missing keeps its number (and is named by the audit)."""
-    names = [path.name for path in editions(archive, slug)]
+    names = [path.name for path in versions(archive, slug)]
     names += [row.identifier for row in register.read(archive).rows
-              if row.values["slug"] == slug and EDITION.match(row.identifier)]
+              if row.values["slug"] == slug and VERSION_NAME.match(row.identifier)]
     return archive / max(names, key=lambda name: version_of(Path(name))) if names else None
 
 
@@ -252,7 +252,7 @@ def _assemble(archive: Path, incoming: Path, name: str, rendered: dict[str, byte
         if archive.is_symlink():
             raise refused("became a symbolic link while publishing; nothing was published")
         if register.is_legacy(archive):
-            register.restart(archive, editions(archive), sealer)
+            register.restart(archive, versions(archive), sealer)
         register.append(archive, incoming, name, sealer)
     except OSError as err:
         raise refused(f"cannot hold the edition {name}: {err.strerror or err}; nothing was "
@@ -263,16 +263,19 @@ def _assemble(archive: Path, incoming: Path, name: str, rendered: dict[str, byte
     return archive / name
 
 
-def editions(archive: Path, slug: str | None = None) -> list[Path]:
-    """The editions in the archive (of one brief), by slug and version."""
+def versions(archive: Path, slug: str | None = None) -> list[Path]:
+    """The archived versions (of one brief), by slug and version number. (An
+    *edition* is one brief, language and document; a *version* is what
+    `publish` freezes of a brief, all its editions at once.)"""
     found = [path for path in archive.iterdir() if path.is_dir() and not path.is_symlink()
-             and (match := EDITION.match(path.name)) and slug in (None, match.group(2))] \
+             and (match := VERSION_NAME.match(path.name)) and slug in (None, match.group(2))] \
         if archive.is_dir() else []
-    return sorted(found, key=lambda path: (EDITION.match(path.name).group(2), version_of(path)))
+    return sorted(found, key=lambda path: (VERSION_NAME.match(path.name).group(2),
+                                           version_of(path)))
 
 
 def version_of(edition: Path) -> int:
-    return int(EDITION.match(edition.name).group(3))
+    return int(VERSION_NAME.match(edition.name).group(3))
 
 
 def repair(archive: Path) -> None:
@@ -289,7 +292,7 @@ def repair(archive: Path) -> None:
         for stale in archive.iterdir():
             if stale.name.startswith(INCOMING) and stale.is_dir() and not stale.is_symlink():
                 name = missing.get(_tag_manifest_digest(stale))
-                if name and EDITION.match(name):
+                if name and VERSION_NAME.match(name):
                     os.rename(stale, archive / name)
                 else:
                     _remove(stale)

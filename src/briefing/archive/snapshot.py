@@ -77,16 +77,16 @@ def source_digest(files: dict[str, bytes]) -> str:
     return hashlib.sha256(source_tar(files, 0)).hexdigest()
 
 
-def edition_name(date: str, slug: str, version: int) -> str:
+def version_name(date: str, slug: str, version: int) -> str:
     return f"{date}_{slug}_v{version}"
 
 
-def edition_record(validation: Validation, slug: str, version: int) -> dict[str, object]:
+def version_record(validation: Validation, slug: str, version: int) -> dict[str, object]:
     """Who and what an edition is, from its source: the manifest's `edition`."""
     brief = validation.brief(slug)
     first = brief.languages[0]
     return {
-        "identifier": edition_name(brief.date.iso(), slug, version),
+        "identifier": version_name(brief.date.iso(), slug, version),
         "slug": slug,
         "date": brief.date.iso(),
         "version": version,

@@ -34,13 +34,13 @@ from typing import Any
 from briefing.archive import bag, register
 from briefing.archive.provenance import differences, environment
 from briefing.archive.publish import (
-    EDITION,
     INCOMING,
     UNSEALED,
+    VERSION_NAME,
     agent,
     bag_fields,
-    editions,
     version_of,
+    versions,
 )
 from briefing.archive.record import attachments_of, load_manifest, untar
 from briefing.archive.seal import first_revision, read_seal
@@ -50,11 +50,11 @@ from briefing.archive.snapshot import (
     SOURCE,
     SOURCE_TAR,
     dependencies,
-    edition_record,
     output_names,
     render_edition,
     source_digest,
     source_files,
+    version_record,
 )
 from briefing.errors import BuildFailed, UsageError
 from briefing.files import ARCHIVE, FONT_SUMS, FONTS
@@ -93,7 +93,7 @@ def verify(root: Path, target: Path, options: RenderOptions | None = None,
 
 def _is_edition(folder: Path) -> bool:
     """A version's folder (named as one, or a bag), rather than an archive."""
-    return bool(EDITION.match(folder.name)) or (folder / "bagit.txt").exists() \
+    return bool(VERSION_NAME.match(folder.name)) or (folder / "bagit.txt").exists() \
         or (folder / "data").is_dir()
 
 
@@ -133,7 +133,7 @@ def _rebuilt_changes(root: Path, edition: Path, manifest: dict[str, Any],
 
     names, _ = _change_digests(manifest)
     previous = edition.parent / supersedes
-    if not names or not EDITION.match(supersedes) or not previous.is_dir() \
+    if not names or not VERSION_NAME.match(supersedes) or not previous.is_dir() \
             or previous.is_symlink():
         return []
     record = manifest["edition"]
@@ -173,21 +173,21 @@ def audit(root: Path, options: RenderOptions, trust: list[Any], rebuild: bool = 
     if archive.is_symlink() or (archive.exists() and not archive.is_dir()):
         return Audit([], Verdict(archive.name, False, "is a symbolic link or not a folder: "
                                  "an archive is a real folder, and a link is not followed"))
-    present = editions(archive)
+    present = versions(archive)
     if not present and not (archive / register.REGISTER).exists() and not _strays(archive):
         return Audit([], None)  # nothing published yet
     read = register.read(archive)
     rows: dict[str, register.Row] = {}
     problems = list(read.problems)
     for row in read.rows:
-        if row.identifier in rows or not EDITION.match(row.identifier):
+        if row.identifier in rows or not VERSION_NAME.match(row.identifier):
             problems.append(f"line {row.line}: names {row.identifier!r}, "
                             + ("listed before" if row.identifier in rows else
                                "not an edition's name"))
         rows.setdefault(row.identifier, row)
     found = [_audited(root, archive, identifier, rows.get(identifier), read, options, trust,
                       rebuild)
-             for identifier in sorted({*filter(EDITION.match, rows),
+             for identifier in sorted({*filter(VERSION_NAME.match, rows),
                                        *(path.name for path in present)}, key=_edition_order)]
     found += [Verdict(stray.name, False, "not part of the archive, which holds only its "
                       f"editions and {register.REGISTER}" + (
@@ -201,12 +201,12 @@ def audit(root: Path, options: RenderOptions, trust: list[Any], rebuild: bool = 
 
 
 def _version(identifier: str) -> int:
-    match = EDITION.match(identifier)
+    match = VERSION_NAME.match(identifier)
     return int(match.group(3)) if match else 0
 
 
 def _edition_order(identifier: str) -> tuple[str, int, str]:
-    match = EDITION.match(identifier)
+    match = VERSION_NAME.match(identifier)
     return (match.group(2), int(match.group(3)), identifier) if match else ("", 0, identifier)
 
 
@@ -217,7 +217,7 @@ def _strays(archive: Path) -> list[Path]:
         return []
     return [entry for entry in sorted(archive.iterdir())
             if entry.name not in (register.REGISTER, "lost+found")
-            and not (EDITION.match(entry.name) and entry.is_dir() and not entry.is_symlink())
+            and not (VERSION_NAME.match(entry.name) and entry.is_dir() and not entry.is_symlink())
             and not entry.name.startswith(INCOMING)
             and not (entry.name.startswith(f".{register.REGISTER}.")
                      and entry.name.endswith(TEMP_SUFFIX))]
@@ -430,11 +430,11 @@ def _supersedes_problems(edition: Path, said: str, version: int, slug: str) -> l
     where the edition sits among others of its brief, one that is there."""
     if version == 1:
         return [f"Supersedes says {said!r}, but version 1 supersedes nothing"] if said else []
-    match = EDITION.match(said)
+    match = VERSION_NAME.match(said)
     if not match or match.group(2) != slug or int(match.group(3)) != version - 1:
         return [f"Supersedes says {said!r}, expected the brief's version {version - 1} "
                 f"(<date>_{slug}_v{version - 1})"]
-    beside = [path.name for path in editions(edition.parent, slug) if path != edition]
+    beside = [path.name for path in versions(edition.parent, slug) if path != edition]
     if beside and said not in beside:
         return [f"Supersedes names {said}, which is not beside it (there: "
                 f"{', '.join(beside)})"]
@@ -588,7 +588,7 @@ def _record_against_source(validation: Any, slug: str, record: dict[str, Any],
         version = int(record.get("version", 0))
     except (TypeError, ValueError):
         version = 0
-    expected = edition_record(validation, slug, version)
+    expected = version_record(validation, slug, version)
     for key in sorted(set(expected) | set(record)):
         if record.get(key) != expected.get(key):
             verdicts.append(Verdict(MANIFEST, False, f"the edition's record says {key} is "

@@ -184,12 +184,12 @@ def annex(root: Path, project: Project, slug: str) -> Annex | None:
     """Brief `slug`'s annex against its previous published version, or None
     (no such version, or the brief says `change_annex: false`). Raises
     BuildFailed, placed in the archive, when that version cannot be read."""
-    from briefing.archive.publish import editions
+    from briefing.archive.publish import versions
 
     brief = next((brief for brief in project.briefs if brief.slug == slug), None)
     if brief is None or not brief.change_annex:  # no such brief: its render says so
         return None
-    found = tuple(path.name for path in editions(root / ARCHIVE, slug))
+    found = tuple(path.name for path in versions(root / ARCHIVE, slug))
     key = (str(root.resolve()), slug)
     known = _MEMO.get(key)
     if known is not None and known[0] is project and known[1] == found:
@@ -202,10 +202,10 @@ def annex(root: Path, project: Project, slug: str) -> Annex | None:
 
 
 def _previous(root: Path, project: Project, slug: str) -> Annex | None:
-    from briefing.archive.publish import editions
+    from briefing.archive.publish import versions
     from briefing.versions import archived
 
-    for edition in reversed(editions(root / ARCHIVE, slug)):
+    for edition in reversed(versions(root / ARCHIVE, slug)):
         version = archived(root, edition, slug)
         changes = compare(version.project, project, slug)
         if len(changes):

@@ -124,7 +124,7 @@ class Summary:
 def summary(root: Any, slug: str, since: str | None) -> Summary:
     """The working folder's brief `slug` against `since`: a published version's
     number, a git revision, or (None) the latest published version."""
-    from briefing.archive.publish import editions
+    from briefing.archive.publish import versions
     from briefing.changes.compare import compare
     from briefing.errors import UsageError
     from briefing.files import ARCHIVE, ProjectFiles
@@ -144,7 +144,7 @@ def summary(root: Any, slug: str, since: str | None) -> Summary:
                            "--since REV compares with a git revision)")
     new = working(root, slug)
     if old.number is not None:
-        found = [p for p in editions(root / ARCHIVE, slug) if p == old.edition]
+        found = [p for p in versions(root / ARCHIVE, slug) if p == old.edition]
         mark = Since(old.number, old.date, found[0].name if found else None)
     else:
         mark = Since(revision=since)
@@ -159,12 +159,12 @@ def edition_changes(root: Any, previous: Any, files: dict[str, bytes], slug: str
     bytes wherever they are compared (publish, and verify's rebuild). If the
     previous version cannot be read (its folder is gone, or its source no
     longer loads), the record says why instead of listing changes."""
-    from briefing.archive.publish import EDITION
+    from briefing.archive.publish import VERSION_NAME
     from briefing.changes.compare import compare
     from briefing.errors import BuildFailed, UsageError
     from briefing.versions import archived, snapshot
 
-    match = EDITION.match(previous.name)
+    match = VERSION_NAME.match(previous.name)
     since = Since(int(match.group(3)), match.group(1), previous.name) if match else Since()
     new = snapshot(files, slug, "this version").project
     language = new.brief(slug).languages[0]
