@@ -156,6 +156,9 @@ _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "me
          "source", "track", "wbr"}
 
 
+Waiting = tuple[str, int, int, bool]  # a field: address, its two slots, inside a link
+
+
 def settle(html: str) -> str:
     """The rendered HTML with every field mark made a `data-field` attribute."""
     if OPEN not in html:
@@ -164,7 +167,7 @@ def settle(html: str) -> str:
     stack: list[tuple[str, int]] = []  # (tag, index in out) of each open element
     opened: list[tuple[str, int, int]] = []  # (address, slot, depth) of each open field
     # A text field alone in its element marks the element; known when it closes.
-    alone: dict[int, tuple[str, int, int]] = {}  # element's index -> (address, slot, end)
+    alone: dict[int, Waiting] = {}  # element's index -> the field waiting on it
     raw = False  # inside <title>, <script>...: marks are dropped
     for token in _TOKEN.findall(html):
         if token.startswith("<") and len(token) > 1 and not token.startswith("<!"):
@@ -198,7 +201,7 @@ def settle(html: str) -> str:
 
 
 def _field_closed(out: list[str], address: str, slot: int, depth: int,
-                  stack: list[tuple[str, int]], alone: dict[int, tuple[str, int, int]]) -> None:
+                  stack: list[tuple[str, int]], alone: dict[int, Waiting]) -> None:
     """A field's text ends: mark the blocks it made, or wait for its element
     to close to see whether the field is all it holds."""
     end = len(out) - 1
@@ -208,26 +211,33 @@ def _field_closed(out: list[str], address: str, slot: int, depth: int,
         for index in blocks:
             out[slot + 1 + index] = _with(out[slot + 1 + index], attribute)
         return
+    linked = any(tag == "a" for tag, _ in stack)
     if depth == len(stack) and stack:
         element = stack[-1][1]
         if not "".join(out[element + 1:slot]).strip() and element not in alone:
-            alone[element] = (address, slot, end)
+            alone[element] = (address, slot, end, linked)
             return
-    _span(out, address, slot, end)
+    _span(out, address, slot, end, linked)
 
 
-def _closed(out: list[str], element: int, alone: dict[int, tuple[str, int, int]]) -> None:
+def _closed(out: list[str], element: int, alone: dict[int, Waiting]) -> None:
     """An element closes: a field waiting on it marks it, if nothing followed."""
     if element not in alone:
         return
-    address, slot, end = alone.pop(element)
+    address, slot, end, linked = alone.pop(element)
     if "".join(out[end + 1:]).strip() or ATTRIBUTE in out[element]:
-        _span(out, address, slot, end)
+        _span(out, address, slot, end, linked)
     else:
         out[element] = _with(out[element], f' {ATTRIBUTE}="{address}"')
 
 
-def _span(out: list[str], address: str, slot: int, end: int) -> None:
+def _span(out: list[str], address: str, slot: int, end: int, linked: bool) -> None:
+    """A span around the field's text; none inside a link, where a span of its
+    own would be a second link in the PDF (WeasyPrint gives each inline box of
+    a link its own annotation): such a field (a number and a title in the
+    contents) goes unmarked."""
+    if linked:
+        return
     out[slot] = f'<span {ATTRIBUTE}="{address}">'
     out[end] = "</span>"
 
