@@ -78,13 +78,15 @@ CHOSEN: dict[str, Callable[[], Files]] = {
             encoding="utf-8").replace("    ratified_by: Parliament\n",
                                       "    ratified_by: Parliament\n    id: cooperation\n")},
     "a stylesheet value": template("templates/print.css", "h1 {", "h1 { font-size: huge;"),
-    # The typesetting gate needs the pages: a number too long for its column.
+    # The typesetting gate needs the pages: three numbers wider than the page
+    # together, which no column rule can keep whole.
     "a typesetting finding": brief("sources:\n", (
         "  - id: registry\n    title: Registry\n    tables:\n      - caption: Numbers\n"
         "        columns:\n          - {key: a, label: Number}\n"
-        "          - {key: b, label: Country}\n          - {key: c, label: Note}\n        rows:\n"
-        "          - {a: \"12345678901234567890123456789012345678\", b: Counterintelligence,\n"
-        "             c: Registered under No. 12-345 on 14 July 1997.}\n"
+        "          - {key: b, label: Check}\n          - {key: c, label: Copy}\n        rows:\n"
+        "          - {a: \"12345678901234567890123456789012345678\",\n"
+        "             b: \"98765432109876543210987654321098765432\",\n"
+        "             c: \"56789012345678901234567890123456789012\"}\n"
         "sources:\n")),
 }
 
