@@ -237,8 +237,8 @@ def test_print_css_may_not_set_the_page_apart_from_the_docx(tmp_path: Path) -> N
 
 def test_a_page_with_no_room_for_text_is_refused_at_the_theme(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p", files={"templates/theme.yaml": changed(
-        THEME, "  size: A4 ", "  size: A5 ").replace("  left: 25", "  left: 45")})
-    assert run_cli(project, "check").code == 0  # 148 - 45 - 20 = 83 mm: room enough
+        THEME, "  size: A4 ", "  size: A5 ").replace("  left: 25", "  left: 30")})
+    assert run_cli(project, "check").code == 0  # 148 - 30 - 20 = 98 mm: room enough
     project = make_project(tmp_path / "q", files={"templates/theme.yaml": changed(
         THEME, "  size: A4 ", "  size: A5 ").replace("  left: 25", "  left: 55")})
     result = run_cli(project, "check")
