@@ -139,6 +139,22 @@ def test_a_word_wider_than_its_column_stays_inside_it() -> None:
         "rows[0].c0"}
 
 
+def test_a_word_too_long_to_keep_whole_may_break_before_its_punctuation() -> None:
+    # A 41-character e-mail (longer than BREAKABLE) breaks anywhere, as the PDF
+    # writer lays it out (render/layout.py `breakable`); in this column a line of
+    # it starts with its ".", which is by design, not a split join.
+    from briefing.render.layout import BREAKABLE, breakable
+
+    mail = "registry.of.incoming.letters.a@mfa.gov.az"
+    assert len(mail) > BREAKABLE
+    page = breakable(f"<html><body>{table([22, 78], [[mail, 'x']])}</body></html>")
+    body = page.split("<body>", 1)[1].rsplit("</body>", 1)[0]
+    assert laid_out(body) == []
+    # ... while a short word's line that starts with its stop still is one
+    short = [(f.rule, f.message) for f in laid_out(table([8, 92], [["Smith.", "x"]]))]
+    assert short == [("split-join", "a line starts with \u201c.\u201d (\u201cSmith.\u201d)")]
+
+
 def test_a_heading_caption_or_first_row_never_ends_a_page() -> None:
     text = "<p>" + "A line of text that runs on. " * 40 + "</p>"
     heading = spacer(TYPE_AREA - 14) + f'<h2 data-field="{X}#sections[1].title">Next</h2>' + text

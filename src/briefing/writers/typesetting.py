@@ -236,6 +236,10 @@ def _judge(found: re.Match[str], source: str, language: str, left: str,
     word = _word_around(source, at)
     if left.endswith("\u2010") and not gap:
         return None  # hyphenated where the language's dictionary allows
+    if not gap and len(word) > BREAKABLE:
+        # broken anywhere by design (render/layout.py, `breakable`), before any
+        # character of it, punctuation too (an e-mail's ".", a path's "/")
+        return None
     if right[0] in _LEADING and not gap:
         return ("split-join", f"a line starts with \u201c{right[0]}\u201d (\u201c{word}\u201d)",
                 "the punctuation kept with the word before it")
@@ -244,8 +248,6 @@ def _judge(found: re.Match[str], source: str, language: str, left: str,
             if left[-1] == "-" and _joined(source, at - 1, language) == NBHY:
                 return _split(source, at)
             return None
-        if len(word) > BREAKABLE:
-            return None  # broken anywhere by design: render/layout.py, `breakable`
         return ("broken-word", f"\u201c{word}\u201d broken without a hyphen",
                 "a column wide enough for the word, or a break where the language's "
                 "hyphenation puts a hyphen")
