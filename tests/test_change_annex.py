@@ -18,6 +18,7 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+import bagit
 import lxml.html
 import pikepdf
 import pytest
@@ -284,9 +285,10 @@ def languages(annexed: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
             "languages: [en]\n", "languages: [en, ru, az]\ndocuments: [report, note]\n"
             "contact:\n  name: A. Person\n  email: a.person@example.org\n").replace(
             "  - First point.\n", "  - First point.\n  - Another point.\n"), "utf-8")
-        source = project / f"archive/{V1}/data/source"
+        source = project / f"archive/{V1}/source"
         shutil.copytree(project / "content", source / "content")
         shutil.copytree(project / "templates/i18n", source / "templates/i18n")
+        bagit.make_bag(str(source.parent))  # data/source/, with the manifest checked of it
         edit(project)
         result = run_in_process(project, "build", "--format", "semantic")
         assert result.code == 0, result.err
@@ -335,6 +337,7 @@ def test_a_brief_can_switch_the_annex_off(languages: Path, tmp_path: Path) -> No
     brief.write_text(brief.read_text("utf-8").replace("change_annex: false\n", ""), "utf-8")
     old = project / f"archive/{V1}/data/source/content/briefs/sample.yaml"
     old.write_text(old.read_text("utf-8") + "change_annex: false\n", "utf-8")
+    bagit.Bag(str(project / "archive" / V1)).save(manifests=True)  # as if published so
     result = run_in_process(project, "build", "--format", "semantic", "--lang", "en")
     assert result.code == 0, result.err
     annex = annex_of((project / "output/sample/2020-01-15_sample_en.semantic.html"
@@ -350,13 +353,14 @@ def test_a_version_published_elsewhere_is_seen_by_the_next_build(languages: Path
     project = tmp_path / "p"
     shutil.copytree(languages, project, symlinks=True)
     assert "built 0 file(s)" in run_in_process(project, "build", "--format", "semantic").out
-    v2 = project / "archive/2020-01-15_sample_v2/data/source"
+    v2 = project / "archive/2020-01-15_sample_v2/source"
     shutil.copytree(project / f"archive/{V1}/data/source", v2)
     brief = v2 / "content/briefs/sample.yaml"
     text = brief.read_text("utf-8")
     for old, new in EDITS[:3]:  # all of the edit but the meeting's outcome
         text = text.replace(old, new)
     brief.write_text(text, "utf-8")
+    bagit.make_bag(str(v2.parent))
     result = run_in_process(project, "build", "--format", "semantic")
     assert result.code == 0, result.err
     annex = annex_of((project / "output/sample/2020-01-15_sample_en.semantic.html"

@@ -395,6 +395,51 @@ def test_version_2_records_its_changes_and_verify_holds_it(
     assert "data/changes.json: differs from its digest in the build manifest" in result.out
 
 
+def test_a_published_version_changed_since_is_refused_as_the_baseline(tmp_path: Path) -> None:
+    """A version's source is checked against its bag's payload manifest before
+    it is compared with: an edited, added or removed source file is named, for
+    `briefing changes` and the annex (exit 1) and for publish's change record."""
+    import bagit
+
+    from briefing.changes.report import edition_changes
+    from briefing.versions import Untrusted
+
+    project = make_project(tmp_path / "p")
+    v1 = project / "archive/2020-01-15_sample_v1"
+    shutil.copytree(project / "content", v1 / "source/content")
+    shutil.copytree(project / "templates/i18n", v1 / "source/templates/i18n")
+    bagit.make_bag(str(v1), checksums=["sha256", "sha512"])  # data/source/, as publish has it
+    assert run_in_process(project, "changes", "sample").code == 0
+    brief = v1 / "data/source/content/briefs/sample.yaml"
+    original = brief.read_bytes()
+    forged = original.replace(b'  - value: "1996"\n', b'  - value: "1997"\n')
+    assert forged != original
+    brief.write_bytes(forged)
+    result = run_in_process(project, "changes", "sample")
+    assert result.code == 1 and result.out == ""
+    assert result.err.startswith(
+        "archive/2020-01-15_sample_v1/data/source/content/briefs/sample.yaml:1:1: differs "
+        "from its digest in the bag's manifest-sha256.txt: the published version has been "
+        "changed since it was published"), result.err
+    assert "`briefing verify`" in result.err
+    with pytest.raises(Untrusted):  # publish refuses rather than seal a record against it
+        edition_changes(project, v1, {path.relative_to(v1 / "data/source").as_posix():
+                                      path.read_bytes() for path in
+                                      (v1 / "data/source").rglob("*") if path.is_file()},
+                        "sample")
+    brief.write_bytes(original)
+    added = v1 / "data/source/content/partners/extra.yaml"
+    added.write_text("id: extra\n", encoding="utf-8")
+    result = run_in_process(project, "changes", "sample")
+    assert result.code == 1 and "data/source/content/partners/extra.yaml:1:1: not listed" \
+        in result.err, result.err
+    added.unlink()
+    (v1 / "data/source/templates/i18n/en.yaml").unlink()
+    result = run_in_process(project, "changes", "sample")
+    assert result.code == 1 and "data/source/templates/i18n/en.yaml:1:1: missing" \
+        in result.err, result.err
+
+
 def test_a_register_begun_before_the_changes_column_keeps_its_form_and_chain(
         tmp_path: Path) -> None:
     from briefing.archive import register

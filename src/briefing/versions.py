@@ -13,6 +13,7 @@ working folder.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import shutil
 import subprocess
@@ -31,6 +32,7 @@ from briefing.files import ARCHIVE, CATALOGS, CONTENT
 # What a version's comparison reads: the content and the catalogs' words.
 READ = (CONTENT, CATALOGS)
 GIT_TIMEOUT = 120
+MANIFEST = "manifest-sha256.txt"  # the bag's payload manifest a version's source is checked by
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,59 @@ def archived(root: Path, edition: Path, slug: str) -> Version:
         raise BuildFailed([Problem(f"{where}/data/{SOURCE}", 1, 1, "is missing: the "
                                    "published version's source cannot be read",
                                    expected="the source every edition carries")])
+    _intact(edition, where)
     project = _checked(gather(source), slug, f"{where}/data/{SOURCE}/")
     return Version(label, project, edition, number, match.group(1) if match else None)
+
+
+class Untrusted(BuildFailed):
+    """A published version whose source is not what its bag's manifest says."""
+
+
+def _intact(edition: Path, where: str) -> None:
+    """Refuse a published version whose `data/source/` differs from its bag's
+    payload manifest (manifest-sha256.txt): a file changed, missing or not
+    listed. Only the source is read (small files: the content and catalogs);
+    `briefing verify` checks the rest of the bag."""
+    prefix = f"data/{SOURCE}/"
+    listed: dict[str, str] = {}
+    problem = ""
+    try:
+        with (edition / MANIFEST).open(encoding="utf-8") as lines:
+            for line in lines:
+                digest, _, name = line.rstrip("\r\n").partition(" ")
+                name = _unescaped(name.lstrip(" *"))
+                if name.startswith(prefix):
+                    listed[name] = digest.lower()
+    except (OSError, UnicodeDecodeError) as err:
+        problem = f"{MANIFEST}: {getattr(err, 'strerror', None) or err}"
+    found = set()
+    if not problem:
+        for path in sorted((edition / "data" / SOURCE).rglob("*")):
+            name = path.relative_to(edition).as_posix()
+            if path.is_symlink() or (path.is_file() and name not in listed):
+                problem = f"{name}: not listed in the bag's {MANIFEST}"
+                break
+            if path.is_file():
+                found.add(name)
+                with path.open("rb") as handle:
+                    if hashlib.file_digest(handle, "sha256").hexdigest() != listed[name]:
+                        problem = f"{name}: differs from its digest in the bag's {MANIFEST}"
+                        break
+    if not problem and (missing := sorted(set(listed) - found)):
+        problem = f"{missing[0]}: missing (listed in the bag's {MANIFEST})"
+    if problem:
+        name, _, what = problem.partition(": ")
+        raise Untrusted([Problem(f"{where}/{name}", 1, 1, f"{what}: the published "
+                                 "version has been changed since it was published, and is "
+                                 "not compared with",
+                                 expected=f"{where} as published (`briefing verify` "
+                                          "says what else differs)")])
+
+
+def _unescaped(name: str) -> str:
+    """A manifest's path as bagit writes it (RFC 8493 2.1.3: CR, LF and % encoded)."""
+    return name.replace("%0A", "\n").replace("%0D", "\r").replace("%25", "%")
 
 
 def revision(root: Path, slug: str, rev: str) -> Version:

@@ -158,11 +158,12 @@ def edition_changes(root: Any, previous: Any, files: dict[str, bytes], slug: str
     from the two versions' sources alone, so the same sources give the same
     bytes wherever they are compared (publish, and verify's rebuild). If the
     previous version cannot be read (its folder is gone, or its source no
-    longer loads), the record says why instead of listing changes."""
+    longer loads), the record says why instead of listing changes; one whose
+    source differs from its bag's manifest is refused (`versions.Untrusted`)."""
     from briefing.archive.publish import VERSION_NAME
     from briefing.changes.compare import compare
     from briefing.errors import BuildFailed, UsageError
-    from briefing.versions import archived, snapshot
+    from briefing.versions import Untrusted, archived, snapshot
 
     match = VERSION_NAME.match(previous.name)
     since = Since(int(match.group(3)), match.group(1), previous.name) if match else Since()
@@ -170,6 +171,8 @@ def edition_changes(root: Any, previous: Any, files: dict[str, bytes], slug: str
     language = new.brief(slug).languages[0]
     try:
         old = archived(root, previous, slug).project
+    except Untrusted:
+        raise  # a version changed since it was published is no baseline: publish refuses
     except (BuildFailed, UsageError, OSError) as err:
         why = f"{previous.name} cannot be read: " + (
             str(err.problems[0]) if isinstance(err, BuildFailed) and err.problems else str(err))
