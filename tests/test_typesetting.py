@@ -10,11 +10,13 @@ the same from `check` as from `build`, and accepted in the brief.
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import lxml.html
 import pytest
 from conftest import REPO, make_project, run_in_process
+from readers import pdf_text
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
@@ -108,6 +110,34 @@ def test_join_tree_touches_text_only_outside_code_and_head() -> None:
     assert tree.find(".//pre").text == "No. 5"
     assert tree.find(".//code").text == "5 km" and tree.find(".//code").tail == f" 5{NBSP}km"
     assert tree.findall(".//p")[-1].text == f"1997{NBSP}г."
+
+
+def test_a_registry_number_is_kept_whole_and_stays_searchable(tmp_path: Path) -> None:
+    """Its hyphens stay the hyphens written (a search for it finds it in the
+    PDF, which an archivist relies on for decades), in a nobreak span the
+    stylesheets keep on one line; in the DOCX they are Word's own no-break
+    hyphens. Inside a link, where a span would be a second link, no-break
+    hyphens instead."""
+    tree = lxml.html.document_fromstring(
+        '<html lang="en"><body><p>Ref. AZ-12-345 <b>and</b> file 2019-2021 too</p>'
+        '<p><a href="#x">AZ-12-345</a></p></body></html>')
+    join_tree(tree, "en")
+    first = tree.find(".//p")
+    assert [(span.get("class"), span.text) for span in first.iter("span")] == [
+        ("nobreak", "AZ-12-345"), ("nobreak", "2019-2021")]
+    assert first.text_content() == "Ref. AZ-12-345 and file 2019-2021 too"
+    assert tree.find(".//a").text == f"AZ{NBHY}12{NBHY}345"
+    sample = (REPO / "tests/roots/sample" / BRIEF).read_text(encoding="utf-8")
+    project = make_project(tmp_path / "p", files={BRIEF: sample.replace(
+        'reference: "1.10"', "reference: SMS-IC-2026-12-345", 1)})
+    assert run_in_process(project, "build", "--format", "pdf", "--format", "docx").code == 0
+    stem = project / "output/sample/2020-01-15_sample_en"
+    text = pdf_text(stem.with_suffix(".pdf"))
+    assert text.count("SMS-IC-2026-12-345") >= 2 and NBHY not in text  # the header, the cover
+    with zipfile.ZipFile(stem.with_suffix(".docx")) as docx:
+        furniture = "".join(docx.read(name).decode() for name in docx.namelist()
+                            if name.startswith("word/header"))
+    assert "<w:t>SMS</w:t>" in furniture and "noBreakHyphen" in furniture
 
 
 # -- each rule, red without its layout rule and green with it ----------------------------

@@ -135,19 +135,59 @@ def _no_break(match: re.Match[str]) -> str:
 _UNTOUCHED = {"head", "pre", "code", "script", "style", "kbd", "samp", "textarea"}
 
 
+NOBREAK = "nobreak"  # <span class="nobreak">: a hyphenated number kept on one line
+
+
 def join_tree(tree: etree._Element, language: str) -> None:
     """Apply `join` to every text and tail of `tree`, in place, in the language
     of the nearest `lang` attribute (else `language`); never inside <head>
     (the title is metadata), <pre>, <code>, <script> or <style>, never to
-    attributes."""
-    for element in tree.iter():
+    attributes.
+
+    A word `join` gave no-break hyphens (a registry number, `1999-cu`) is set
+    as `<span class="nobreak">` with its own hyphens instead: the stylesheets
+    keep it on one line, and the PDF's and the page's text stay what was
+    written, so that a search for `AZ-12-345` finds it. (The DOCX writer makes
+    those hyphens Word's own no-break ones.) Inside a link, where a span would
+    be a second link in the PDF, the no-break hyphens stay."""
+    for element in list(tree.iter()):
         if not isinstance(element.tag, str):
             continue
         if element.text and not _inside_untouched(element):
             element.text = join(element.text, _language(element, language))
+            if NBHY in element.text and not _linked(element):
+                _spans(element, element.text)
         parent = element.getparent()
         if element.tail and parent is not None and not _inside_untouched(parent):
             element.tail = join(element.tail, _language(parent, language))
+            if NBHY in element.tail and not _linked(parent):
+                _spans(element, element.tail, tail=True)
+
+
+_HYPHENATED = re.compile(rf"(\S*{NBHY}\S*)")
+
+
+def _spans(element: etree._Element, text: str, *, tail: bool = False) -> None:
+    """`text` (the element's text, or its tail) with each word holding a
+    no-break hyphen made a nobreak span of its own, its hyphens plain ones."""
+    parts = _HYPHENATED.split(text)
+    if tail:
+        element.tail = parts[0]
+    else:
+        element.text = parts[0]
+    after = element
+    for i in range(1, len(parts), 2):
+        span = etree.Element("span", {"class": NOBREAK})
+        span.text, span.tail = parts[i].replace(NBHY, "-"), parts[i + 1]
+        if tail:
+            after.addnext(span)
+            after = span
+        else:
+            element.insert((i - 1) // 2, span)
+
+
+def _linked(element: etree._Element) -> bool:
+    return any(item.tag == "a" for item in (element, *element.iterancestors()))
 
 
 def _inside_untouched(element: etree._Element) -> bool:

@@ -59,6 +59,7 @@ from briefing.render.layout import (
     short_enough,
 )
 from briefing.render.theme import load_theme
+from briefing.render.typography import NBHY
 from briefing.writers import dataurl, fields
 from briefing.writers.fontembed import embed_fonts
 from briefing.writers.registry import Request
@@ -409,6 +410,8 @@ class _Writer:
         if style.link:
             self._hyperlink(paragraph, text, style, HYPERLINK)
             return
+        if style.nobreak:  # a registry number: Word's own no-break hyphens keep it whole
+            text = text.replace("-", NBHY)
         for i, line in enumerate(text.split("\n")):
             if i:
                 paragraph.add_run().add_break()

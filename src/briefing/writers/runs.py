@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from lxml.html import HtmlElement
 
+from briefing.render.typography import NOBREAK
 from briefing.writers.subset import FOOTNOTE
 
 _SPACE = re.compile(r"[ \t\n\r\f]+")
@@ -36,6 +37,7 @@ class RunStyle:
     fallback: str | None = None  # the language of untranslated text, shown highlighted
     lang: str | None = None  # the HTML `lang` of the passage, where one is stated
     field: str | None = None  # the content field the text shows (writers/fields.py)
+    nobreak: bool = False  # <span class="nobreak">: its hyphens are no-break ones
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,8 @@ def _formatting(child: HtmlElement, style: RunStyle, skip: tuple[str, ...]) -> R
     if tag == "a":
         href = child.get("href", "")
         return replace(style, link=href if href.startswith(("https://", "http://", "#")) else None)
+    if tag == "span" and NOBREAK in child.classes:
+        return replace(style, nobreak=True)
     if tag == "span" and not {"page-number", "page-count", FOOTNOTE} & set(child.classes):
         return replace(style, field=child.get("data-field")) if child.get("data-field") \
             else style
