@@ -115,7 +115,7 @@ def test_a_record_added_and_one_removed(real: Path, tmp_path: Path) -> None:
         "", "International Organization for Migration",
         "  - IOM office in Ganja: added",
         "  - IOM milestone ‘The IOM Council admits the Republic of Azerbaijan as a…’: removed"]
-    assert "  - МОМ, офис: Гянджа: добавлено" in said(changes, "ru")
+    assert "  - Добавлено: МОМ, офис: Гянджа" in said(changes, "ru")
     assert "  - BMqT, ofis: Gəncə: əlavə edilib" in said(changes, "az")
 
 
