@@ -16,9 +16,11 @@ in the file" does (ECMA-376 Part 1, 17.8.1 and 17.8.3):
 - settings.xml says `w:embedTrueTypeFonts` and `w:saveSubsetFonts`.
 
 The faces are subset with fontTools to the characters the document uses, both
-cases of each letter, and printable ASCII (digits for page numbers among
-them), which Noto's licence (OFL) allows: 13 to 27 KB a face in the package
-instead of about 260, without the positioning table (see `subset`). Same
+cases of each letter, and, since the DOCX is there to be edited, the whole
+alphabets of the project's scripts with their punctuation and currency signs
+(EDITABLE: an official typing "ё", "ə" or "…" on a machine without Noto gets
+Noto's glyph, not a fallback's), which Noto's licence (OFL) allows: a fraction
+of the whole face, without the positioning table (see `subset`). Same
 document, same bytes: the key is a digest of the face and its subset,
 and fontTools is asked not to stamp the time.
 """
@@ -49,6 +51,26 @@ FACES = (("Regular", False, False), ("Bold", True, False), ("Italic", False, Tru
          ("BoldItalic", True, True))
 OBFUSCATED_BYTES = 32  # 17.8.1: the first 32 bytes of the font are XORed with the key
 ASCII = "".join(chr(code) for code in range(0x20, 0x7F))
+# What an official may type into any edition, whatever it shows: the whole
+# alphabets of the project's languages (en, az, ru and the Latin and Cyrillic
+# languages beside them), their punctuation and the signs typography joins to
+# numbers, so an edit never falls back to another font where the face has the
+# glyph (Noto has them all). Code points the face lacks are left out by the subsetter.
+EDITABLE_RANGES = (
+    (0x0020, 0x007E),  # Basic Latin
+    (0x00A0, 0x00FF),  # Latin-1 Supplement: é ü ö ç, « », °, ², ³, £
+    (0x0100, 0x017F),  # Latin Extended-A: Azerbaijani ş Ş ğ Ğ ı İ
+    (0x018F, 0x018F), (0x0259, 0x0259),  # Azerbaijani Ə ə
+    (0x0400, 0x045F),  # Cyrillic: ё Ё ъ Ъ ...
+    (0x0490, 0x04FF),  # Cyrillic: Ukrainian Ґ, Kazakh, Azerbaijani Cyrillic Ҹ Ә ...
+    (0x2010, 0x2027),  # General Punctuation: dashes, ’ “ ” „ … no-break hyphen
+    (0x2030, 0x203A),  # ‰ ′ ″ ‹ ›
+    (0x2116, 0x2116),  # №
+)
+# The currency signs render/typography.py keeps with their amounts ($ and £ above).
+CURRENCY_SIGNS = "€₼₽"  # € ₼ ₽
+EDITABLE = "".join(chr(code) for first, last in EDITABLE_RANGES
+                   for code in range(first, last + 1)) + CURRENCY_SIGNS
 # What Word's fontTable says of a typeface's kind, by the theme's role for it.
 FAMILY = {"serif": "roman", "sans": "swiss"}
 
@@ -64,11 +86,12 @@ class Embedded:
 
 def embed_fonts(doc: DocxDocument, theme: Theme, root: Path) -> None:
     """Embed the theme's two typefaces, all four faces each, subset to what the
-    document shows; list them in the font table; tell Word they are there.
+    document shows and what an edit may type (EDITABLE); list them in the font
+    table; tell Word they are there.
     A face fonts/ lacks (a project's own typeface without a bold italic) is
     left out: Word then slants or emboldens the regular, as without embedding."""
     faces = project_faces(root)
-    characters = used_characters(doc)
+    characters = "".join(sorted(set(used_characters(doc)) | set(EDITABLE)))
     table = _font_table(doc)
     number = 0
     for role in ("serif", "sans"):
