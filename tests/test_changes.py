@@ -144,6 +144,20 @@ def test_a_changed_field_with_its_old_and_new_value(real: Path, tmp_path: Path) 
         in said(changes, "az")
 
 
+def test_the_publishers_new_name_is_a_change(real: Path, tmp_path: Path) -> None:
+    """Who issues the brief is on its cover and in every header: a new name is news."""
+    publisher = "content/publisher.yaml"
+    written = (real / publisher).read_text(encoding="utf-8")
+    old_name = written.split("en: ", 1)[1].split("\n", 1)[0]
+    new = edited(real, tmp_path / "new", {publisher: [
+        (f"en: {old_name}", "en: State Migration and Citizenship Service")]})
+    changes = changes_between(real, new)
+    assert [(c.kind, c.what) for c in changes.changes] == [("changed", "publisher")]
+    assert said(changes, "en") == [
+        "", "The publisher",
+        f"  - The publisher: Name: State Migration and Citizenship Service (was: {old_name})"]
+
+
 def test_an_agreement_entering_into_force_is_said_as_its_life_cycle(
         real: Path, tmp_path: Path) -> None:
     new = edited(real, tmp_path / "new", {IOM: [

@@ -26,7 +26,7 @@ from deepdiff import DeepDiff
 from pydantic import BaseModel
 
 from briefing.content.dates import PartialDate, Period, Recurrence
-from briefing.content.model import Brief, Project
+from briefing.content.model import Brief, Project, Publisher
 from briefing.content.money import Money, Share
 from briefing.content.text import Text
 
@@ -97,7 +97,8 @@ class Group:
     """Where a change is shown: the brief itself, its key facts or key points,
     a section, a partner, the sources."""
 
-    kind: Literal["brief", "key_facts", "key_points", "section", "partner", "sources"]
+    kind: Literal["brief", "publisher", "key_facts", "key_points", "section", "partner",
+                  "sources"]
     id: str = ""  # the section's or partner's id
     name: Text | None = None  # the section's title, the partner's name
 
@@ -153,6 +154,7 @@ def compare(old: Project, new: Project, slug: str) -> Changes:
     old_items = _items(old, old_brief, first)
     new_items = _items(new, new_brief, first)
     changes = comparer.brief(old_brief, new_brief)
+    changes += comparer.publisher(old.publisher, new.publisher)
     changes += comparer.sections(old_brief, new_brief)
     whole = {c.key for c in changes if c.what == "section" and c.kind in ("added", "removed")}
     # a section that came or went brings or takes its blocks: said once
@@ -207,6 +209,12 @@ class _Comparer:
         fields = self.fields("brief", old, new)
         return [Change("changed", "brief", new.slug, Group("brief"), old, new, fields)] \
             if fields else []
+
+    def publisher(self, old: Publisher, new: Publisher) -> list[Change]:
+        """Who issues the brief: its name is on the cover and in every header."""
+        fields = self.fields("publisher", old, new)
+        return [Change("changed", "publisher", "publisher", Group("publisher"), old, new,
+                       fields)] if fields else []
 
     def sections(self, old: Brief, new: Brief) -> list[Change]:
         """Sections by id: added, removed, changed (title, prose, lists) and moved
@@ -330,14 +338,15 @@ def _unique(items: list[_Item]) -> list[tuple[_Item, str]]:
 
 def _order(new_items: list[_Item], old_items: list[_Item], new: Brief, old: Brief
            ) -> Callable[[Change], tuple[int, int, int]]:
-    """Sort key: the brief, key facts, key points, sections, partners, sources;
+    """Sort key: the brief and its publisher, key facts, key points, sections,
+    partners, sources;
     within a group the new version's order, removed records after."""
     sections = [s.id for s in new.sections] + [s.id for s in old.sections
                                                if s.id not in {n.id for n in new.sections}]
     partners = list(dict.fromkeys(i.group.id for i in (*new_items, *old_items)
                                   if i.group.kind == "partner"))
-    rank = {"brief": 0, "key_facts": 1, "key_points": 2, "section": 3, "partner": 4,
-            "sources": 5}
+    rank = {"brief": 0, "publisher": 0, "key_facts": 1, "key_points": 2, "section": 3,
+            "partner": 4, "sources": 5}
     new_at = {(i.what, id(i.record)): n for n, i in enumerate(new_items)}
     old_at = {(i.what, id(i.record)): n for n, i in enumerate(old_items)}
 
@@ -345,7 +354,7 @@ def _order(new_items: list[_Item], old_items: list[_Item], new: Brief, old: Brie
         group = change.group
         within = sections.index(group.id) if group.kind == "section" else \
             partners.index(group.id) if group.kind == "partner" else 0
-        if change.what in ("section", "brief") or (change.what == "partner"):
+        if change.what in ("section", "brief", "publisher", "partner"):
             place = -1
         elif change.new is not None:
             place = new_at.get((change.what, id(change.new)), 0)

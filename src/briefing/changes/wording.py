@@ -189,8 +189,8 @@ class Wording:
     def name(self, change: Change) -> str:
         """What readers call the record: `IOM office in Ganja`, `Key fact 'working groups'`."""
         record, what = change.record, change.what
-        if what == "brief":
-            return self.labels["change_name_brief"]
+        if what in ("brief", "publisher"):
+            return self.labels[f"change_name_{what}"]
         if what == "meeting":
             name = self.partner(record.partner) + (
                 f", {record.when.format(self.locale)}" if record.when else "")
