@@ -500,3 +500,163 @@ def test_a_long_address_makes_a_tag_word_keeps_and_still_unique() -> None:
     assert len(tags) == 4 and all(len(tag) <= 64 for tag in tags)
     assert tag_of(long_one, "ru", 0).endswith("ratified_by.ru@ru")
     assert tag_of("content/briefs/x.yaml#title", "en", 0) == "content/briefs/x.yaml#title@en"
+
+
+# -- what --apply must not write, and how it writes ----------------------------------------
+
+TABLE = """\
+title: Table brief
+date: 2021-05-04
+reference: R-2
+marking: FOR OFFICIAL USE
+languages: [en]
+department: Test Department
+sections:
+  - id: projects
+    title: Projects
+    body: The paragraph an official may edit.
+    tables:
+      - caption: Projects under way
+        columns:
+          - {key: project, label: Project}
+          - {key: lead, label: Lead}
+        rows:
+          - {project: Border training, lead: Ann Smith}
+          - {project: Border training, lead: Bob Jones}
+"""
+
+
+TABLE_BRIEF = "content/briefs/table.yaml"
+TABLE_EN = "output/table/2021-05-04_table_en.docx"
+
+
+@pytest.fixture(scope="session")
+def table_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A brief with a table (its text cells are prose), built as DOCX once."""
+    def make(folder: Path) -> None:
+        make_project(folder, files={"content/briefs/sample.yaml": "", TABLE_BRIEF: TABLE})
+        result = run_in_process(folder, "build", "--format", "docx")
+        assert result.code == 0, result.err
+    return made_once(tmp_path_factory, "review-table", make)
+
+
+def cell(document: etree._Element, ending: str) -> etree._Element:
+    """The content control whose tag ends so (a long tag is cut at its start)."""
+    [found] = [e for e in document.iter(w("sdt"))
+               if e.find(f"{w('sdtPr')}/{w('tag')}").get(w("val")).endswith(ending)]
+    return found
+
+
+def test_apply_refuses_a_row_whose_record_moved_since_the_build(
+        table_built: Path, tmp_path: Path) -> None:
+    """The editor deleted the table's first row after the build; the official
+    edited that row's project, whose text the new first row happens to share:
+    the other cells of the row say it is another record now."""
+    brief = TABLE_BRIEF
+    project = copy_project(table_built, tmp_path / "project")
+
+    def edit(document: etree._Element, parts: dict) -> None:
+        set_content(cell(document, ".tables[0].rows[0].project@en"),
+                    *runs("Border training in Chisinau"))
+    returned = tmp_path / "returned.docx"
+    edit_docx(table_built / TABLE_EN, returned, edit)
+    before = TABLE.replace("          - {project: Border training, lead: Ann Smith}\n", "")
+    (project / brief).write_text(before, encoding="utf-8")
+    code, lines, err = review(project, returned, "--apply")
+    assert code == 1, err
+    assert (project / brief).read_text(encoding="utf-8") == before  # Bob's row untouched
+    assert lines == [
+        'content/briefs/table.yaml:17:23: sections[0].tables[0].rows[0].project: not applied: '
+        'the record sections[0].tables[0].rows[0] changed since the edition was built (its '
+        'list moved, or it was edited): sections[0].tables[0].rows[0].lead was built as "Ann '
+        'Smith", the YAML now reads "Bob Jones"; the official wrote "Border training in '
+        'Chisinau"']
+
+
+def test_apply_escapes_what_markdown_would_read_in_a_prose_field(
+        table_built: Path, tmp_path: Path) -> None:
+    """Typed into prose (a section's body, a table's text cell), `*`, `_`,
+    brackets, `<`, backticks and the like are the official's characters, not
+    markup: the edition shows them as typed (no emphasis, no link, no HTML)."""
+    from briefing.review.apply import apply
+    from briefing.review.compare import review as compare
+
+    project = copy_project(table_built, tmp_path / "project")
+    typed = ("5*3*2, *all*, [annex](http://evil.example), <img src=x>, a_b_c, `code`, "
+             "# one | two \\ three.")
+    escaped = ("5\\*3\\*2, \\*all\\*, \\[annex\\]\\(http://evil.example\\), "
+               "\\<img src=x\\>, a\\_b\\_c, \\`code\\`, \\# one \\| two \\\\ three.")
+
+    def edit(document: etree._Element, parts: dict) -> None:
+        set_content(sdt(document, f"{TABLE_BRIEF}#sections[0].body@en"),
+                    *runs("The paragraph: " + typed))
+        set_content(cell(document, ".tables[0].rows[1].project@en"), *runs(typed))
+    returned = tmp_path / "returned.docx"
+    edit_docx(table_built / TABLE_EN, returned, edit)
+    outcome = apply(compare(project, returned, "returned.docx"), tracked=False)
+    assert [f.field for f in outcome.applied] == ["sections[0].body",
+                                                  "sections[0].tables[0].rows[1].project"]
+    written = (project / TABLE_BRIEF).read_text(encoding="utf-8")
+    assert f"body: 'The paragraph: {escaped}'" in written
+    assert f"{{project: '{escaped}', lead: Bob Jones}}" in written
+    result = run_in_process(project, "build", "table", "--format", "html")  # checks it too
+    assert result.code == 0, result.err
+    from lxml import html as lxml_html
+
+    page = lxml_html.parse(str(project / TABLE_EN.replace(".docx", ".html"))).getroot()
+    shown = [e for e in page.iter("p", "td") if typed in re.sub(
+        "[\u00a0\u202f]", " ", e.text_content()).replace("\u2011", "-")]
+    assert [e.tag for e in shown] == ["p", "td"]
+    assert [d.tag for e in shown for d in e.iterdescendants()
+            if d.tag in ("em", "strong", "a", "img", "code", "h1", "h2")] == []
+
+
+def test_a_hyphenated_number_in_an_untouched_footnote_is_no_change(
+        built: Path, tmp_path: Path) -> None:
+    """Word writes a non-breaking hyphen as w:noBreakHyphen: in a footnote too,
+    it is the text the map keeps, not a change."""
+    def edit(document: etree._Element, parts: dict) -> None:
+        notes = etree.fromstring(parts["word/footnotes.xml"])
+        [t] = [t for t in notes.iter(w("t")) if t.text == "Сноска ко второму абзацу."]
+        t.text = "Сноска к решению 12"
+        hyphen, after = etree.Element(w("r")), runs("34.")[0]
+        etree.SubElement(hyphen, w("noBreakHyphen"))
+        t.getparent().addnext(hyphen)
+        hyphen.addnext(after)
+        parts["word/footnotes.xml"] = etree.tostring(notes, xml_declaration=True,
+                                                     encoding="UTF-8", standalone=True)
+        for name in [n for n in parts if n.startswith("customXml/item")]:  # built so
+            parts[name] = parts[name].replace("Сноска ко второму абзацу.".encode(),
+                                              "Сноска к решению 12\u201134.".encode())
+    returned = tmp_path / "returned_ru.docx"
+    edit_docx(built / RU, returned, edit)
+    code, lines, err = review(built, returned)
+    assert (code, lines) == (0, []), err
+
+
+def test_an_output_that_cannot_be_written_and_tracked_without_apply_are_usage_errors(
+        built: Path, tmp_path: Path) -> None:
+    for output in (tmp_path / "no" / "such" / "o.html", tmp_path):
+        result = run_in_process(built, "review", str(built / RU), "--format", "html", "-o",
+                                str(output))
+        assert result.code == 2, result.err
+        assert "Traceback" not in result.err and f"-o {output}: cannot be written" in result.err
+    result = run_in_process(built, "review", str(built / RU), "--accept-tracked")
+    assert result.code == 2, result.err
+    assert "--accept-tracked is for --apply" in result.err
+
+
+def test_apply_keeps_the_files_crlf_line_endings(built: Path, tmp_path: Path) -> None:
+    from briefing.review.apply import apply
+    from briefing.review.compare import review as compare
+
+    project = copy_project(built, tmp_path / "project")
+    (project / BRIEF).write_bytes(YAML.replace("\n", "\r\n").encode("utf-8"))
+    returned = tmp_path / "returned.docx"
+    word_like(built / EN, returned)
+    outcome = apply(compare(project, returned, "returned.docx"), tracked=True)
+    assert outcome.files == [BRIEF]
+    after = (project / BRIEF).read_bytes().decode("utf-8")
+    assert after.count("\r\n") == after.count("\n") == YAML.count("\n")
+    assert "  - en: The office opened in 1997.\r\n" in after
+    assert "        The second paragraph was rewritten by the official.\r\n" in after

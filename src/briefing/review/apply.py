@@ -5,10 +5,13 @@ maps onto the text the editor typed. The YAML is edited as a round trip with
 ruamel.yaml, assigning scalars only, so the editor's comments, key order,
 quoting, flow style and indentation stay as they were (a file whose layout
 ruamel.yaml would not keep is not touched at all, and said so). A field is
-refused, with both texts, when its YAML changed since the edition was built;
-so is an edit that falls where the text shown is not the text written (a
-date formatted from `2006-08`, a word made bold by `**`: the edit of the
-words inside is applied, the markup kept). Comments, text outside the
+refused, with both texts, when its YAML changed since the edition was built,
+or when another field of its record did (a list that shifted: the same place
+may hold another record now); so is an edit that falls where the text shown
+is not the text written (a date formatted from `2006-08`, a word made bold
+by `**`: the edit of the words inside is applied, the markup kept). Typed into a Markdown (prose)
+field, what Markdown would read as markup is escaped, so it shows as typed.
+The file's line endings (CRLF or LF) stay. Comments, text outside the
 fields and whatever cannot be placed stay for the editor, named.
 """
 
@@ -31,6 +34,10 @@ from briefing.review.compare import Finding, Group, Review, changed, quote, same
 INDENTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (2, 4, 4), (4, 4, 0), (3, 5, 3))
 _WHITE = re.compile(r"[\s\u00a0\u202f]")
 _PATH = re.compile(r"\[(\d+)\]|\.?([^.\[]+)")
+_INDEX = re.compile(r"\[\d+\]")
+# What Markdown reads as markup: typed into a prose field, each is escaped with a
+# backslash, so that the edition shows it as typed (and no link, image or HTML comes in).
+MARKDOWN = frozenset("*_[]()<>\\#`|")
 
 
 @dataclass
@@ -69,13 +76,22 @@ def apply(review: Review, *, tracked: bool) -> Outcome:
                                       f"now {now}; the official wrote {quote(text)}",
                                       (group.built, text)))
             continue
+        sibling = _record_changed(review, group)
+        if sibling is not None:
+            now = "is no longer there" if sibling.now is None else f"reads {quote(sibling.now)}"
+            outcome.left.append(_left(at, f"not applied: the record {_record(group.path)} "
+                                      "changed since the edition was built (its list moved, or "
+                                      f"it was edited): {sibling.path} was built as "
+                                      f"{quote(sibling.built)}, the YAML now {now}; the "
+                                      f"official wrote {quote(text)}", (group.built, text)))
+            continue
         if review.places.get(address, ("",))[0] != group.file:  # the map names no loaded file
             outcome.left.append(_left(at, "not applied: the returned file names a field this "
                                       f"project did not load; the official wrote {quote(text)}"))
             continue
         edits.setdefault(group.file, []).append((group, text, at))
     for file, wanted in sorted(edits.items()):
-        _apply_file(review.root, file, wanted, outcome)
+        _apply_file(review.root, file, wanted, outcome, review.prose)
     applied = {(f.path, f.line, f.col, f.field) for f in outcome.applied}
     refused = {(f.path, f.line, f.col, f.field) for f in outcome.left}
     for item in review.findings:  # the rest of the review stays for the editor
@@ -89,12 +105,34 @@ def apply(review: Review, *, tracked: bool) -> Outcome:
     return outcome
 
 
+def _record(path: str) -> str:
+    """The record a field belongs to: its path up to its last list index
+    (`sections[0].tables[0].rows[0]`); "" for a field in no list."""
+    found = list(_INDEX.finditer(path))
+    return path[:found[-1].end()] if found else ""
+
+
+def _record_changed(review: Review, group: Group) -> Group | None:
+    """Another marked field of the same record (or the list item itself) whose
+    YAML changed since the edition was built: the record may be another one now."""
+    record = _record(group.path)
+    if not record:
+        return None
+    for other in review.groups:
+        if other.address == group.address or other.file != group.file:
+            continue
+        if (other.path == record or other.path.startswith((record + ".", record + "["))) \
+                and other.changed_since:
+            return other
+    return None
+
+
 def _left(at: Finding, message: str, detail: tuple[str, str] | None = None) -> Finding:
     return Finding(at.path, at.line, at.col, at.order, at.field, message, "left", detail)
 
 
 def _apply_file(root: Path, file: str, wanted: list[tuple[Group, str, Finding]],
-                outcome: Outcome) -> None:
+                outcome: Outcome, prose: set[str] | frozenset[str] = frozenset()) -> None:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
     from ruamel.yaml.scalarstring import ScalarString
@@ -107,10 +145,20 @@ def _apply_file(root: Path, file: str, wanted: list[tuple[Group, str, Finding]],
                                       f"Briefing writes; the official wrote {quote(new)}"))
         return
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except (OSError, UnicodeDecodeError) as err:
         for _, _new, at in wanted:
             outcome.left.append(_left(at, f"not applied: {file} cannot be read ({err})"))
+        return
+    # The file's line endings, written back as they are: all CRLF or all LF.
+    newline = "\r\n" if text.count("\r\n") and text.count("\r\n") == text.count("\n") \
+        else "\n"
+    text = text.replace("\r\n", "\n") if newline == "\r\n" else text
+    if "\r" in text:
+        for _, new, at in wanted:
+            outcome.left.append(_left(at, f"not applied: {file} mixes line endings (CRLF and "
+                                      f"LF), so it is left untouched; the official wrote "
+                                      f"{quote(new)}"))
         return
     yaml = None
     for mapping, sequence, offset in INDENTS:
@@ -136,7 +184,7 @@ def _apply_file(root: Path, file: str, wanted: list[tuple[Group, str, Finding]],
             outcome.left.append(_left(at, f"not applied: {group.path} is not a text in the "
                                       f"YAML; the official wrote {quote(new)}"))
             continue
-        written = transfer(group.built, new, str(old))
+        written = transfer(group.built, new, str(old), markdown=group.address in prose)
         if written is None:
             outcome.left.append(_left(at, "not applied: the edit falls where the text shown is "
                                       "not the text written in the YAML (formatted, or "
@@ -148,7 +196,7 @@ def _apply_file(root: Path, file: str, wanted: list[tuple[Group, str, Finding]],
                             (group.built, new)))
     if not done:
         return
-    _write(path, _dump(yaml, data))
+    _write(path, _dump(yaml, data).replace("\n", newline))
     outcome.applied += done
     outcome.files.append(file)
 
@@ -222,10 +270,12 @@ def _get(node: Any, key: str | int) -> Any:
         return None
 
 
-def transfer(built: str, new: str, source: str) -> str | None:
+def transfer(built: str, new: str, source: str, *, markdown: bool = False) -> str | None:
     """`source` (the text the editor typed) with the edits that made `new` from
     `built` (the text the edition showed); None if an edit falls on text the
-    edition shows differently from how it is typed (markup, formatting)."""
+    edition shows differently from how it is typed (markup, formatting). With
+    `markdown` (a prose field), what the edits bring in that Markdown reads as
+    markup is escaped, so that it shows as the official typed it."""
     flat_built, flat_source = _flat(built), _flat(source)
     positions: dict[int, int] = {}  # built index -> source index, where they agree
     matcher = SequenceMatcher(None, flat_built, flat_source, autojunk=False)
@@ -251,7 +301,7 @@ def transfer(built: str, new: str, source: str) -> str | None:
             start, end = positions[i1], positions[i2 - 1] + 1
             if end - start != i2 - i1:
                 return None
-        edits.append((start, end, _typed(new[j1:j2])))
+        edits.append((start, end, _typed(new[j1:j2], markdown=markdown)))
     for start, end, text in reversed(edits):
         source = source[:start] + text + source[end:]
     return source
@@ -263,11 +313,13 @@ def _flat(text: str) -> str:
     return _WHITE.sub(" ", text).replace("\u2011", "-")
 
 
-def _typed(text: str) -> str:
+def _typed(text: str, *, markdown: bool = False) -> str:
     """Inserted text as an editor types it: no-break spaces and hyphens (the
-    edition's typography puts them in) plain, soft hyphens out."""
-    return text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u2011", "-") \
+    edition's typography puts them in) plain, soft hyphens out; in Markdown,
+    markup characters escaped."""
+    text = text.replace("\u00a0", " ").replace("\u202f", " ").replace("\u2011", "-") \
         .replace("\u00ad", "")
+    return "".join("\\" + c if c in MARKDOWN else c for c in text) if markdown else text
 
 
 def _write(path: Path, text: str) -> None:

@@ -23,6 +23,12 @@ def run(root: Path, args: argparse.Namespace) -> int:
         raise UsageError(f"no file {shown_as}")
     if args.output is not None and args.format != "html":
         raise UsageError("-o FILE is for --format html: the lines go to the terminal")
+    if args.accept_tracked and not args.apply:
+        raise UsageError("--accept-tracked is for --apply: it applies the tracked changes too")
+    if args.output is not None and (args.output.is_dir() or not args.output.parent.is_dir()):
+        raise UsageError(f"-o {args.output}: cannot be written: "
+                         + ("it is a directory" if args.output.is_dir()
+                            else "no such directory"))
     found = review(root, path, shown_as)
     if not args.apply:
         if args.format != "html" or args.output is not None:  # else the page alone
@@ -69,5 +75,8 @@ def _page(output: Path | None, html: str) -> None:
     if output is None:
         sys.stdout.write(html)
         return
-    output.write_text(html, encoding="utf-8")
+    try:
+        output.write_text(html, encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"-o {output}: cannot be written: {err.strerror}") from None
     print(f"wrote {os.fspath(output)}", file=sys.stderr)

@@ -81,6 +81,7 @@ class Review:
     digest_now: str  # of the edition's HTML as the project renders it now
     root: Path
     places: dict[str, tuple[str, int, int]]  # address -> the field's file, line, column
+    prose: set[str] = field(default_factory=set)  # the addresses of Markdown fields
 
     def at(self, address: str) -> Finding:
         """A finding's place for the field at `address` (no message yet)."""
@@ -106,7 +107,7 @@ def review(root: Path, path: Path, shown_as: str) -> Review:
     from briefing.review.edition import current_marks
 
     returned = read_returned(path, shown_as)
-    marks_now, digest_now, places = current_marks(root, returned, shown_as)
+    marks_now, digest_now, places, prose = current_marks(root, returned, shown_as)
     groups = _groups(returned.marks)
     now = {(g.address, g.occurrence): g.built for g in _groups(marks_now)}
     for group in groups:
@@ -124,7 +125,7 @@ def review(root: Path, path: Path, shown_as: str) -> Review:
     findings.furniture()
     findings.outside()
     return Review(returned, shown_as, groups, sorted(findings.items), digest_now, root,
-                  places)
+                  places, prose)
 
 
 def _groups(marks: Iterable[Mark]) -> list[Group]:

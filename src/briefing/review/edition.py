@@ -11,16 +11,19 @@ comparable with the returned ones character for character.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from briefing.errors import BuildFailed, Problem
 from briefing.review.returned import Mark, Returned, read_returned
 
 
 def current_marks(root: Path, returned: Returned, shown_as: str
-                  ) -> tuple[list[Mark], str, dict[str, tuple[str, int, int]]]:
+                  ) -> tuple[list[Mark], str, dict[str, tuple[str, int, int]], set[str]]:
     """The marks of the edition as built from the current YAML, the digest of
-    its HTML, and the place (file, line, column) of every field address."""
+    its HTML, the place (file, line, column) of every field address, and the
+    addresses of the fields written in Markdown (prose)."""
     from briefing.content.load import gather
     from briefing.orchestration.workers import Job, Limits, render_all
     from briefing.render.edition import editions
@@ -61,9 +64,43 @@ def current_marks(root: Path, returned: Returned, shown_as: str
         data = write_docx(Request(html, edition, root))
         marks = read_returned(io.BytesIO(data), shown_as).marks  # type: ignore[arg-type]
     places: dict[str, tuple[str, int, int]] = {}
+    prose: set[str] = set()
     for mark in [*returned.marks, *marks]:
         if mark.address not in places:
             found = place(project, mark.address)
             if found is not None:
                 places[mark.address] = found
-    return marks, digest(html), places
+            if _is_prose(project, mark.address):
+                prose.add(mark.address)
+    return marks, digest(html), places, prose
+
+
+def _is_prose(project: Any, address: str) -> bool:
+    """Whether the field at `address` is written in Markdown (a Prose, or in one)."""
+    from pydantic import BaseModel
+
+    from briefing.content.text import Prose
+    from briefing.render.fields import _parsed, _records, _relative
+
+    file, _, wanted = address.partition("#")
+    for record in _records(project):
+        source = project.sources.get(id(record))
+        if source is None or _relative(source.file, project.root) != file:
+            continue
+        node: Any = record
+        for part in _parsed(wanted):
+            if isinstance(node, Prose):
+                return True
+            if isinstance(part, int):
+                node = node[part] if isinstance(node, (list, tuple)) and part < len(node) \
+                    else None
+            elif isinstance(node, BaseModel):
+                node = getattr(node, part, None)
+            elif isinstance(node, Mapping):
+                node = node.get(part)
+            else:
+                node = None
+            if node is None:
+                return False
+        return isinstance(node, Prose)
+    return False

@@ -287,6 +287,7 @@ class _Walker:
                 self.chunk("\n", tags, change)
             elif tag == w("noBreakHyphen"):
                 self.chunk("\u2011", tags, change)
+            # w:softHyphen is no character of the text, as the map has it (writers/fields.py)
 
     def chunk(self, text: str, tags: frozenset[str], change: Change | None,
               comments: set[str] = frozenset()) -> None:
@@ -330,11 +331,11 @@ def _footnotes(data: bytes | None) -> dict[str, str]:
     for note in root.iter(w("footnote")):
         if note.get(w("type"), "normal") != "normal":
             continue
-        lines = []
-        for p in note.iter(w("p")):
-            lines.append("".join(t.text or "" for t in p.iter(w("t"))
-                                 if not any(a.tag in (w("del"), w("moveFrom"))
-                                            for a in t.iterancestors())))
+        walker = _Walker()  # the body's own walker: no-break hyphens, tabs, breaks too
+        walker.walk(note, frozenset(), None)
+        lines = ["".join(c.text for c in paragraph.chunks
+                         if not (c.change and c.change.kind == "deletion"))
+                 for paragraph in walker.out]
         found[note.get(w("id"), "")] = "\n".join(lines).strip()
     return found
 
