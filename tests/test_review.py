@@ -584,7 +584,7 @@ def test_apply_escapes_what_markdown_would_read_in_a_prose_field(
     project = copy_project(table_built, tmp_path / "project")
     typed = ("5*3*2, *all*, [annex](http://evil.example), <img src=x>, a_b_c, `code`, "
              "# one | two \\ three.")
-    escaped = ("5\\*3\\*2, \\*all\\*, \\[annex\\]\\(http://evil.example\\), "
+    escaped = ("5\\*3\\*2, \\*all\\*, \\[annex\\](http://evil.example), "
                "\\<img src=x\\>, a\\_b\\_c, \\`code\\`, \\# one \\| two \\\\ three.")
 
     def edit(document: etree._Element, parts: dict) -> None:

@@ -37,7 +37,8 @@ _PATH = re.compile(r"\[(\d+)\]|\.?([^.\[]+)")
 _INDEX = re.compile(r"\[\d+\]")
 # What Markdown reads as markup: typed into a prose field, each is escaped with a
 # backslash, so that the edition shows it as typed (and no link, image or HTML comes in).
-MARKDOWN = frozenset("*_[]()<>\\#`|")
+# Parentheses are markup only after `]`, which is escaped: "(2021)" stays as typed.
+MARKDOWN = frozenset("*_[]<>\\#`|")
 
 
 @dataclass
