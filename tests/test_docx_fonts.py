@@ -190,6 +190,24 @@ def _pages(pdf: Path) -> int:
     return int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.MULTILINE)[1])
 
 
+def test_a_subset_is_made_once_and_remembered_in_the_users_cache(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """fontTools takes a tenth of a second a face; the same subset is asked for
+    by nearly every document, so it is kept in the user's cache (never the
+    project's): a second build reads it, and writes the same bytes. A damaged
+    file there is made again, not used."""
+    from briefing.writers.fontembed import _remembered_subset, subset
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    font = next((Path(__file__).parent.parent / "fonts").glob("NotoSans-Regular.ttf"))
+    made = _remembered_subset(font.read_bytes(), "Briefing")
+    [kept] = (tmp_path / "cache/briefing/fonts").glob("*.ttf")
+    assert kept.read_bytes() == made == subset(font.read_bytes(), "Briefing")
+    kept.write_bytes(b"damaged")
+    assert _remembered_subset(font.read_bytes(), "Briefing") == made
+    assert kept.read_bytes() == made
+
+
 def test_libreoffice_without_noto_shows_the_embedded_fonts(
         built: Path, tmp_path: Path, libreoffice: Callable[[Path], Path],
         monkeypatch: pytest.MonkeyPatch) -> None:

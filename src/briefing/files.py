@@ -49,6 +49,14 @@ MAX_CONTENT_BYTES = 2 * 1024 * 1024
 MAX_ASSET_BYTES = 20 * 1024 * 1024
 
 
+def user_cache(kind: str) -> Path:
+    """A folder of this user's cache (`$XDG_CACHE_HOME/briefing/<kind>`, else
+    `~/.cache/briefing/<kind>`): what Briefing remembers across projects and
+    runs, never inside a project."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "briefing" / kind
+
+
 @dataclass(frozen=True)
 class Unread:
     """A file that looks like content but that the loader will not read, and why."""

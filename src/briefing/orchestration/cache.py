@@ -14,13 +14,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from briefing.files import ARCHIVE, CACHE, ProjectFiles, Unreadable
+from briefing.files import ARCHIVE, CACHE, ProjectFiles, Unreadable, user_cache
 from briefing.orchestration.output import write_atomically
 
 VERSION = 1
@@ -215,8 +214,7 @@ def verdicts() -> Path:
     (`$XDG_CACHE_HOME/briefing/verdicts`, else `~/.cache/briefing/verdicts`),
     never the project, so that `check` writes nothing inside it. A verdict's
     name is the digest of everything it looked at, so projects can share it."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "briefing" / "verdicts"
+    return user_cache("verdicts")
 
 
 # The libraries whose verdicts are remembered, by their installed versions: an
