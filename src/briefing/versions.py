@@ -32,6 +32,8 @@ from briefing.files import ARCHIVE, CATALOGS, CONTENT
 # What a version's comparison reads: the content and the catalogs' words.
 READ = (CONTENT, CATALOGS)
 GIT_TIMEOUT = 120
+# What a version's project is loaded from (content/load.py reads nothing else).
+LOADED = (CONTENT, CATALOGS)
 MANIFEST = "manifest-sha256.txt"  # the bag's payload manifest a version's source is checked by
 
 
@@ -90,11 +92,13 @@ class Untrusted(BuildFailed):
 
 
 def _intact(edition: Path, where: str) -> None:
-    """Refuse a published version whose `data/source/` differs from its bag's
-    payload manifest (manifest-sha256.txt): a file changed, missing or not
-    listed. Only the source is read (small files: the content and catalogs);
-    `briefing verify` checks the rest of the bag."""
-    prefix = f"data/{SOURCE}/"
+    """Refuse a published version whose source as loaded (its `content/` and
+    catalogs under `data/source/`) differs from its bag's payload manifest
+    (manifest-sha256.txt): a file changed, missing or not listed. Only those
+    small files are read; `briefing verify` checks the rest of the bag. (So a
+    version's source carried inside a later one, with that manifest, is
+    checked the same way when the later one is rebuilt.)"""
+    prefixes = tuple(f"data/{SOURCE}/{folder}/" for folder in LOADED)
     listed: dict[str, str] = {}
     problem = ""
     try:
@@ -102,13 +106,14 @@ def _intact(edition: Path, where: str) -> None:
             for line in lines:
                 digest, _, name = line.rstrip("\r\n").partition(" ")
                 name = _unescaped(name.lstrip(" *"))
-                if name.startswith(prefix):
+                if name.startswith(prefixes):
                     listed[name] = digest.lower()
     except (OSError, UnicodeDecodeError) as err:
         problem = f"{MANIFEST}: {getattr(err, 'strerror', None) or err}"
     found = set()
     if not problem:
-        for path in sorted((edition / "data" / SOURCE).rglob("*")):
+        for path in sorted(path for folder in LOADED
+                           for path in (edition / "data" / SOURCE / folder).rglob("*")):
             name = path.relative_to(edition).as_posix()
             if path.is_symlink() or (path.is_file() and name not in listed):
                 problem = f"{name}: not listed in the bag's {MANIFEST}"

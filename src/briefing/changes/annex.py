@@ -37,6 +37,7 @@ from briefing.content.model import Project
 from briefing.content.text import Prose, Text
 from briefing.errors import BuildFailed, Problem
 from briefing.files import ARCHIVE, CATALOGS, CONTENT
+from briefing.versions import MANIFEST
 
 # What of a previous version the annex reads: the comparison's inputs.
 READ = (CONTENT, CATALOGS)
@@ -215,7 +216,10 @@ def _previous(root: Path, project: Project, slug: str) -> Annex | None:
 
 
 def _read(root: Path, edition: Path) -> Iterator[str]:
-    """The previous version's files the annex reads, project-relative."""
+    """The previous version's files the annex reads, project-relative: its
+    source as loaded, and the manifest that source is checked against."""
+    if (edition / MANIFEST).is_file():
+        yield (edition / MANIFEST).relative_to(root).as_posix()
     source = edition / "data" / "source"
     for folder in READ:
         base = source / folder
