@@ -193,6 +193,13 @@ def output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return made_once(tmp_path_factory, "reflow", make_project_with_stress) / "output"
 
 
+def test_the_stress_brief_typesets_without_a_finding_in_the_pdf(output: Path) -> None:
+    """The same brief unlike the examples, laid out as PDF in every language:
+    `check` runs the typesetting gate on every page (docs/typesetting.md)."""
+    result = run_in_process(output.parent, "check", "stress")
+    assert result.code == 0, result.err
+
+
 @pytest.fixture(scope="module")
 def browser():
     with chromium() as driver:
