@@ -16,8 +16,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import lxml.html
 import pytest
 from conftest import REPO, ROOTS, make_project, run_in_process
+from readers import docx_blocks, pdf_text
 
 from briefing.changes.compare import Changes, compare
 from briefing.changes.report import Since, as_json, text
@@ -321,6 +323,30 @@ def test_changes_since_a_git_revision(in_git: Path) -> None:
     result = run_in_process(in_git, "changes", "sample", "--since", "HEAD", "--format", "json")
     assert json.loads(result.out)["since"] == {"revision": "HEAD"}
     assert list(in_git.parent.glob("briefing-version-*")) == []
+
+
+def test_the_changes_as_a_document_of_their_own_in_each_format(in_git: Path) -> None:
+    """`--format pdf|docx|html -o FILE`: templates/changes.html.j2, made and
+    checked as every edition is (the PDF passes the typesetting and structure
+    gates in its writer), saying the same sentences as the terminal."""
+    brief = in_git / "content/briefs/sample.yaml"
+    brief.write_text(brief.read_text("utf-8").replace(
+        '  - value: "1996"\n', '  - value: "1997"\n'), encoding="utf-8")
+    made = {}
+    for fmt in ("pdf", "docx", "html"):
+        target = in_git.parent / f"changes.{fmt}"
+        result = run_in_process(in_git, "changes", "sample", "--since", "HEAD",
+                                "--format", fmt, "-o", str(target))
+        assert (result.code, result.out) == (0, f"wrote {target}\n"), result.err
+        made[fmt] = target
+    sentence = "Key fact ‘first office opened’: 1997 (was: 1996)"
+    pdf = " ".join(pdf_text(made["pdf"]).split())
+    assert "Changes since revision HEAD" in pdf and sentence in pdf
+    assert sentence in " ".join(text for _, text in docx_blocks(made["docx"]))
+    page = lxml.html.parse(str(made["html"])).getroot()
+    assert sentence in " ".join(page.text_content().split())
+    assert run_in_process(in_git, "changes", "sample", "--since", "HEAD",
+                          "--format", "pdf").code == 2  # no -o: a usage error
 
 
 def test_an_old_version_with_a_mistake_is_named_by_its_version(in_git: Path) -> None:

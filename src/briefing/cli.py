@@ -13,12 +13,13 @@ import argparse
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from briefing import __version__
 from briefing.errors import BuildFailed, Problem, UsageError
-from briefing.files import find_root
+from briefing.files import ProjectFiles, find_root
 from briefing.orchestration import pipeline
 from briefing.orchestration.workers import (
     MAX_MEMORY_MIB,
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from briefing.content.model import Project
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE, EXIT_SETUP, EXIT_BUG = 0, 1, 2, 3, 70
+DOCUMENT_FORMATS = ("pdf", "docx", "html")  # `changes` as a document of its own
 COMMANDS: dict[str, Callable[[argparse.Namespace, Path], int]] = {}
 
 
@@ -136,11 +138,13 @@ def parser(prog: str = "briefing") -> argparse.ArgumentParser:
                               "version")
     changes.add_argument("--language", metavar="LANG",
                          help="one of the brief's languages (default: its first)")
-    changes.add_argument("--format", choices=("text", "json", "redline"), default="text",
+    changes.add_argument("--format", choices=("text", "json", "redline", *DOCUMENT_FORMATS),
+                         default="text",
                          help="text (default), json (every change with its old and new "
-                              "values and its sentence in each language), or redline (-o "
+                              "values and its sentence in each language), redline (-o "
                               "FILE.docx: the report with the changes as Word tracked "
-                              "changes)")
+                              "changes), or pdf, docx, html (-o FILE: the changes as a "
+                              "document of their own, in --language)")
     changes.add_argument("-o", "--output", type=Path, metavar="FILE",
                          help="write to FILE instead of printing")
 
@@ -323,6 +327,8 @@ def _changes(args: argparse.Namespace, root: Path) -> int:
                          f"{', '.join(languages)}")
     if args.format == "redline":
         return _redline(args, root, found.changes.old, found.changes.new)
+    if args.format in DOCUMENT_FORMATS:
+        return _changes_document(args, root, found, args.language or languages[0])
     out = as_json(found.changes, found.since).decode() if args.format == "json" else \
         text(found.changes, args.language or languages[0], found.since)
     if args.output is None:
@@ -333,6 +339,46 @@ def _changes(args: argparse.Namespace, root: Path) -> int:
         except OSError as err:
             raise UsageError(f"-o {args.output}: cannot be written: {err.strerror}") from None
         print(f"wrote {args.output}")
+    return EXIT_OK
+
+
+def _changes_document(args: argparse.Namespace, root: Path, found: Any, language: str) -> int:
+    """The changes as a document of their own: templates/changes.html.j2, made
+    and checked as every edition is, then written by the format's writer."""
+    from briefing.changes.annex import Annex
+    from briefing.files import TEMPLATES
+    from briefing.orchestration.workers import LAYOUT
+    from briefing.render.edition import Edition
+    from briefing.render.html import environment, render_html
+    from briefing.render.view import build_view
+    from briefing.writers.pages import anchor_pages, needs_layout
+    from briefing.writers.registry import Request
+    from briefing.writers.subset import subset_problems
+
+    if args.output is None:
+        raise UsageError(f"--format {args.format} writes a file: give it -o FILE.{args.format}")
+    project = found.changes.new
+    edition = Edition(project.brief(args.slug), language, None, "changes")
+    if not (root / TEMPLATES / edition.template).is_file():
+        raise UsageError(f"{TEMPLATES}/{edition.template} is missing: copy it from Briefing's "
+                         "own templates/ to make the changes a document")
+    annex = Annex(found.changes, found.since, root, ())
+    html = render_html(environment(root), build_view(project, edition, annex), edition)
+    brief_file, _, _ = project.where(edition.brief, ())
+    problems = subset_problems(html, root, edition.template,
+                               ProjectFiles(root).relative(brief_file))
+    if problems:
+        raise BuildFailed(problems)
+    request = Request(html, edition, root, (), project.catalogs[language].labels)
+    writer = WRITERS[args.format]
+    if writer.paged and needs_layout(html, edition.kind):
+        request = replace(request, pages=anchor_pages(WRITERS[LAYOUT].load()(request)))
+    data = writer.load()(request)
+    try:
+        args.output.write_bytes(data)
+    except OSError as err:
+        raise UsageError(f"-o {args.output}: cannot be written: {err.strerror}") from None
+    print(f"wrote {args.output}")
     return EXIT_OK
 
 

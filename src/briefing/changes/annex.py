@@ -58,11 +58,16 @@ class Annex:
         default_factory=dict, compare=False, repr=False)
 
     def title(self, wording: Wording) -> str:
+        if self.since.version is None:  # a git revision (`briefing changes --since REV`)
+            return wording.title(wording.label("change_since_revision",
+                                               revision=self.since.revision or ""))
         return wording.label("annex_title", number=str(self.since.version),
                              date=self.date(wording))
 
     def date(self, wording: Wording) -> str:
-        return PartialDate.parse(self.since.date or "").format(wording.locale)
+        if not self.since.date:
+            return ""
+        return PartialDate.parse(self.since.date).format(wording.locale)
 
     def pointer(self, wording: Wording) -> str:
         """`3 changes since 12 May 2026`, in the language's plural form."""
