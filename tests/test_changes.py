@@ -349,6 +349,20 @@ def test_the_changes_as_a_document_of_their_own_in_each_format(in_git: Path) -> 
                           "--format", "pdf").code == 2  # no -o: a usage error
 
 
+def test_a_redline_sent_back_unedited_has_nothing_to_review(in_git: Path) -> None:
+    """The redline's own tracked changes (by "Briefing") are the edition as
+    built: `review --apply` on it never puts the previous version back."""
+    brief = in_git / "content/briefs/sample.yaml"
+    edited = brief.read_text("utf-8").replace('  - value: "1996"\n', '  - value: "1997"\n')
+    brief.write_text(edited, encoding="utf-8")
+    redline = in_git.parent / "redline.docx"
+    assert run_in_process(in_git, "changes", "sample", "--since", "HEAD", "--format",
+                          "redline", "-o", str(redline)).code == 0
+    reviewed = run_in_process(in_git, "review", str(redline), "--apply")
+    assert reviewed.code == 0, reviewed.out + reviewed.err
+    assert brief.read_text("utf-8") == edited
+
+
 def test_an_old_version_with_a_mistake_is_named_by_its_version(in_git: Path) -> None:
     brief = in_git / "content/briefs/sample.yaml"
     good = brief.read_text("utf-8")

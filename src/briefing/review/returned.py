@@ -28,6 +28,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from briefing.changes.redline import AUTHOR as REDLINE_AUTHOR
 from briefing.errors import BuildFailed, Problem
 from briefing.writers.fields import NAMESPACE, OBJECT
 
@@ -237,6 +238,14 @@ class _Walker:
                     self.walk(content, inner, change)
             elif tag in (w("ins"), w("del"), w("moveTo"), w("moveFrom")):
                 kind = "insertion" if tag in (w("ins"), w("moveTo")) else "deletion"
+                if child.get(w("author"), "") == REDLINE_AUTHOR:
+                    # A redline's own changes (`briefing changes --format redline`)
+                    # are the edition as built: its insertions are its text, its
+                    # deletions were the previous version's. Only an official's
+                    # changes are reviewed.
+                    if kind == "insertion":
+                        self.walk(child, tags, change)
+                    continue
                 self.walk(child, tags, Change(kind, child.get(w("author"), ""),
                                               _date(child.get(w("date"), "")),
                                               child.get(w("id"), "")))
