@@ -564,9 +564,12 @@ def gate(request: Request, document: object) -> list[Problem]:
                    else f"{finding.message} on {where}")
         path, line, col = (_place(request.root, finding.field, sources) if finding.field
                            else (brief_file, 1, 1))
+        accept = (f"; or, if it must stay so, `{{field: \"{finding.key}\", rule: "
+                  f"{finding.rule}}}` under `typesetting: accept:` in the brief"
+                  if finding.key else "")
         out.append(Problem(path, line, col,
                            f"{message} [{finding.rule}] (while rendering {edition.name}.pdf)",
-                           field=finding.key, expected=finding.expected))
+                           field=finding.key, expected=finding.expected + accept))
     return out
 
 
