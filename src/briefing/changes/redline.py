@@ -32,6 +32,7 @@ from lxml import etree
 
 from briefing.content.model import Project
 from briefing.errors import BuildFailed
+from briefing.writers.wordml import SETTINGS_ORDER
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
@@ -40,16 +41,7 @@ DOCUMENT = "word/document.xml"
 _WORDS = re.compile(r"\s+|[^\s]+")
 SETTINGS = "word/settings.xml"
 # What comes before w:trackRevisions in w:settings (ECMA-376 Part 1, CT_Settings).
-BEFORE_TRACKING = frozenset((
-    "writeProtection", "view", "zoom", "removePersonalInformation", "removeDateAndTime",
-    "doNotDisplayPageBoundaries", "displayBackgroundShape", "printPostScriptOverText",
-    "printFractionalCharacterWidth", "printFormsData", "embedTrueTypeFonts",
-    "embedSystemFonts", "saveSubsetFonts", "saveFormsData", "mirrorMargins",
-    "alignBordersAndEdges", "bordersDoNotSurroundHeader", "bordersDoNotSurroundFooter",
-    "gutterAtTop", "hideSpellingErrors", "hideGrammaticalErrors", "activeWritingStyle",
-    "proofState", "formsDesign", "attachedTemplate", "linkStyles",
-    "stylePaneFormatFilter", "stylePaneSortMethod", "documentType", "mailMerge",
-    "revisionView"))
+BEFORE_TRACKING = frozenset(SETTINGS_ORDER[:SETTINGS_ORDER.index("trackRevisions")])
 
 
 def q(name: str) -> str:

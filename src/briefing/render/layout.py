@@ -114,13 +114,19 @@ class Metrics:
 
 def project_metrics(root: Path) -> Metrics:
     """The metrics of the fonts in `root`'s fonts/ folder (none: an estimate)."""
+    return _metrics(font_stamps(root))
+
+
+def font_stamps(root: Path) -> tuple[tuple[Path, int], ...]:
+    """Each font file of fonts/ with its modification time: what is read of
+    them is kept per process until a file changes."""
     stamped = []
     for path in ProjectFiles(root).fonts():
         try:
             stamped.append((path, path.stat().st_mtime_ns))
         except OSError:
             continue
-    return _metrics(tuple(stamped))
+    return tuple(stamped)
 
 
 @cache

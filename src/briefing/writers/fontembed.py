@@ -41,7 +41,8 @@ from docx.opc.part import Part, XmlPart
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 
-from briefing.files import ProjectFiles, user_cache
+from briefing.files import user_cache
+from briefing.render.layout import font_stamps
 from briefing.render.theme import Theme
 from briefing.writers.wordml import setting
 
@@ -137,13 +138,7 @@ def used_characters(doc: DocxDocument) -> str:
 
 def project_faces(root: Path) -> dict[tuple[str, bool, bool], Path]:
     """The font files of fonts/ by (family, bold, italic), from their name tables."""
-    stamped = []
-    for path in ProjectFiles(root).fonts():
-        try:
-            stamped.append((path, path.stat().st_mtime_ns))
-        except OSError:
-            continue
-    return _faces(tuple(stamped))
+    return _faces(font_stamps(root))
 
 
 @functools.cache

@@ -166,7 +166,7 @@ def _mark_run(tag: str, style: str | None, note_id: int | None = None) -> object
 
 # The children of w:settings in the order of CT_Settings (ECMA-376 Part 1,
 # 17.15.1.78): Word repairs a file whose settings are out of order.
-_SETTINGS = (
+SETTINGS_ORDER = (
     "writeProtection", "view", "zoom", "removePersonalInformation", "removeDateAndTime",
     "doNotDisplayPageBoundaries", "displayBackgroundShape", "printPostScriptOverText",
     "printFractionalCharacterWidth", "printFormsData", "embedTrueTypeFonts",
@@ -207,7 +207,7 @@ def setting(doc: DocxDocument, element: BaseOxmlElement) -> None:
     name = element.tag.rpartition("}")[2]
     for old in settings.findall(element.tag):
         settings.remove(old)
-    later = _SETTINGS[_SETTINGS.index(name) + 1:] if name in _SETTINGS else ()
+    later = SETTINGS_ORDER[SETTINGS_ORDER.index(name) + 1:] if name in SETTINGS_ORDER else ()
     following = next((child for child in settings
                       if child.tag.rpartition("}")[2] in later), None)
     if following is not None:
