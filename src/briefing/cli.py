@@ -333,13 +333,8 @@ def _changes(args: argparse.Namespace, root: Path) -> int:
         text(found.changes, args.language or languages[0], found.since)
     if args.output is None:
         sys.stdout.write(out)
-    else:
-        try:
-            args.output.write_text(out, encoding="utf-8")
-        except OSError as err:
-            raise UsageError(f"-o {args.output}: cannot be written: {err.strerror}") from None
-        print(f"wrote {args.output}")
-    return EXIT_OK
+        return EXIT_OK
+    return _written(args.output, out.encode())
 
 
 def _changes_document(args: argparse.Namespace, root: Path, found: Any, language: str) -> int:
@@ -373,13 +368,7 @@ def _changes_document(args: argparse.Namespace, root: Path, found: Any, language
     writer = WRITERS[args.format]
     if writer.paged and needs_layout(html, edition.kind):
         request = replace(request, pages=anchor_pages(WRITERS[LAYOUT].load()(request)))
-    data = writer.load()(request)
-    try:
-        args.output.write_bytes(data)
-    except OSError as err:
-        raise UsageError(f"-o {args.output}: cannot be written: {err.strerror}") from None
-    print(f"wrote {args.output}")
-    return EXIT_OK
+    return _written(args.output, writer.load()(request))
 
 
 def _redline(args: argparse.Namespace, root: Path, old: Project, new: Project) -> int:
@@ -387,12 +376,16 @@ def _redline(args: argparse.Namespace, root: Path, old: Project, new: Project) -
 
     if args.output is None:
         raise UsageError("--format redline writes a DOCX: give it -o FILE.docx")
-    data = redline(root, old, new, args.slug, args.language)
+    return _written(args.output, redline(root, old, new, args.slug, args.language))
+
+
+def _written(output: Path, data: bytes) -> int:
+    """`data` written to `-o FILE`; a file that cannot be written is a usage error."""
     try:
-        args.output.write_bytes(data)
+        output.write_bytes(data)
     except OSError as err:
-        raise UsageError(f"-o {args.output}: cannot be written: {err.strerror}") from None
-    print(f"wrote {args.output}")
+        raise UsageError(f"-o {output}: cannot be written: {err.strerror}") from None
+    print(f"wrote {output}")
     return EXIT_OK
 
 
