@@ -364,7 +364,8 @@ def _changes_document(args: argparse.Namespace, root: Path, found: Any, language
                                ProjectFiles(root).relative(brief_file))
     if problems:
         raise BuildFailed(problems)
-    request = Request(html, edition, root, (), project.catalogs[language].labels)
+    request = Request(html, edition, root, (), project.catalogs[language].labels,
+                      project=project)
     writer = WRITERS[args.format]
     if writer.paged and needs_layout(html, edition.kind):
         request = replace(request, pages=anchor_pages(WRITERS[LAYOUT].load()(request)))

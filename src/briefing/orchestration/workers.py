@@ -529,7 +529,7 @@ def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Prob
     if problems:
         return [], problems
     request = Request(html, edition, root, job.attachments,
-                      project.catalogs[edition.language].labels)
+                      project.catalogs[edition.language].labels, project=project)
     outputs = []
     laid_out: bytes | None = None  # the PDF, once written: a paged writer reads its pages
     for fmt in sorted(job.formats, key=lambda name: name != LAYOUT):  # the PDF first

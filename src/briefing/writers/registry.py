@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from briefing.content.model import Project
 from briefing.render.edition import Edition
 
 
@@ -37,6 +38,9 @@ class Request:
     attachments: tuple[Attachment, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)  # the edition's catalog words
     pages: Mapping[str, int] = field(default_factory=dict)  # element id -> its PDF page
+    # The loaded project, to name the editor's line of a field a writer finds
+    # fault with (render/fields.place); None: such faults name the brief.
+    project: Project | None = None
 
 
 @dataclass(frozen=True)

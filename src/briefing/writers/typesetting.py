@@ -27,14 +27,13 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from pathlib import Path
 
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout.absolute import AbsolutePlaceholder
 
-from briefing.content.yamlsource import SourceMap, read_yaml
-from briefing.errors import Problem, Problems
+from briefing.errors import Problem
 from briefing.files import BRIEFS, CONTENT_SUFFIX
+from briefing.render.fields import place
 from briefing.render.layout import BREAKABLE
 from briefing.render.typography import NBHY, NBSP, join
 from briefing.writers.registry import Request
@@ -552,7 +551,6 @@ def gate(request: Request, document: object) -> list[Problem]:
             grouped.setdefault((finding.rule, finding.message, finding.field,
                                 finding.element), []).append(finding)
     brief_file = f"{BRIEFS}/{edition.brief.slug}{CONTENT_SUFFIX}"
-    sources: dict[str, SourceMap | None] = {}
     out = []
     for group in grouped.values():
         finding = group[0]
@@ -562,8 +560,9 @@ def gate(request: Request, document: object) -> list[Problem]:
                  f"pages {pages[0]}\u2013{pages[-1]}")
         message = (finding.message if f"page {finding.page}" in finding.message
                    else f"{finding.message} on {where}")
-        path, line, col = (_place(request.root, finding.field, sources) if finding.field
-                           else (brief_file, 1, 1))
+        placed = place(request.project, finding.field) \
+            if finding.field and request.project is not None else None
+        path, line, col = placed or (brief_file, 1, 1)
         accept = (f"; or, if it must stay so, `{{field: \"{finding.key}\", rule: "
                   f"{finding.rule}}}` under `typesetting: accept:` in the brief"
                   if finding.key else "")
@@ -580,16 +579,3 @@ def _accepts(field: str, rule: str, finding: Finding) -> bool:
     return key == field or key.startswith((f"{field}.", f"{field}["))
 
 
-def _place(root: Path, address: str, sources: dict[str, SourceMap | None]
-           ) -> tuple[str, int, int]:
-    """An address (`file#path`) as the file, line and column it was written at."""
-    file, _, wanted = address.partition("#")
-    if file not in sources:
-        read = read_yaml(root / file, Problems(root))
-        sources[file] = read[1] if read is not None else None
-    source = sources[file]
-    if source is None:
-        return file, 1, 1
-    path = tuple(int(index) if index else name
-                 for index, name in re.findall(r"\[(\d+)\]|\.?([^.\[]+)", wanted))
-    return (file, *source.locate(path))
