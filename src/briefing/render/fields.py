@@ -30,6 +30,7 @@ from pydantic import BaseModel
 from briefing.content.model import Project
 from briefing.content.text import Text
 from briefing.content.yamlsource import dotted
+from briefing.files import ProjectFiles
 
 # Noncharacters (U+FDD0..U+FDEF): content refuses them (content/text.py), so
 # in rendered HTML they can only be marks: open, address, separator, text, close.
@@ -113,12 +114,8 @@ def _texts(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[int, tuple
 
 
 def _relative(file: Path, root: Path | None) -> str:
-    if root is not None:
-        try:
-            return (file.parent.resolve() / file.name).relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
-    return file.as_posix()
+    """As error messages name it (files.ProjectFiles.relative)."""
+    return ProjectFiles(root).relative(file) if root is not None else file.as_posix()
 
 
 def place(project: Project, field: str) -> tuple[str, int, int] | None:
