@@ -61,3 +61,65 @@ def test_the_build_refuses_it_and_writes_nothing(tmp_path: Path) -> None:
     assert result.err.splitlines()[0].startswith(
         "templates/print.css:1:1: this comment runs on to line ")
     assert not (project / "output/sample").exists()
+
+
+# -- print.css parsed once per process ---------------------------------------------------
+
+
+def _sample_request(project: Path) -> object:
+    from briefing.content.load import load_project
+    from briefing.render.edition import Edition
+    from briefing.render.html import environment, render_html
+    from briefing.render.view import build_view
+    from briefing.writers.registry import Request
+
+    content = load_project(project)
+    edition = Edition(content.brief("sample"), "en")
+    return Request(render_html(environment(project), build_view(content, edition), edition),
+                   edition, project)
+
+
+def test_print_css_is_parsed_once_for_the_editions_a_process_lays_out(tmp_path: Path) -> None:
+    """A render worker lays out several editions: the second reuses the parsed
+    stylesheet (and the fonts its @font-face rules loaded), same bytes."""
+    import weasyprint
+
+    from briefing.writers.pdf import write_pdf
+
+    project = make_project(tmp_path / "p")
+    request = _sample_request(project)
+    parsed: list[str] = []
+    real = weasyprint.CSS.__init__
+
+    def counting(self: object, *args: object, **kwargs: object) -> None:
+        if str(kwargs.get("filename", "")).endswith("print.css"):
+            parsed.append(str(kwargs["filename"]))
+        real(self, *args, **kwargs)
+
+    weasyprint.CSS.__init__ = counting  # type: ignore[method-assign]
+    try:
+        first = write_pdf(request)
+        second = write_pdf(request)
+    finally:
+        weasyprint.CSS.__init__ = real  # type: ignore[method-assign]
+    assert first == second
+    assert len(parsed) <= 1, parsed
+
+
+def test_a_changed_print_css_is_parsed_again(tmp_path: Path) -> None:
+    """What is kept is never stale: print.css saved with a mistake after an
+    edition was laid out fails the next one, placed (as `serve` would)."""
+    from briefing.errors import BuildFailed
+    from briefing.writers.pdf import write_pdf
+
+    project = make_project(tmp_path / "p")
+    request = _sample_request(project)
+    assert write_pdf(request).startswith(b"%PDF-")
+    (project / "templates/print.css").write_text(CSS + "\n.x { colour: red; }\n",
+                                                 encoding="utf-8")
+    try:
+        write_pdf(request)
+    except BuildFailed as failed:
+        assert any(problem.path == "templates/print.css" for problem in failed.problems)
+    else:
+        raise AssertionError("the changed print.css was not read")
