@@ -144,3 +144,48 @@ def test_check_and_build_agree_cold_and_warm(
         assert cold_check == (0, frozenset())
     elif not case.startswith(("remove", "empty", "misspell", "list", "number")):
         assert cold_check[0] == 1 and cold_check[1], f"{case}: nothing found"
+
+
+# -- the layouts `check` remembers --------------------------------------------------------
+
+
+def _refuse_layouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any layout from here on fails the edition loudly (the render workers are
+    forked from this process, and inherit it)."""
+    import briefing.writers.pdf
+
+    def laid_out(*_: object, **__: object) -> bytes:
+        raise AssertionError("laid out again")
+
+    monkeypatch.setattr(briefing.writers.pdf, "_write", laid_out)
+
+
+def test_check_after_a_build_lays_nothing_out_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The verdict of a layout that found nothing is remembered in the user's
+    cache, under the edition's HTML, the brief's settings and the shared
+    inputs: `check` after `build` (or after `check`) only renders the HTML."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    project = make_project(tmp_path / "p", files={BRIEF: WITH_NOTE})
+    assert outcome(project, capsys, "build") == (0, frozenset())
+    before = {path.name for path in (project / "output").rglob("*")}
+    _refuse_layouts(monkeypatch)
+    assert outcome(project, capsys, "check") == (0, frozenset())
+    assert {path.name for path in (project / "output").rglob("*")} == before
+    assert not list(project.rglob("verdicts"))  # nothing written inside the project
+
+
+def test_a_remembered_layout_is_not_used_for_another_stylesheet(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """print.css made larger after a check that passed: the note no longer fits
+    its page, and the next check lays it out again and says so, as build does."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    project = make_project(tmp_path / "p", files={BRIEF: WITH_NOTE})
+    assert outcome(project, capsys, "check") == (0, frozenset())
+    css = project / "templates/print.css"
+    css.write_text(css.read_text(encoding="utf-8") + "\nbody { font-size: 40pt; }\n",
+                   encoding="utf-8")
+    checked = outcome(project, capsys, "check")
+    assert checked[0] == 1 and checked == outcome(project, capsys, "build"), checked

@@ -295,6 +295,10 @@ def test_a_finding_is_placed_at_its_field_and_can_be_accepted(tmp_path: Path) ->
         for key in "ade")
     (project / BRIEF).write_text(accepted, encoding="utf-8")
     assert run_in_process(project, "check").code == 0
+    # The same pages without the acceptance (a verdict remembered for them
+    # must not hide the findings: the brief's settings are part of its key).
+    (project / BRIEF).write_text(brief, encoding="utf-8")
+    assert run_in_process(project, "check").code == 1
     (project / BRIEF).write_text(accepted + '    - {field: "sections[7].title", rule: overflow}\n',
                                  encoding="utf-8")
     wrong = run_in_process(project, "check")

@@ -111,7 +111,7 @@ def validate(root: Path, slugs: Sequence[str] = (), *, allow_fallback: bool = Fa
     """Both halves, for `check`: every edition's HTML rendered and checked,
     nothing written."""
     validation = validate_content(root, slugs, allow_fallback=allow_fallback)
-    work = [Job(edition, laid_out(edition)) for slug in validation.valid
+    work = [Job(edition, laid_out(edition), verdict_only=True) for slug in validation.valid
             for edition in validation.editions(slug)]
     if work:
         for job, _, problems in render_all(root, validation.project, work, jobs,

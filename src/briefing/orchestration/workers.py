@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import importlib
 import math
 import multiprocessing
@@ -62,6 +63,7 @@ from typing import TYPE_CHECKING, Any
 
 from briefing.errors import BuildFailed, Problem, Problems
 from briefing.files import BRIEFS, CONTENT_SUFFIX
+from briefing.orchestration.cache import passed_before, remember_passed, shared_digest
 from briefing.orchestration.output import forget_locks
 from briefing.render.edition import Edition
 from briefing.writers.registry import WRITERS, Attachment, Request
@@ -98,6 +100,10 @@ class Job:
     edition: Edition
     formats: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    # `check`'s: the outputs are only laid out for what they would show, and
+    # dropped; a layout that found nothing before for the same HTML, brief
+    # settings and shared inputs is not made again (see `_layout_key`).
+    verdict_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -201,9 +207,11 @@ def _render_all(root: Path, project: Project, work: list[Job], jobs: int,
         if not work:
             return
     _STATE.update(root=root, project=project, work=work,  # workers are told only an index
-                  annexes=made)
+                  annexes=made, layouts=shared_digest(root, LAYOUT))
     _STATE.pop("env", None)
-    formats = {fmt for job in work for fmt in job.formats}
+    # A writer is imported before the first job, unless every job only asks for
+    # a verdict, which may well be known already: then it is imported if needed.
+    formats = {fmt for job in work if not job.verdict_only for fmt in job.formats}
     if any(WRITERS[fmt].paged for fmt in formats):
         formats.add(LAYOUT)
     preload = PRELOAD + tuple(dict.fromkeys(
@@ -530,6 +538,9 @@ def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Prob
         return [], problems
     request = Request(html, edition, root, job.attachments,
                       project.catalogs[edition.language].labels, project=project)
+    key = _layout_key(html, edition)
+    if job.verdict_only and passed_before(LAYOUT, key):
+        return [], problems
     outputs = []
     laid_out: bytes | None = None  # the PDF, once written: a paged writer reads its pages
     for fmt in sorted(job.formats, key=lambda name: name != LAYOUT):  # the PDF first
@@ -547,4 +558,17 @@ def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Prob
         if fmt == LAYOUT:
             laid_out = data
         outputs.append((fmt, data, time.perf_counter() - started))
+    if laid_out is not None and not problems:
+        remember_passed(LAYOUT, key)
     return outputs, problems
+
+
+def _layout_key(html: str, edition: Edition) -> str:
+    """What a layout's verdict (the typesetting and structure gates, the
+    note's length, the footnotes) is a function of: the edition's HTML, what
+    its brief accepts, and the shared inputs, code and libraries."""
+    setting = edition.brief.typesetting
+    digest = hashlib.sha256(f"{_STATE['layouts']}\0{edition.kind}\0{edition.language}\0"
+                            f"{edition.template}\0{setting!r}\0".encode())
+    digest.update(html.encode())
+    return digest.hexdigest()

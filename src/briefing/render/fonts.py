@@ -104,8 +104,6 @@ def font_file_problems(root: Path, fonts: tuple[Path, ...]) -> list[Problem]:
     """Font files that are not what `make build` installed (fonts/SHA256SUMS
     lists their digests) or are not fonts at all: each a placed problem,
     before any of them is used."""
-    from fontTools.ttLib import TTFont, TTLibError
-
     files = ProjectFiles(root)
     listed = _listed_digests(files)
     problems = Problems(root)
@@ -116,18 +114,31 @@ def font_file_problems(root: Path, fonts: tuple[Path, ...]) -> list[Problem]:
         except Unreadable as err:
             problems.add(path, 1, 1, f"the font file {err.why}", expected=err.expected)
             continue
-        digest = listed.get(path.name)
-        if digest is not None and hashlib.sha256(data).hexdigest() != digest:
+        digest = hashlib.sha256(data).hexdigest()
+        if listed.get(path.name, digest) != digest:
             problems.add(path, 1, 1, f"the font file is damaged: its SHA-256 is not the one "
                          f"{FONT_SUMS} lists", expected=expected)
-            continue
-        try:
-            if not TTFont(io.BytesIO(data), lazy=True).getBestCmap():
-                raise TTLibError("it maps no characters")
-        except (TTLibError, AssertionError, KeyError, ValueError, struct.error) as err:
-            problems.add(path, 1, 1, f"the font file is not a usable font ({err})",
+        elif (why := _unusable(digest, data)) is not None:
+            problems.add(path, 1, 1, f"the font file is not a usable font ({why})",
                          expected=expected)
     return problems.items
+
+
+_USABLE: dict[str, str | None] = {}  # a font's SHA-256 -> why it is not usable, if it is not
+
+
+def _unusable(digest: str, data: bytes) -> str | None:
+    """Why these bytes are not a font that maps characters, or None; known
+    once per process for the same bytes (validation and every render ask)."""
+    from fontTools.ttLib import TTFont, TTLibError
+
+    if digest not in _USABLE:
+        try:
+            usable = bool(TTFont(io.BytesIO(data), lazy=True).getBestCmap())
+            _USABLE[digest] = None if usable else "it maps no characters"
+        except (TTLibError, AssertionError, KeyError, ValueError, struct.error) as err:
+            _USABLE[digest] = str(err)
+    return _USABLE[digest]
 
 
 def _listed_digests(files: ProjectFiles) -> dict[str, str]:
