@@ -9,6 +9,7 @@ device, a FIFO, a folder) and checks the size before reading a byte.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from dataclasses import dataclass
@@ -214,6 +215,20 @@ class ProjectFiles:
         """The bytes of a regular file inside the project, at most `limit` of them."""
         return read_confined(path, [self.root], limit)
 
+    def digest(self, path: Path, limit: int = MAX_CONTENT_BYTES) -> str:
+        """The SHA-256 of what `read` would return (hex). A file is read once
+        per process while it stays the same file, unchanged: the fonts, the
+        templates and the catalogs are asked for by the build's cache, by every
+        remembered verdict and by the font checks."""
+        found = _confined(path, [self.root], limit, digest=True)
+        assert isinstance(found, str)
+        return found
+
+
+# (device, inode, size, change and modification times) -> SHA-256 of the file's bytes
+_DIGESTS: dict[tuple[int, ...], str] = {}
+_KEPT_DIGESTS = 4096
+
 
 def read_confined(path: Path, roots: list[Path], limit: int) -> bytes:
     """Read `path` if its real location is a regular file inside one of `roots`.
@@ -221,6 +236,15 @@ def read_confined(path: Path, roots: list[Path], limit: int) -> bytes:
     Opened without blocking (a FIFO does not hang) and checked with fstat
     before anything is read (`/dev/zero` is refused, not read whole).
     """
+    found = _confined(path, roots, limit, digest=False)
+    assert isinstance(found, bytes)
+    return found
+
+
+def _confined(path: Path, roots: list[Path], limit: int, digest: bool) -> bytes | str:
+    """`read_confined`'s bytes; with `digest`, the SHA-256 of them instead,
+    known without reading them again for the same file, unchanged since this
+    process last read it."""
     real = path.resolve()
     if not any(real.is_relative_to(root.resolve()) for root in roots):
         raise Unreadable(path, "leads outside the project (a symbolic link?)",
@@ -244,6 +268,9 @@ def read_confined(path: Path, roots: list[Path], limit: int) -> bytes:
                              "a regular file")
         if info.st_size > limit:
             raise Unreadable(path, f"is {info.st_size} bytes", f"at most {limit} bytes")
+        same = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        if digest and same in _DIGESTS:
+            return _DIGESTS[same]
         chunks = []
         remaining = limit + 1
         while remaining > 0 and (chunk := os.read(fd, min(remaining, 1 << 20))):
@@ -252,7 +279,12 @@ def read_confined(path: Path, roots: list[Path], limit: int) -> bytes:
         data = b"".join(chunks)
         if len(data) > limit:  # it grew while we read
             raise Unreadable(path, f"is more than {limit} bytes", f"at most {limit} bytes")
-        return data
+        if not digest:
+            return data
+        if len(_DIGESTS) >= _KEPT_DIGESTS:
+            _DIGESTS.clear()
+        _DIGESTS[same] = hashlib.sha256(data).hexdigest()
+        return _DIGESTS[same]
     except OSError as err:
         raise Unreadable(path, f"cannot be read: {err.strerror}", "a readable file") from None
     finally:

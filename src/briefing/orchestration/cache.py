@@ -12,6 +12,7 @@ answers at once.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -122,8 +123,7 @@ class Cache:
         if name not in self._hashes:
             files = ProjectFiles(self.root)
             try:
-                data = files.read(files.path(name), limit=1 << 30)
-                self._hashes[name] = hashlib.sha256(data).hexdigest()
+                self._hashes[name] = files.digest(files.path(name), limit=1 << 30)
             except Unreadable:
                 self._hashes[name] = "unreadable"
         return self._hashes[name]
@@ -237,10 +237,10 @@ def shared_digest(root: Path, what: str) -> str:
     digest = hashlib.sha256(f"{what}\0{code_digest()}\0{' '.join(versions)}".encode())
     for name in files.shared_inputs():
         try:
-            data = files.read(files.path(name), limit=64 << 20)
+            found = files.digest(files.path(name), limit=64 << 20)
         except Unreadable as err:
-            data = f"unreadable: {err.why}".encode()
-        digest.update(f"\0{name}\0".encode() + hashlib.sha256(data).digest())
+            found = f"unreadable: {err.why}"
+        digest.update(f"\0{name}\0{found}".encode())
     return digest.hexdigest()
 
 
@@ -260,8 +260,10 @@ def remember_passed(check: str, key: str) -> None:
             older.unlink(missing_ok=True)
 
 
+@functools.cache
 def code_digest() -> str:
-    """SHA-256 over Briefing's own source files: what a build was made by."""
+    """SHA-256 over Briefing's own source files: what a build was made by
+    (read once: a running process goes on with the code it loaded)."""
     code = Path(__file__).resolve().parent.parent  # the whole briefing package
     digest = hashlib.sha256()
     for path in sorted(code.rglob("*.py")):

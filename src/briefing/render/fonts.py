@@ -7,7 +7,6 @@ build, placed at the content field that contains it.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import struct
 from functools import cache
@@ -110,15 +109,14 @@ def font_file_problems(root: Path, fonts: tuple[Path, ...]) -> list[Problem]:
     expected = "the font as installed: run `make build` to copy it again"
     for path in fonts:
         try:
-            data = files.read(path, MAX_FONT_BYTES)
+            digest = files.digest(path, MAX_FONT_BYTES)
         except Unreadable as err:
             problems.add(path, 1, 1, f"the font file {err.why}", expected=err.expected)
             continue
-        digest = hashlib.sha256(data).hexdigest()
         if listed.get(path.name, digest) != digest:
             problems.add(path, 1, 1, f"the font file is damaged: its SHA-256 is not the one "
                          f"{FONT_SUMS} lists", expected=expected)
-        elif (why := _unusable(digest, data)) is not None:
+        elif (why := _unusable(digest, files, path)) is not None:
             problems.add(path, 1, 1, f"the font file is not a usable font ({why})",
                          expected=expected)
     return problems.items
@@ -127,15 +125,18 @@ def font_file_problems(root: Path, fonts: tuple[Path, ...]) -> list[Problem]:
 _USABLE: dict[str, str | None] = {}  # a font's SHA-256 -> why it is not usable, if it is not
 
 
-def _unusable(digest: str, data: bytes) -> str | None:
-    """Why these bytes are not a font that maps characters, or None; known
-    once per process for the same bytes (validation and every render ask)."""
+def _unusable(digest: str, files: ProjectFiles, path: Path) -> str | None:
+    """Why the font of this digest is not one that maps characters, or None;
+    known once per process for the same bytes (validation and every render ask)."""
     from fontTools.ttLib import TTFont, TTLibError
 
     if digest not in _USABLE:
         try:
+            data = files.read(path, MAX_FONT_BYTES)
             usable = bool(TTFont(io.BytesIO(data), lazy=True).getBestCmap())
             _USABLE[digest] = None if usable else "it maps no characters"
+        except Unreadable as err:  # replaced since its digest was taken: said next time
+            return f"it {err.why}"
         except (TTLibError, AssertionError, KeyError, ValueError, struct.error) as err:
             _USABLE[digest] = str(err)
     return _USABLE[digest]

@@ -1,0 +1,60 @@
+"""A project's files are read once per process while they stay the same.
+
+The build's cache, every remembered verdict and the font checks all ask for
+the digests of the fonts and templates: each file's bytes are read once, and
+read again as soon as the file changes (a font replaced while `serve` runs).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import make_project
+
+import briefing.files
+from briefing.files import ProjectFiles
+from briefing.render.fonts import font_file_problems
+
+
+def reads(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How many times each file's bytes are read from here on."""
+    counted: dict[str, int] = {}
+    real = os.read
+
+    def read(fd: int, size: int) -> bytes:
+        name = os.readlink(f"/proc/self/fd/{fd}")
+        counted[name] = counted.get(name, 0) + 1
+        return real(fd, size)
+
+    monkeypatch.setattr(briefing.files.os, "read", read)
+    return counted
+
+
+def test_a_file_is_read_once_while_it_is_unchanged(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    project = make_project(tmp_path / "p")
+    files = ProjectFiles(project)
+    css = files.path("templates/print.css")
+    counted = reads(monkeypatch)
+    first = files.digest(css)
+    assert ProjectFiles(project).digest(css) == first  # another object, the same process
+    assert sum(counted.values()) <= 2  # one read, and the empty read that ends it
+    css.write_text(css.read_text(encoding="utf-8") + "\n/* changed */\n", encoding="utf-8")
+    assert files.digest(css) != first
+    assert sum(counted.values()) > 2
+
+
+def test_fonts_are_checked_without_reading_them_again(tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    project = make_project(tmp_path / "p")
+    fonts = tuple(ProjectFiles(project).fonts())
+    assert font_file_problems(project, fonts) == []
+    counted = reads(monkeypatch)
+    assert font_file_problems(project, fonts) == []
+    assert not any(name.endswith(".ttf") for name in counted), counted
+    # A font replaced by something that is not a font is found at once.
+    fonts[0].write_bytes(b"not a font, but as long as one would be" * 100)
+    found = font_file_problems(project, fonts)
+    assert [problem.path for problem in found] == [f"fonts/{fonts[0].name}"], found
