@@ -22,6 +22,8 @@ from conftest import (
 )
 from readers import pdf_text
 
+from briefing.orchestration.progress import Written
+
 SAMPLE = "output/sample/2020-01-15_sample_en"
 OTHER = "output/other/2021-03-01_other_en"
 # Seconds after which a wait gives up: reached only by a run that would hang
@@ -257,3 +259,94 @@ def test_a_save_made_as_soon_as_the_watcher_is_ready_is_seen(tmp_path: Path) -> 
         stop.set()
         deadline.cancel()
     assert brief.resolve() in {path.resolve() for path in first}
+
+
+# -- the edition saved or viewed first (orchestration/scheduler.py, pipeline `first`) ------
+
+BRIEF = "international-cooperation"
+REPORT_EN = f"output/{BRIEF}/2026-11-20_{BRIEF}_en"
+NOTE_EN = f"output/{BRIEF}/2026-11-20_{BRIEF}_note_en"
+
+
+class Recorded:
+    """A build's progress as a list: each edition done, the files it wrote,
+    and what output/ held at that moment."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.events: list[tuple[str, list[str], set[str]]] = []
+
+    def start(self, total: int) -> None:
+        pass
+
+    def done(self, name: str, written: list[Written]) -> None:
+        self.events.append((name, sorted(str(item.path.relative_to(self.root))
+                                        for item in written), set(output_files(self.root))))
+
+
+def test_the_edition_named_first_renders_and_is_written_before_its_brief(
+        tmp_path: Path) -> None:
+    """`first`: the note (the brief's second edition) is rendered before the
+    report, its HTML and PDF each written the moment it is done, while the
+    report is not made yet; then the rest of the brief is written."""
+    from briefing.orchestration import pipeline
+
+    project = make_project(tmp_path / "p", root=None)
+    progress = Recorded(project)
+    result = pipeline.build(project, [BRIEF], ["en"], ("pdf", "html"), jobs=2,
+                            progress=progress, first=f"2026-11-20_{BRIEF}_note_en")
+    assert result.ok, result.failed
+    (html, html_written, html_seen), (pdf, pdf_written, pdf_seen) = progress.events[:2]
+    assert (html, html_written) == (f"2026-11-20_{BRIEF}_note_en", [f"{NOTE_EN}.html"])
+    assert (pdf, pdf_written) == (f"2026-11-20_{BRIEF}_note_en", [f"{NOTE_EN}.pdf"])
+    assert f"{NOTE_EN}.html" in html_seen and not any(REPORT_EN in seen for seen in pdf_seen)
+    assert progress.events[2][1] == [f"{REPORT_EN}.html", f"{REPORT_EN}.pdf"]
+    assert set(output_files(project)) == {f"{REPORT_EN}.html", f"{REPORT_EN}.pdf",
+                                          f"{NOTE_EN}.html", f"{NOTE_EN}.pdf"}
+
+
+def test_watch_writes_the_saved_edition_first_and_a_failing_one_keeps_its_files(
+        tmp_path: Path) -> None:
+    """Under `watch` a save of the brief writes its first edition (the English
+    report) as soon as it is whole; the note, made too long by the same save,
+    fails: its previous files stay, the failure is printed, and the report's
+    new files stand."""
+    import yaml
+
+    project = make_project(tmp_path / "p", root=None)
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    process = subprocess.Popen(
+        [sys.executable, str(REPO / "build.py"), "-C", str(project), "watch", "-j", "2",
+         "--lang", "en", "--format", "pdf", "--format", "html"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    assert process.stdout is not None
+    printed = Printed(process.stdout)
+    try:
+        printed.wait_for(lambda: any("watching" in line for line in printed.lines))
+        note = {suffix: (project / f"{NOTE_EN}.{suffix}").stat().st_ino
+                for suffix in ("pdf", "html")}
+        seen = len(printed.lines)
+        brief = project / f"content/briefs/{BRIEF}.yaml"
+        data = yaml.safe_load(brief.read_text(encoding="utf-8"))
+        data["key_points"] = [{"en": f"Key point {n}, which says much more than it must. " * 12,
+                               "az": f"Əsas məqam {n}.", "ru": f"Ключевой момент {n}."}
+                              for n in range(5)]
+        brief.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                         encoding="utf-8")
+        printed.wait_for(lambda: any(line.startswith("failed: ") for line in printed.lines))
+    finally:
+        process.terminate()
+        process.wait(timeout=WAIT_BOUND)
+    after = printed.lines[seen:]
+    wrote = [line.split()[1] for line in after if line.startswith("wrote ")]
+    assert wrote == [f"{REPORT_EN}.html", f"{REPORT_EN}.pdf"], after
+    failure = next(i for i, line in enumerate(after) if "the note is" in line)
+    assert after[failure].startswith(f"content/briefs/{BRIEF}.yaml:1:1: the note is ")
+    assert after[failure + 1:] == [
+        "built 2 file(s)\n", f"failed: {BRIEF} (1 error(s); their other outputs are untouched, the new "
+        f"2026-11-20_{BRIEF}_en.html, 2026-11-20_{BRIEF}_en.pdf stand)\n"], after
+    assert "which says much more" in " ".join(pdf_text(project / f"{REPORT_EN}.pdf").split())
+    assert "which says much more" in (project / f"{REPORT_EN}.html").read_text()
+    assert note == {suffix: (project / f"{NOTE_EN}.{suffix}").stat().st_ino
+                    for suffix in ("pdf", "html")}, "the failed note's files were replaced"
+    assert not [path for path in (project / "output").rglob("*") if ".partial" in path.name]

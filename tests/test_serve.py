@@ -149,39 +149,3 @@ def test_only_this_machine_can_connect(served: tuple[Path, int]) -> None:
     assert listening.strip(), "nothing listens"
     assert all(line.split()[3].startswith("127.0.0.1:") for line in listening.splitlines())
 
-
-def test_a_save_stops_the_output_build_and_its_briefs_are_built_again() -> None:
-    """The background build of output/ (OutputBuilder) meets a save: it is
-    stopped, the preview renders alone, and the next build covers both the
-    stopped brief and the new one. The build here is a stand-in that only
-    records what it is asked and, the first time, runs until it is stopped."""
-    import threading
-
-    from briefing.preview.previews import OutputBuilder
-
-    asked: list[list[str]] = []
-    started, finished = threading.Event(), threading.Event()
-
-    def build(slugs: list[str], stop) -> None:
-        asked.append(slugs)
-        if len(asked) == 1:
-            started.set()
-            assert stop.signal.poll(WAIT), "never stopped"  # woken by the stop itself
-        else:
-            finished.set()
-
-    outputs = OutputBuilder(build)
-    thread = threading.Thread(target=outputs.run, daemon=True)
-    thread.start()
-    try:
-        outputs.request(["first"])
-        assert started.wait(WAIT)
-        outputs.pause()  # returns once the build in progress has stopped
-        assert len(asked) == 1
-        outputs.request(["second"])
-        assert finished.wait(WAIT)
-        assert asked == [["first"], ["first", "second"]]
-    finally:
-        outputs.close()
-        thread.join(WAIT)
-    assert not thread.is_alive()

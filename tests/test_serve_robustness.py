@@ -185,17 +185,18 @@ def test_a_link_to_outside_does_not_stop_watch(tmp_path: Path,
     project = make_project(tmp_path / "p")
     secret = tmp_path / "secret.yaml"
     secret.write_text("title: not yours\n")
-    asked: queue.Queue[list[str] | None] = queue.Queue()
+    asked: queue.Queue[list[str]] = queue.Queue()
     stop = threading.Event()
-    thread = threading.Thread(target=watch, args=(project, asked.put, stop), daemon=True)
+    thread = threading.Thread(target=watch, args=(
+        project, lambda slugs, first, stop: asked.put(slugs), stop), daemon=True)
     thread.start()
     try:
-        assert asked.get(timeout=WAIT) is None  # the first build: every brief
+        assert asked.get(timeout=WAIT) == []  # the first build: every brief
         (project / "content/briefs/leak.yaml").symlink_to(secret)
         assert asked.get(timeout=WAIT) == ["leak"]  # named, its link not followed
         brief = project / BRIEF
         brief.write_text(brief.read_text() + "\n")
-        assert asked.get(timeout=WAIT) == ["sample"]
+        assert "sample" in asked.get(timeout=WAIT)  # (with `leak`, if a save stopped it)
     finally:
         stop.set()
         thread.join(WAIT)

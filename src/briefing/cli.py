@@ -248,7 +248,8 @@ def _build(args: argparse.Namespace, root: Path) -> int:
 def _watch(args: argparse.Namespace, root: Path) -> int:
     from briefing.orchestration.watch import watch
 
-    watch(root, lambda slugs: _run_build(args, root, slugs or [], force=False))
+    watch(root, lambda slugs, first, stop: _run_build(args, root, slugs, force=False,
+                                                      stop=stop, first=first))
     return EXIT_OK
 
 
@@ -258,7 +259,8 @@ def _serve(args: argparse.Namespace, root: Path) -> int:
 
     args.verbosity = -1  # the page shows what the build would print
     serve(root, args.port, Limits(args.timeout, args.memory),
-          lambda slugs, stop: _run_build(args, root, slugs, force=False, stop=stop))
+          lambda slugs, first, stop: _run_build(args, root, slugs, force=False, stop=stop,
+                                                first=first))
     return EXIT_OK
 
 
@@ -407,25 +409,33 @@ def _schema(args: argparse.Namespace, root: Path) -> int:
 
 
 def _run_build(args: argparse.Namespace, root: Path, slugs: list[str], *, force: bool,
-               stop: Stop | None = None) -> int:
+               stop: Stop | None = None, first: str | None = None) -> int:
+    """`build`, and each build of `watch` and `serve` (`stop`: a save ends it;
+    `first`: the edition they build first, see orchestration/scheduler.py)."""
     from briefing.orchestration.progress import reporter
 
     with reporter(root, args.verbosity) as progress:
         result = pipeline.build(root, slugs, args.lang, args.format or DEFAULT_FORMATS,
                                 allow_fallback=args.allow_fallback, force=force,
                                 jobs=args.jobs, limits=Limits(args.timeout, args.memory),
-                                progress=progress, stop=stop)
+                                progress=progress, stop=stop, first=first)
     problems = [p for slug in sorted(result.failed) for p in result.failed[slug]]
     _print_problems(problems + result.problems)
     if args.verbosity >= 0:
         summary = f"built {len(result.written)} file(s)"
         if result.fresh:
             summary += f", {len(result.fresh)} up to date"
-        print(summary)
+        if result.stopped:
+            summary += "; stopped by a save: the briefs not finished are built next"
+        print(summary, flush=True)
     if result.failed:
-        print(f"failed: {', '.join(sorted(result.failed))} "
-              f"({len(problems)} error(s); their previous outputs are untouched)",
-              file=sys.stderr)
+        # watch and serve write the edition they build first as soon as it is
+        # whole (pipeline.build, `first`): those files stand; the rest did not change
+        early = [item.path.name for item in result.written
+                 if item.path.parent.name in result.failed]
+        print(f"failed: {', '.join(sorted(result.failed))} ({len(problems)} error(s); their "
+              + (f"other outputs are untouched, the new {', '.join(early)} stand)" if early
+                 else "previous outputs are untouched)"), file=sys.stderr)
     elif result.problems:
         print(f"{len(result.problems)} error(s) outside the briefs; the briefs' outputs "
               "are written", file=sys.stderr)

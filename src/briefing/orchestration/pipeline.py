@@ -5,13 +5,18 @@ its editions has rendered in every format, so a mistake leaves its previous
 good outputs exactly as they were, and one broken brief does not stop the
 others. Unchanged outputs are not rebuilt (see cache.py); editions render in
 parallel worker processes (see workers.py).
+
+One exception, for the editor's loop (`watch`, `serve`: see scheduler.py):
+the edition named `first` renders before everything else, and each of its
+files is written the moment it is whole, before the rest of its brief; the
+rest follows the rule above.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from briefing.content.model import SLUG
@@ -26,6 +31,7 @@ from briefing.orchestration.output import (
     switch_folder,
 )
 from briefing.orchestration.progress import Progress, Silent, Written
+from briefing.orchestration.scheduler import slug_of
 from briefing.orchestration.validate import Validation, known, validate_content
 from briefing.orchestration.workers import Bug, Job, Limits, RenderBugs, Stop, render_all
 from briefing.render.edition import Edition, editions
@@ -63,9 +69,14 @@ def build(
     limits: Limits | None = None,
     progress: Progress | None = None,
     stop: Stop | None = None,
+    first: str | None = None,
 ) -> Result:
     """Build what is asked, skipping what is up to date. Once `stop` is set the
-    build ends: the briefs finished are written, the others left as they were."""
+    build ends: the briefs finished are written, the others left as they were.
+
+    `first` (an edition's name, or a brief's slug for its first edition to
+    build) is rendered before all else, its HTML and PDF each in a worker of
+    its own, and each of its files is written as soon as it is whole."""
     _usable_output(root)
     with exclusive(root):
         cache = Cache.open(root)
@@ -79,7 +90,7 @@ def build(
             return Result(fresh=fresh)
         validation = validate_content(root, chosen, languages, allow_fallback=allow_fallback)
         run = _Build(root, cache, validation, languages, formats, allow_fallback, force)
-        return run.run(jobs, limits or Limits(), progress or Silent(), stop)
+        return run.run(jobs, limits or Limits(), progress or Silent(), stop, first)
 
 
 def _usable_output(root: Path) -> None:
@@ -123,12 +134,32 @@ class _Build:
                 todo.append(fmt)
         return Job(edition, tuple(todo)) if todo else None
 
-    def run(self, jobs: int, limits: Limits, progress: Progress, stop: Stop | None) -> Result:
+    def _ordered(self, first: str | None) -> tuple[list[Job], Edition | None]:
+        """Every job, and the edition written early: `first`'s jobs lead, its
+        HTML and its PDF apart (both at once on two cores, each written when
+        done), then the rest of its brief, then the other briefs."""
         work = [job for planned in self.jobs.values() for job in planned]
+        planned = self.jobs.get(slug_of(first), []) if first else []
+        lead = next((job for job in planned
+                     if first in (job.edition.name, job.edition.brief.slug)), None)
+        if lead is None:
+            return work, None
+        split = [replace(lead, formats=(fmt,)) for fmt in ("html", "pdf")
+                 if fmt in lead.formats]
+        if rest := tuple(fmt for fmt in lead.formats if fmt not in ("html", "pdf")):
+            split.append(replace(lead, formats=rest))
+        slug = lead.edition.brief.slug
+        others = [job for other, jobs in self.jobs.items() if other != slug for job in jobs]
+        return split + [job for job in planned if job is not lead] + others, lead.edition
+
+    def run(self, jobs: int, limits: Limits, progress: Progress, stop: Stop | None,
+            first: str | None = None) -> Result:
+        work, early = self._ordered(first)
         progress.start(len(work))
         remove_stale_temporaries(self.root / OUTPUT)
         remove_abandoned_generations(self.root / OUTPUT)
-        pending = {slug: len(planned) for slug, planned in self.jobs.items()}
+        pending = {slug: sum(job.edition.brief.slug == slug for job in work)
+                   for slug in self.jobs}
         rendered: dict[str, list[tuple[Edition, str, bytes, float]]] = {
             slug: [] for slug in self.jobs}
         problems: dict[str, list[Problem]] = {slug: [] for slug in self.jobs}
@@ -137,11 +168,16 @@ class _Build:
         try:
             for job, outputs, trouble in outcomes:
                 slug = job.edition.brief.slug
-                rendered[slug] += [(job.edition, *output) for output in outputs]
+                made = [(job.edition, *output) for output in outputs]
                 problems[slug] += trouble
                 pending[slug] -= 1
-                written = [] if pending[slug] else self._finish(slug, rendered[slug],
-                                                                problems[slug])
+                written = []
+                if job.edition is early and made and not trouble:  # its files go now
+                    written = self._write_early(slug, made)
+                else:
+                    rendered[slug] += made
+                if not pending[slug]:
+                    written += self._finish(slug, rendered[slug], problems[slug])
                 progress.done(job.edition.name, written)
         except RenderBugs as bugs:  # raised once every other edition was written
             self.result.bugs += bugs.bugs
@@ -167,15 +203,10 @@ class _Build:
     def _finish(self, slug: str, rendered: list[tuple[Edition, str, bytes, float]],
                 problems: list[Problem]) -> list[Written]:
         """Write a brief's files once all of its editions rendered; else none of them."""
-        if problems:
-            self.result.failed[slug] = problems
+        if problems or slug in self.result.failed:  # (its edition written early failed)
+            self.result.failed[slug] = self.result.failed.get(slug, []) + problems
             return []
         files = self.validation.dependencies(slug)
-        folder = self.root / OUTPUT / slug
-        if not SLUG.fullmatch(slug):  # slugs are validated; this is the last line of defence
-            raise ValueError(f"refusing to write outside output/: {slug!r}")
-        outputs = {Path(output_name(edition, fmt)).name: data
-                   for edition, fmt, data, _ in rendered}
         # Kept from the current files: this brief's other outputs under their
         # current names, and only those made from the sources as they are now (a
         # `semantic.html` of an earlier source is not kept beside the new PDF).
@@ -189,10 +220,36 @@ class _Build:
                                        self.cache.fingerprint(files, options_key(
                                            edition.language, edition.kind, fmt,
                                            self.allow_fallback)))}
+        folder = self.root / OUTPUT / slug
+        stale = folder.is_dir() and any(path.name not in current for path in folder.iterdir())
+        written = self._switch(slug, rendered, current) if rendered or stale else []
+        if slug not in self.result.failed:
+            self._remember(slug)
+        return written
+
+    def _write_early(self, slug: str, rendered: list[tuple[Edition, str, bytes, float]]
+                     ) -> list[Written]:
+        """The files of the edition built first, written now: beside every file
+        the brief's folder shows (the rest of the brief is written, or not,
+        when it is done; an edition that fails keeps its previous files)."""
+        folder = self.root / OUTPUT / slug
+        shown = {path.name for path in folder.iterdir()} if folder.is_dir() else set()
+        return self._switch(slug, rendered, shown)
+
+    def _switch(self, slug: str, rendered: list[tuple[Edition, str, bytes, float]],
+                keep: set[str]) -> list[Written]:
+        """`rendered` into output/<slug> in one step, with the `keep` files of
+        the folder as it is; each output recorded in the cache."""
+        files = self.validation.dependencies(slug)
+        folder = self.root / OUTPUT / slug
+        if not SLUG.fullmatch(slug):  # slugs are validated; this is the last line of defence
+            raise ValueError(f"refusing to write outside output/: {slug!r}")
+        outputs = {Path(output_name(edition, fmt)).name: data
+                   for edition, fmt, data, _ in rendered}
         try:
-            switch_folder(folder, outputs, keep=current)
+            switch_folder(folder, outputs, keep=keep)
         except OSError as err:
-            where = output_name(rendered[0][0], rendered[0][1])
+            where = output_name(rendered[0][0], rendered[0][1]) if rendered else str(folder)
             self.result.failed[slug] = [Problem(
                 where, 1, 1, f"could not write the outputs of `{slug}`: {err.strerror}",
                 expected="a writable output/ folder with free space")]
@@ -205,7 +262,6 @@ class _Build:
             key = options_key(edition.language, edition.kind, fmt, self.allow_fallback)
             self.cache.record(output, self.cache.fingerprint(files, key))
             written.append(Written(self.root / output, len(data), seconds))
-        self._remember(slug)
         self.result.written += written
         return written
 

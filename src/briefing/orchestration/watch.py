@@ -1,5 +1,10 @@
 """`briefing watch`: rebuild the briefs each saved change affects, forever.
 
+Each batch of saves goes to the scheduler `serve` uses too (scheduler.py):
+the saved brief's first edition is built first and its files written the
+moment each is whole, and a save during a build stops it (the stopped
+briefs are built with the next batch).
+
 Errors are printed where they happen and the watcher carries on; even a bug
 in Briefing is shown and survived, so an editor never has to restart it. The
 watcher itself never dies quietly either (`follow`): a failure is shown and
@@ -16,6 +21,8 @@ from pathlib import Path
 from briefing.errors import BuildFailed, UsageError
 from briefing.files import WATCHED, ProjectFiles
 from briefing.orchestration.cache import Cache
+from briefing.orchestration.scheduler import Build, Scheduler, preload
+from briefing.orchestration.workers import Stop
 
 SUFFIXES = {".yaml", ".j2", ".css", ".docx", ".svg", ".png", ".ttf"}
 RETRIES = 3  # failures of the watcher in a row, no save seen in between, before giving up
@@ -47,6 +54,14 @@ def affected(root: Path, changed: Iterable[Path]) -> list[str] | None:
     return sorted(slugs)
 
 
+def saved_brief(root: Path, changed: Iterable[Path]) -> str | None:
+    """The brief whose YAML is among `changed` (the first by name), if any."""
+    files = ProjectFiles(root)
+    saved = [path.stem for path in changed
+             if files.relative(path).startswith("content/briefs/") and path.exists()]
+    return min(saved, default=None)
+
+
 def changes(root: Path, stop: threading.Event | None = None, debounce: int = 300,
             ready: Callable[[], None] | None = None) -> Iterator[list[Path]]:
     """The files each save changes under content/, templates/ and fonts/,
@@ -73,7 +88,16 @@ def changes(root: Path, stop: threading.Event | None = None, debounce: int = 300
 def follow(root: Path, stop: threading.Event | None, *, debounce: int,
            ready: Callable[[], None], again: Callable[[], None]) -> Iterator[list[str] | None]:
     """The briefs each batch of saves affects (None: all of them; [] for
-    none, a deleted brief say), until `stop` is set.
+    none, a deleted brief say), until `stop` is set (see `batches`)."""
+    return (slugs for slugs, _ in batches(root, stop, debounce=debounce, ready=ready,
+                                          again=again))
+
+
+def batches(root: Path, stop: threading.Event | None, *, debounce: int,
+            ready: Callable[[], None], again: Callable[[], None]
+            ) -> Iterator[tuple[list[str] | None, str | None]]:
+    """For each batch of saves, the briefs it affects (as `follow`) and the
+    brief whose own YAML was saved, if one was (the first by name).
 
     A watcher that died quietly would leave the editor saving into the void,
     trusting a stale build or page. So a failure of the watcher (of
@@ -91,7 +115,7 @@ def follow(root: Path, stop: threading.Event | None, *, debounce: int,
                                    _marked(ready if failures == 0 else again, theirs)):
                 slugs = affected(root, changed)
                 failures = 0
-                yield slugs
+                yield slugs, saved_brief(root, changed)
             return  # stopped
         except Exception as failure:
             if failure in theirs:
@@ -120,22 +144,42 @@ def _marked(callback: Callable[[], None], raised: list[BaseException]) -> Callab
     return call
 
 
-def watch(root: Path, rebuild: Callable[[list[str] | None], None],
-          stop: threading.Event | None = None) -> None:
-    def build(slugs: list[str] | None) -> None:
-        try:
-            rebuild(slugs)
-        except (BuildFailed, UsageError) as err:
-            print(err, flush=True)
-        except Exception:
-            traceback.print_exc()
-            print("(a bug in Briefing; still watching)", flush=True)
+def watch(root: Path, rebuild: Build, stop: threading.Event | None = None) -> None:
+    """Build everything, then follow the saves until `stop` (or Ctrl-C):
+    `rebuild(slugs, first, stop)` is the build ([] for every brief)."""
+    preload()  # the render workers are forked from here: they inherit the renderers
+    build = _reported(rebuild)
+    scheduler = Scheduler(build)
+    thread = threading.Thread(target=scheduler.run, name="briefing-build", daemon=True)
+    thread.start()  # idle until the first batch of saves
 
     def start() -> None:  # every save from here on is seen, those during this build too
-        rebuild(None)  # a usage error ends `watch` here, as it ends `build`
+        rebuild([], None, Stop())  # a usage error ends `watch` here, as it ends `build`
         print("watching content/, templates/ and fonts/ for changes (Ctrl-C to stop)",
               flush=True)
 
-    for slugs in follow(root, stop, debounce=300, ready=start, again=lambda: build(None)):
-        if slugs != []:
-            build(slugs)
+    try:  # the saved brief's first edition comes first (a slug stands for it)
+        for slugs, brief in batches(root, stop, debounce=300, ready=start,
+                                    again=lambda: scheduler.saved(None)):
+            if slugs != []:
+                scheduler.saved(slugs, brief)
+    finally:  # the build in progress stops; what it finished is written
+        scheduler.close()
+        thread.join()
+
+
+def _reported(rebuild: Build) -> Build:
+    """`rebuild`, its errors printed and survived: the watcher goes on."""
+
+    def build(slugs: list[str], first: str | None, stop: Stop) -> object:
+        try:
+            return rebuild(slugs, first, stop)
+        except (BuildFailed, UsageError) as err:
+            print(err, flush=True)
+            return 1
+        except Exception:
+            traceback.print_exc()
+            print("(a bug in Briefing; still watching)", flush=True)
+            return 70
+
+    return build

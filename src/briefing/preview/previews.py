@@ -1,10 +1,12 @@
 """What the preview shows: the viewed edition, rendered first on every save.
 
 Previews are made by the build's own validation and worker pool, and held in
-memory, apart from output/: the HTML edition of the edition being viewed,
-then its PDF; then, in the background, the affected briefs are built into
-output/ as a normal build does it (all-or-nothing per brief), a build that
-the next save stops so that its preview comes first. A mistake in content or templates
+memory, apart from output/: the HTML edition of the edition being viewed and
+its PDF, at once; then, in the background, the affected briefs are built into
+output/ by the scheduler `watch` uses too (orchestration/scheduler.py): the
+viewed edition first, its files written as soon as each is whole, then the
+rest as a normal build does it (all-or-nothing per brief), a build that the
+next save stops so that its preview comes first. A mistake in content or templates
 becomes the preview's `problems`, the same `path:line:col: message` lines the
 command line prints, and the server keeps running.
 """
@@ -12,7 +14,6 @@ command line prints, and the server keeps running.
 from __future__ import annotations
 
 import threading
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,8 +22,9 @@ from typing import TYPE_CHECKING
 
 from briefing.errors import BuildFailed, UsageError
 from briefing.files import ProjectFiles
+from briefing.orchestration.scheduler import Scheduler, slug_of
 from briefing.orchestration.validate import validate_content
-from briefing.orchestration.workers import Job, Limits, RenderBugs, Stop, render_all
+from briefing.orchestration.workers import Job, Limits, RenderBugs, render_all
 from briefing.render.edition import Edition, editions
 
 if TYPE_CHECKING:
@@ -57,7 +59,7 @@ class Previews:
     """Every edition's preview; `viewed` is rendered first after each save."""
 
     def __init__(self, root: Path, limits: Limits, changed: Callable[[int, str], None],
-                 outputs: OutputBuilder | None = None) -> None:
+                 outputs: Scheduler | None = None) -> None:
         self.root, self.limits, self.changed = root, limits, changed
         self.outputs = outputs  # paused while a preview renders, then asked to build
         self.lock = threading.RLock()
@@ -184,14 +186,14 @@ class Previews:
     def _outputs_paused(self, then: list[str] | None) -> Iterator[None]:
         """The preview first, with the machine to itself: the output build
         stopped meanwhile, and asked afterwards to build `then` (and what it
-        was stopped in)."""
+        was stopped in), the viewed edition first."""
         if self.outputs is not None:
             self.outputs.pause()
         try:
             yield
         finally:
             if self.outputs is not None:
-                self.outputs.request(then)
+                self.outputs.request(then, self.viewed)
 
     def _refresh(self, slugs: list[str] | None) -> None:
         briefs = ProjectFiles(self.root).briefs()
@@ -275,92 +277,3 @@ class Previews:
             if edition.name == name:
                 return validation.project, edition
         return None
-
-
-
-def slug_of(name: str) -> str:
-    """The brief of an edition's name, `<date>_<slug>[_<kind>]_<lang>`."""
-    parts = name.split("_")
-    return parts[1] if len(parts) >= 3 else name
-
-
-class OutputBuilder:
-    """Builds the briefs a save affects into output/, in a thread of its own,
-    after the previews: a new save stops the build in progress (its finished
-    briefs are written, the others untouched) so that the preview of the next
-    save does not wait for it, and the stopped briefs are built again with
-    the next ones."""
-
-    def __init__(self, build: Callable[[list[str], Stop], object],
-                 built: Callable[[list[str] | None, str], None] | None = None) -> None:
-        self._build = build
-        self._built = built  # told how each build that was not stopped ended
-        self._ready = threading.Condition()
-        self._pending: set[str] | None = set()  # None: every brief
-        self._asked = False  # whether a build is wanted now
-        self._stop = Stop()
-        self._closed = False
-        self._building = False
-
-    def pause(self) -> None:
-        """A save: stop the build in progress and wait until it has stopped
-        (render workers are forked with what a render is given: two renders
-        at once would mix it up); start none until `request`."""
-        with self._ready:
-            self._asked = False
-            self._stop.set()
-            self._ready.wait_for(lambda: not self._building)
-
-    def request(self, slugs: list[str] | None) -> None:
-        """Build `slugs` (None: every brief) as soon as the thread is free."""
-        with self._ready:
-            if self._pending is not None:
-                self._pending = None if slugs is None else self._pending | set(slugs)
-            self._asked = True
-            self._ready.notify()
-
-    def close(self) -> None:
-        with self._ready:
-            self._closed = True
-            self._stop.set()
-            self._ready.notify()
-
-    def run(self) -> None:
-        """The thread's life: build what was asked, until closed."""
-        while True:
-            with self._ready:
-                self._ready.wait_for(lambda: self._asked or self._closed)
-                if self._closed:
-                    return
-                slugs, self._pending, self._asked = self._pending, set(), False
-                if slugs == set():
-                    continue
-                self._stop.clear()
-                self._building = True
-            failed = self._run(slugs)
-            with self._ready:
-                self._building = False
-                stopped = self._stop.is_set()
-                if stopped and self._pending is not None:  # stopped by a save:
-                    self._pending = None if slugs is None else self._pending | slugs  # again
-                self._ready.notify_all()
-            # Told outside the condition: a save holding the previews' lock may
-            # be waiting in `pause` for this very build to end.
-            if not stopped and self._built is not None:
-                self._built(sorted(slugs) if slugs is not None else None, failed)
-
-    def _run(self, slugs: set[str] | None) -> str:
-        """Build `slugs`; why it failed, or "". The built files stay as they
-        were for a brief that failed, and the build printed its mistakes."""
-        try:
-            code = self._build(sorted(slugs) if slugs is not None else [], self._stop)
-        except (BuildFailed, UsageError) as err:
-            return str(err)
-        except Exception:  # a bug: shown, and the server goes on
-            traceback.print_exc()
-            code = 70
-        if code in (0, None):
-            return ""
-        return (f"the build of output/ after the last save failed (exit {code}): the "
-                "terminal running `briefing serve` shows why; output/ keeps its previous "
-                "files")

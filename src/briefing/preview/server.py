@@ -12,8 +12,9 @@ A Starlette app served by Uvicorn on 127.0.0.1 only. Pages:
 
 A thread watches content/, templates/ and fonts/; each save re-renders the
 edition being viewed first (previews.py) and tells every page; another thread
-then builds the affected briefs into output/ like `briefing build`, and is
-stopped by the next save.
+then builds the affected briefs into output/, the viewed edition first, with
+the scheduler `watch` uses (orchestration/scheduler.py), and is stopped by
+the next save.
 
 It is a web server on the editor's machine, so any web page the editor opens
 may try to reach it (docs/security.md, "The preview server"): only names the
@@ -31,7 +32,7 @@ import html
 import secrets
 import threading
 import traceback
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -45,9 +46,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from briefing.files import OUTPUT, ProjectFiles
+from briefing.orchestration.scheduler import Build, Scheduler, preload, slug_of
 from briefing.orchestration.watch import follow
-from briefing.orchestration.workers import Limits, Stop
-from briefing.preview.previews import OutputBuilder, Previews, slug_of
+from briefing.orchestration.workers import Limits
+from briefing.preview.previews import Previews
 
 HOST = "127.0.0.1"
 MAX_STREAMS = 32  # open event streams (pages showing an edition)
@@ -267,21 +269,13 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
                         headers=headers)
 
 
-def serve(root: Path, port: int, limits: Limits,
-          build: Callable[[list[str], Stop], object]) -> None:
+def serve(root: Path, port: int, limits: Limits, build: Build) -> None:
     """Serve until interrupted (or until the file watcher gives up: then exit 1,
     saying so, rather than serve pages that no longer follow the saves)."""
-    import importlib
-
-    # Imported here, once: the render workers are forked from this process
-    # and inherit them, so a save does not wait for Python to import WeasyPrint.
-    for module in ("briefing.render.html", "briefing.render.view", "briefing.render.fonts",
-                   "briefing.writers.subset", "briefing.writers.html", "briefing.writers.pdf",
-                   "fontTools.ttLib", "lxml.html"):
-        importlib.import_module(module)
+    preload()  # the render workers are forked from here: they inherit the renderers
     listeners = _Listeners()
     previews = Previews(root, limits, listeners.tell)
-    outputs = previews.outputs = OutputBuilder(build, previews.built)
+    outputs = previews.outputs = Scheduler(build, previews.built)
     # At most MAX_CONNECTIONS are accepted at a time (backlog), and more are closed.
     config = uvicorn.Config(app(root, previews, listeners, port), host=HOST, port=port,
                             log_level="warning", lifespan="off", http=_Connection,
