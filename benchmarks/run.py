@@ -23,6 +23,7 @@ from pathlib import Path
 
 import yaml
 
+from briefing.files import ProjectFiles
 from briefing.writers.registry import Request
 
 REPO = Path(__file__).resolve().parent.parent
@@ -221,8 +222,8 @@ def edition_request(project: Path, slug: str, language: str) -> Request:
 
     loaded = load_project(project)
     edition = editions(loaded, loaded.brief(slug), [language])[0]
-    html = render_html(environment(project), build_view(loaded, edition), edition)
-    return Request(html, edition, project)
+    html = render_html(environment(ProjectFiles(project)), build_view(loaded, edition), edition)
+    return Request(html, edition, ProjectFiles(project))
 
 
 def long_word_brief(length: int) -> dict[str, object]:

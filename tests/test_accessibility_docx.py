@@ -26,6 +26,7 @@ from openxml_audit import OpenXmlValidator
 from readers import normalise, paragraph_text, pdf_text
 
 import briefing
+from briefing.files import ProjectFiles
 from briefing.render.theme import Theme, load_theme
 
 REAL = {  # every DOCX the real content builds: both briefs, both kinds, every language
@@ -162,7 +163,7 @@ def test_a_reference_docx_saved_as_python_docx_saves_it_still_writes_a_true_file
     written = project / f"{SAMPLE}.docx"
     assert_truthful(written)
     assert_named_typefaces(written)
-    assert_hyperlink_style(written, load_theme(project))
+    assert_hyperlink_style(written, load_theme(ProjectFiles(project)))
     assert OpenXmlValidator(max_errors=0).validate(written).errors == []
 
 
@@ -320,7 +321,7 @@ def test_passages_in_another_language_say_so_on_their_runs(other_languages: Path
 
 @pytest.mark.parametrize("name", REPORTS)
 def test_links_look_like_links(output: Path, name: str) -> None:
-    assert_hyperlink_style(output / name, load_theme(output.parent))
+    assert_hyperlink_style(output / name, load_theme(ProjectFiles(output.parent)))
     body = _xml(output / name, "word/document.xml")
     links = list(body.iter(qn("w:hyperlink")))
     toc = docx.Document(str(output / name)).styles["toc 1"].style_id

@@ -29,6 +29,7 @@ from docx.shared import Mm, Pt
 from fontTools.ttLib import TTFont
 from readers import cell_text, libreoffice_pdf, normalise, pdf_text
 
+from briefing.files import ProjectFiles
 from briefing.render.theme import load_theme
 from briefing.writers.wordstyles import apply_theme
 
@@ -117,7 +118,7 @@ def test_every_face_of_both_typefaces_is_embedded_as_word_does(
     overrides = {t.get("PartName"): t.get("ContentType") for t in types
                  if t.tag == f"{CONTENT_TYPES}Override"}
     shown = {ord(char) for char in _shown_text(package)}
-    theme = load_theme(built)
+    theme = load_theme(ProjectFiles(built))
     found = {}
     for face in (theme.fonts.serif.face, theme.fonts.sans.face):
         [entry] = [f for f in table.iter(qn("w:font")) if f.get(qn("w:name")) == face]
@@ -278,7 +279,7 @@ def test_no_break_characters_arrive_as_word_spells_them(package: dict[str, bytes
 def test_the_quote_style_has_the_themes_indent_and_rule(built: Path) -> None:
     """Quote and its attribution share the rule (Word joins them), where the
     theme says; another theme moves it."""
-    theme = load_theme(built)
+    theme = load_theme(ProjectFiles(built))
     for tokens in ({}, {"quote": 3.0, "quote_indent": 12.0, "quote_gap": 20.0}):
         lines = theme.lines.model_copy(update={k: v for k, v in tokens.items() if k == "quote"})
         lengths = theme.lengths.model_copy(update={k: v for k, v in tokens.items()

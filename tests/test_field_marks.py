@@ -15,6 +15,7 @@ from briefing.cli import main
 from briefing.content.load import load_project
 from briefing.content.model import Project
 from briefing.content.yamlsource import dotted
+from briefing.files import ProjectFiles
 from briefing.render.edition import Edition
 from briefing.render.fields import CLOSE, OPEN, SEP, addresses, place, settle
 from briefing.render.html import environment, render_html
@@ -28,7 +29,8 @@ BRIEF = "content/briefs/sample.yaml"
 def rendered(project: Path, language: str = "en", slug: str = "sample") -> tuple[Project, str]:
     content = load_project(project)
     edition = Edition(content.brief(slug), language)
-    return content, render_html(environment(project), build_view(content, edition), edition)
+    view = build_view(content, edition)
+    return content, render_html(environment(ProjectFiles(project)), view, edition)
 
 
 def marked(html: str) -> dict[str, list[str]]:

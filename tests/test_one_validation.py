@@ -12,6 +12,7 @@ import pytest
 from conftest import make_project
 
 from briefing.cli import main
+from briefing.files import ProjectFiles
 
 
 def run(capsys: pytest.CaptureFixture[str], project: Path, *args: str) -> tuple[int, str]:
@@ -83,7 +84,7 @@ def test_a_failure_inside_briefings_code_is_a_bug_never_the_templates_mistake(
     def rendered(expression: str) -> None:
         template.write_text(f"<!DOCTYPE html>\n<html><body>\n<p>{expression}</p>\n"
                             "</body></html>\n", encoding="utf-8")
-        render_html(environment(project), {"ours": dataurl.decode}, edition)
+        render_html(environment(ProjectFiles(project)), {"ours": dataurl.decode}, edition)
 
     with pytest.raises(BuildFailed) as mistake:
         rendered("{{ 1 / 0 }}")

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, ROOTS, make_project, run_cli, run_in_process
 
+from briefing.files import ProjectFiles
+
 BRIEF = "content/briefs/sample.yaml"
 PARTNER = "content/partners/org.yaml"
 SAMPLE_YAML = (ROOTS / "sample" / BRIEF).read_text()
@@ -257,8 +259,9 @@ def test_a_clean_build_makes_weasyprint_log_nothing(tmp_path: Path) -> None:
     try:
         for brief in content.briefs:
             for edition in editions(content, brief):
-                html = render_html(environment(project), build_view(content, edition), edition)
-                assert write_pdf(Request(html, edition, project)).startswith(b"%PDF-")
+                html = render_html(environment(ProjectFiles(project)),
+                                   build_view(content, edition), edition)
+                assert write_pdf(Request(html, edition, ProjectFiles(project))).startswith(b"%PDF-")
     finally:
         logger.removeHandler(handler)
     assert [r.getMessage() for r in records if r.levelno >= logging.WARNING] == []

@@ -50,11 +50,11 @@ def test_fonts_are_checked_without_reading_them_again(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     project = make_project(tmp_path / "p")
     fonts = tuple(ProjectFiles(project).fonts())
-    assert font_file_problems(project, fonts) == []
+    assert font_file_problems(ProjectFiles(project), fonts) == []
     counted = reads(monkeypatch)
-    assert font_file_problems(project, fonts) == []
+    assert font_file_problems(ProjectFiles(project), fonts) == []
     assert not any(name.endswith(".ttf") for name in counted), counted
     # A font replaced by something that is not a font is found at once.
     fonts[0].write_bytes(b"not a font, but as long as one would be" * 100)
-    found = font_file_problems(project, fonts)
+    found = font_file_problems(ProjectFiles(project), fonts)
     assert [problem.path for problem in found] == [f"fonts/{fonts[0].name}"], found

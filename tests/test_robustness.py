@@ -23,6 +23,7 @@ from readers import paragraph_text, pdf_text
 
 from briefing.content.load import load_project
 from briefing.errors import BuildFailed
+from briefing.files import ProjectFiles
 from briefing.render.edition import Edition
 from briefing.render.html import environment, render_html
 from briefing.render.view import build_view
@@ -250,7 +251,8 @@ def test_random_documents_load_or_fail_cleanly(property_project: Path, document:
     for brief in project.briefs:
         try:
             edition = Edition(brief, "en")
-            render_html(environment(property_project), build_view(project, edition), edition)
+            render_html(environment(ProjectFiles(property_project)),
+                        build_view(project, edition), edition)
         except BuildFailed as failed:
             assert failed.problems
 

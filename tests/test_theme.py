@@ -19,6 +19,7 @@ from conftest import REPO, make_project, run_cli
 from docx.shared import RGBColor
 from docx.table import Table
 
+from briefing.files import ProjectFiles
 from briefing.render.theme import load_theme
 from briefing.writers.wordstyles import PARAGRAPHS, TABLES, apply_theme
 
@@ -153,15 +154,15 @@ def test_print_css_reads_only_tokens_the_theme_has() -> None:
     css = re.sub(r"/\*.*?\*/", "", (REPO / "templates" / "print.css").read_text(
         encoding="utf-8"), flags=re.DOTALL)
     used = set(re.findall(r"var\((--[a-z0-9-]+)\)", css))
-    assert used and used <= set(load_theme(REPO).css_properties())
+    assert used and used <= set(load_theme(ProjectFiles(REPO)).css_properties())
     # @font-face cannot read a custom property: its families must be the theme's.
     declared = set(re.findall(r'@font-face\s*{\s*font-family:\s*"([^"]+)"', css))
-    fonts = load_theme(REPO).fonts
+    fonts = load_theme(ProjectFiles(REPO)).fonts
     assert declared == {fonts.serif.css, fonts.sans.css}
 
 
 def test_the_word_style_tables_name_tokens_the_theme_has() -> None:
-    theme = load_theme(REPO)
+    theme = load_theme(ProjectFiles(REPO))
     for name, look in PARAGRAPHS.items():
         assert hasattr(theme.fonts, look.font), name
         assert look.size is None or hasattr(theme.sizes, look.size), name
@@ -175,7 +176,7 @@ def test_reference_docx_already_shows_the_theme() -> None:
     """So the writer's applying it changes nothing in the styles of a default build."""
     document = docx.Document(str(REPO / "templates" / "reference.docx"))
     before = document.styles.element.xml
-    apply_theme(document, load_theme(REPO))
+    apply_theme(document, load_theme(ProjectFiles(REPO)))
     assert document.styles.element.xml == before
 
 
@@ -205,7 +206,7 @@ def test_the_paper_is_stated_once_and_every_format_takes_it(
         THEME, "  size: A4 ", f"  size: {size} ").replace("  left: 25", "  left: 30")})
     result = run_cli(project, "build", "--format", "pdf", "--format", "docx")
     assert result.code == 0, result.err
-    theme = load_theme(project)
+    theme = load_theme(ProjectFiles(project))
     with pikepdf.open(project / f"output/sample/{SAMPLE}.pdf") as pdf:
         for page in pdf.pages:
             box = [float(value) for value in page.mediabox]

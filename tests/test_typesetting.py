@@ -20,6 +20,7 @@ from readers import pdf_text
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 
+from briefing.files import ProjectFiles
 from briefing.render.theme import css_root, load_theme
 from briefing.render.typography import (
     NBHY,
@@ -44,7 +45,7 @@ def laid_out(body: str, css: str = "", *, lang: str = "en", joined: bool = True
         html = join_html(html)
     hyphenation_dictionaries()  # as the PDF writer does
     fonts = FontConfiguration()
-    sheets = [CSS(string=css_root(load_theme(REPO)), font_config=fonts),
+    sheets = [CSS(string=css_root(load_theme(ProjectFiles(REPO))), font_config=fonts),
               CSS(filename=str(REPO / "templates" / "print.css"), font_config=fonts)]
     if css:
         sheets.append(CSS(string=css, font_config=fonts))

@@ -17,6 +17,7 @@ from readers import docx_blocks, normalise, pdf_text
 
 from briefing.content.load import load_project
 from briefing.errors import BuildFailed
+from briefing.files import ProjectFiles
 from briefing.render.edition import Edition
 from briefing.render.html import environment, render_html
 from briefing.render.view import build_view
@@ -43,8 +44,8 @@ def request(project: Path) -> Request:
     """The English report of `sample`, as a worker is given it."""
     content = load_project(project)
     edition = Edition(content.brief("sample"), "en")
-    html = render_html(environment(project), build_view(content, edition), edition)
-    return Request(html, edition, project)
+    html = render_html(environment(ProjectFiles(project)), build_view(content, edition), edition)
+    return Request(html, edition, ProjectFiles(project))
 
 
 def text_width(document: docx.document.Document) -> int:
@@ -56,7 +57,7 @@ def test_an_image_width_in_percent_is_a_share_of_the_text_width(tmp_path: Path) 
     project, _ = with_template_lines(
         tmp_path, '<p><img src="assets/emblem.svg" width="30%" alt="emblem"></p>\n')
     asked = request(project)
-    assert subset_problems(asked.html, project, "report.html.j2", BRIEF) == []
+    assert subset_problems(asked.html, ProjectFiles(project), "report.html.j2", BRIEF) == []
     document = docx.Document(io.BytesIO(write_docx(asked)))
     [picture] = [shape for shape in document.inline_shapes
                  if shape._inline.docPr.get("descr") == "emblem"]
@@ -89,7 +90,7 @@ LOOSE = ("Loose words in the body\n"
 def test_text_outside_blocks_is_kept_in_the_docx_as_in_the_pdf(tmp_path: Path) -> None:
     project, _ = with_template_lines(tmp_path, LOOSE)
     asked = request(project)
-    assert subset_problems(asked.html, project, "report.html.j2", BRIEF) == []
+    assert subset_problems(asked.html, ProjectFiles(project), "report.html.j2", BRIEF) == []
     wanted = ["Loose words in the body", "Words before", "A paragraph", "words after these",
               "Another", "Boxed words", "A boxed paragraph"]
     (tmp_path / "out.docx").write_bytes(write_docx(asked))

@@ -18,6 +18,7 @@ from readers import normalise, pdf_text
 
 from briefing.content.load import load_project
 from briefing.errors import BuildFailed
+from briefing.files import ProjectFiles
 from briefing.render.edition import Edition
 from briefing.render.html import environment, render_html
 from briefing.render.view import build_view
@@ -47,8 +48,9 @@ def words(count: int) -> str:
 def request(project: Path) -> Request:
     content = load_project(project)
     edition = Edition(content.brief("sample"), "en")
-    return Request(render_html(environment(project), build_view(content, edition), edition),
-                   edition, project)
+    files = ProjectFiles(project)
+    return Request(render_html(environment(files), build_view(content, edition), edition),
+                   edition, files)
 
 
 @pytest.mark.parametrize("command", ["check", "build"])
@@ -69,7 +71,8 @@ def test_line_breaks_count_as_lines(tmp_path: Path) -> None:
     their few words."""
     project, at = with_footnote(tmp_path, "\\\n        ".join(f"line{i}" for i in range(40)))
     asked = request(project)
-    assert [str(p) for p in subset_problems(asked.html, project, "report.html.j2", BRIEF)] == [
+    files = ProjectFiles(project)
+    assert [str(p) for p in subset_problems(asked.html, files, "report.html.j2", BRIEF)] == [
         f"{BRIEF}:{at}:7: a footnote of 40 words is longer than half a page: the PDF "
         f"cannot carry a footnote over to the next page {EXPECTED}"]
 
@@ -77,7 +80,7 @@ def test_line_breaks_count_as_lines(tmp_path: Path) -> None:
 def test_a_footnote_within_half_a_page_is_printed_whole(tmp_path: Path) -> None:
     project, _ = with_footnote(tmp_path, words(250))
     asked = request(project)
-    assert subset_problems(asked.html, project, "report.html.j2", BRIEF) == []
+    assert subset_problems(asked.html, ProjectFiles(project), "report.html.j2", BRIEF) == []
     (tmp_path / "out.pdf").write_bytes(write_pdf(asked))
     printed = normalise(pdf_text(tmp_path / "out.pdf"))
     assert f"1 {words(250)}" in printed

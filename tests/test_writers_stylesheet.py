@@ -8,6 +8,7 @@ from pathlib import Path
 
 from conftest import REPO, make_project, run_in_process
 
+from briefing.files import ProjectFiles
 from briefing.writers.stylesheet import stylesheet_problems
 
 CSS = (REPO / "templates/print.css").read_text(encoding="utf-8")
@@ -17,7 +18,7 @@ EXPECTED = "(expected every `/*` closed by its `*/`)"
 
 def problems_of(tmp_path: Path, css: str) -> list[str]:
     project = make_project(tmp_path / "p", files={"templates/print.css": css})
-    return [str(problem) for problem in stylesheet_problems(project)]
+    return [str(problem) for problem in stylesheet_problems(ProjectFiles(project))]
 
 
 def test_print_css_as_shipped_has_no_problem(tmp_path: Path) -> None:
@@ -75,8 +76,9 @@ def _sample_request(project: Path) -> object:
 
     content = load_project(project)
     edition = Edition(content.brief("sample"), "en")
-    return Request(render_html(environment(project), build_view(content, edition), edition),
-                   edition, project)
+    files = ProjectFiles(project)
+    return Request(render_html(environment(files), build_view(content, edition), edition),
+                   edition, files)
 
 
 def test_print_css_is_parsed_once_for_the_editions_a_process_lays_out(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from briefing import __version__
 from briefing.errors import BuildFailed, Problem, UsageError
-from briefing.files import ProjectFiles, find_root
+from briefing.files import find_root
 from briefing.orchestration import pipeline
 from briefing.orchestration.workers import (
     MAX_MEMORY_MIB,
@@ -360,13 +360,14 @@ def _changes_document(args: argparse.Namespace, root: Path, found: Any, language
         raise UsageError(f"{TEMPLATES}/{edition.template} is missing: copy it from Briefing's "
                          "own templates/ to make the changes a document")
     annex = Annex(found.changes, found.since, root, ())
-    html = render_html(environment(root), build_view(project, edition, annex), edition)
+    files = project.files
+    assert files is not None, "a loaded project knows its folder"
+    html = render_html(environment(files), build_view(project, edition, annex), edition)
     brief_file, _, _ = project.where(edition.brief, ())
-    problems = subset_problems(html, root, edition.template,
-                               ProjectFiles(root).relative(brief_file))
+    problems = subset_problems(html, files, edition.template, files.relative(brief_file))
     if problems:
         raise BuildFailed(problems)
-    request = Request(html, edition, root, (), project.catalogs[language].labels,
+    request = Request(html, edition, files, (), project.catalogs[language].labels,
                       project=project)
     writer = WRITERS[args.format]
     if writer.paged and needs_layout(html, edition.kind):
@@ -379,7 +380,7 @@ def _redline(args: argparse.Namespace, root: Path, old: Project, new: Project) -
 
     if args.output is None:
         raise UsageError("--format redline writes a DOCX: give it -o FILE.docx")
-    return _written(args.output, redline(root, old, new, args.slug, args.language))
+    return _written(args.output, redline(old, new, args.slug, args.language))
 
 
 def _written(output: Path, data: bytes) -> int:

@@ -60,8 +60,9 @@ class BuildFailed(Exception):
 class Problems:
     """A collector: stages add problems as they find them, and report them together."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, where: Path | ProjectFiles) -> None:
+        self.files = ProjectFiles.of(where)
+        self.root = self.files.root
         self.items: list[Problem] = []
 
     def add(
@@ -77,7 +78,7 @@ class Problems:
 
     def relative(self, file: Path) -> str:
         """The project-relative name of `file` itself (a symlink is named, not followed)."""
-        return ProjectFiles(self.root).relative(file)
+        return self.files.relative(file)
 
 
 class UsageError(Exception):

@@ -103,6 +103,12 @@ class ProjectFiles:
 
     root: Path
 
+    @classmethod
+    def of(cls, where: Path | ProjectFiles) -> ProjectFiles:
+        """The files object a command made, or one for a bare folder (for the
+        entry points a caller may give either: loading, validation)."""
+        return where if isinstance(where, ProjectFiles) else cls(where)
+
     def path(self, relative: str) -> Path:
         return self.root / relative
 

@@ -25,13 +25,13 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 
 from lxml import etree
 
 from briefing.content.model import Project
 from briefing.errors import BuildFailed
+from briefing.files import ProjectFiles
 from briefing.writers.wordml import SETTINGS_ORDER
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -51,15 +51,18 @@ def q(name: str) -> str:
 # -- rendering the two versions ------------------------------------------------------------
 
 
-def render_docx(root: Path, project: Project, slug: str, language: str) -> bytes:
+def render_docx(design: ProjectFiles, project: Project, slug: str, language: str) -> bytes:
     """The report of brief `slug` in `language` as the build writes its DOCX,
-    without a change annex."""
+    without a change annex, laid out with the templates, theme and fonts of
+    `design` (an old version's content in today's design: only the content
+    differs between the two)."""
     from briefing.orchestration.workers import Job, Limits, render_all
     from briefing.render.edition import editions
 
+    project = replace(project, files=design)
     brief = project.brief(slug)
     edition = next(e for e in editions(project, brief, (language,)) if e.kind == "report")
-    for _, outputs, problems in render_all(root, project, [Job(edition, ("docx",))], 1,
+    for _, outputs, problems in render_all(design.root, project, [Job(edition, ("docx",))], 1,
                                            Limits(), annex=False):
         if problems:
             raise BuildFailed(problems)
@@ -67,13 +70,14 @@ def render_docx(root: Path, project: Project, slug: str, language: str) -> bytes
     raise AssertionError("render_all yields one outcome per job")
 
 
-def redline(root: Path, old: Project, new: Project, slug: str, language: str | None = None
-            ) -> bytes:
-    """The new version's report DOCX with the changes since `old` tracked."""
+def redline(old: Project, new: Project, slug: str, language: str | None = None) -> bytes:
+    """The new version's report DOCX with the changes since `old` tracked, both
+    laid out with the new version's templates."""
+    assert new.files is not None, "a loaded project knows its folder"
     brief = new.brief(slug)
     language = language or brief.languages[0]
-    before = render_docx(root, old, slug, language)
-    after = render_docx(root, new, slug, language)
+    before = render_docx(new.files, old, slug, language)
+    after = render_docx(new.files, new, slug, language)
     return tracked(before, after, f"{brief.date.first_day.isoformat()}T00:00:00Z")
 
 

@@ -35,14 +35,14 @@ class Loaded:
     """Everything that loaded, and every problem found, so that one broken
     brief need not stop the others: `blame` says which problems concern a brief."""
 
-    root: Path
+    files: ProjectFiles
     project: Project | None  # None when a file every brief needs is broken
     problems: tuple[Problem, ...]
     brief_files: Mapping[str, str]  # slug -> content/briefs/<slug>.yaml, valid or not
 
     def dependencies(self, slug: str) -> set[str]:
         """The files a brief's outputs are made from (besides templates and fonts)."""
-        layout = ProjectFiles(self.root)
+        layout = self.files
         files = {self.brief_files[slug], PUBLISHER}
         files |= {layout.relative(path) for path in layout.catalogs().values()}
         own = layout.local_partners().get(slug, {})
@@ -73,18 +73,20 @@ class Loaded:
         return [problem for problem in self.problems if problem.path not in used]
 
 
-def load_project(root: Path, *, allow_fallback: bool = False) -> Project:
-    """Load content/ and the language catalogs under `root`; raise BuildFailed."""
-    loaded = gather(root, allow_fallback=allow_fallback)
+def load_project(where: Path | ProjectFiles, *, allow_fallback: bool = False) -> Project:
+    """Load content/ and the language catalogs of a project; raise BuildFailed."""
+    loaded = gather(where, allow_fallback=allow_fallback)
     if loaded.problems or loaded.project is None:
         raise BuildFailed(list(loaded.problems))
     return loaded.project
 
 
-def gather(root: Path, *, allow_fallback: bool = False) -> Loaded:
-    """Load and check everything, collecting problems instead of stopping at them."""
-    problems = Problems(root)
-    layout = ProjectFiles(root)
+def gather(where: Path | ProjectFiles, *, allow_fallback: bool = False) -> Loaded:
+    """Load and check everything, collecting problems instead of stopping at them.
+    `where` is the project's folder, or the files object a command made of it:
+    the project loaded keeps it, and hands it to every stage."""
+    layout = ProjectFiles.of(where)
+    problems = Problems(layout)
     sources: dict[int, SourceMap] = {}
 
     def read(file: Path, model: type[BaseModel], **injected: str) -> Any:
@@ -146,8 +148,8 @@ def gather(root: Path, *, allow_fallback: bool = False) -> Loaded:
         problems.add(layout.path(BRIEFS), 1, 1, "there are no briefs",
                      expected="at least one content/briefs/<slug>.yaml")
     if publisher is None:
-        return Loaded(root, None, tuple(problems.items), brief_files)
-    project = Project(publisher, partners, tuple(briefs), catalogs, sources, local, root)
+        return Loaded(layout, None, tuple(problems.items), brief_files)
+    project = Project(publisher, partners, tuple(briefs), catalogs, sources, local, layout)
     _check_overrides(project, layout, problems)
     broken = (set(layout.partners()) - set(partners)) | {
         f"catalog:{language}" for language in set(layout.catalogs()) - set(catalogs)}
@@ -155,7 +157,7 @@ def gather(root: Path, *, allow_fallback: bool = False) -> Loaded:
                   for slug, own in layout.local_partners().items()}  # each brief's alone
     check_references(project, problems, allow_fallback=allow_fallback, broken=broken,
                      broken_own=broken_own)
-    return Loaded(root, project, tuple(problems.items), brief_files)
+    return Loaded(layout, project, tuple(problems.items), brief_files)
 
 
 def _check_overrides(project: Project, layout: ProjectFiles, problems: Problems) -> None:

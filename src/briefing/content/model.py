@@ -32,6 +32,7 @@ from briefing.content.dates import PartialDate, Period, Recurrence
 from briefing.content.links import address_problem
 from briefing.content.money import Money, Share
 from briefing.content.text import Prose, Text, printable, visible_name
+from briefing.files import ProjectFiles
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 Slug = Annotated[str, StringConstraints(pattern=f"^{SLUG.pattern}$")]
@@ -567,7 +568,14 @@ class Project:
     sources: Mapping[int, Locator] = field(default_factory=dict, repr=False, compare=False)
     # Each brief's own partners (content/partners/<slug>/<id>.yaml), by slug then id.
     local: Mapping[str, Mapping[str, Partner]] = field(default_factory=dict)
-    root: Path | None = None  # the folder it was loaded from: files are named relative to it
+    # The project folder it was loaded from (a version's own, for an old one):
+    # every stage finds the templates, fonts and theme through it, and names
+    # files relative to it.
+    files: ProjectFiles | None = field(default=None, compare=False)
+
+    @property
+    def root(self) -> Path | None:
+        return self.files.root if self.files is not None else None
 
     def brief(self, slug: str) -> Brief:
         return next(b for b in self.briefs if b.slug == slug)

@@ -223,11 +223,10 @@ CHECKED_BY = ("weasyprint", "tinycss2", "cssselect2", "pydyf", "fonttools", "pyt
               "lxml")
 
 
-def shared_digest(root: Path, what: str) -> str:
+def shared_digest(files: ProjectFiles, what: str) -> str:
     """A key for the check `what` over the shared inputs (templates, fonts, the
     lock file), Briefing's code and the checking libraries' installed
     versions: the same key, the same verdict."""
-    files = ProjectFiles(root)
     versions = []
     for name in CHECKED_BY:
         try:

@@ -33,12 +33,20 @@ from briefing.render.edition import Edition, editions
 class Validation:
     """What loaded, and every problem: per brief, and in files no brief uses."""
 
-    root: Path
     loaded: Loaded
     slugs: list[str]  # the briefs asked for
     failed: dict[str, list[Problem]] = field(default_factory=dict)
     unattributed: list[Problem] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)  # advice, never a failure
+
+    @property
+    def files(self) -> ProjectFiles:
+        """The project's files: made once by the command, handed to every stage."""
+        return self.loaded.files
+
+    @property
+    def root(self) -> Path:
+        return self.loaded.files.root
 
     @property
     def project(self) -> Project:
@@ -76,45 +84,48 @@ class Validation:
         return editions(self.project, self.brief(slug), tuple(languages))
 
 
-def validate_content(root: Path, slugs: Sequence[str] = (), languages: Sequence[str] = (),
-                     *, allow_fallback: bool = False) -> Validation:
+def validate_content(where: Path | ProjectFiles, slugs: Sequence[str] = (),
+                     languages: Sequence[str] = (), *, allow_fallback: bool = False
+                     ) -> Validation:
     """Half one, for the briefs `slugs` (default: all) in `languages` (default: all)."""
     from briefing.render.fonts import glyph_problems
     from briefing.render.html import check_templates, environment
     from briefing.writers.stylesheet import stylesheet_problems
 
-    loaded = gather(root, allow_fallback=allow_fallback)
+    files = ProjectFiles.of(where)
+    loaded = gather(files, allow_fallback=allow_fallback)
     known(slugs, loaded.brief_files)
     chosen = list(slugs) or sorted(loaded.brief_files)
-    validation = Validation(root, loaded, chosen)
-    validation.unattributed = loaded.unattributed() + check_templates(environment(root))
-    shared = stylesheet_problems(root)
-    shared += _shared_file_problems(root, parse_stylesheet=not shared)
+    validation = Validation(loaded, chosen)
+    validation.unattributed = loaded.unattributed() + check_templates(environment(files))
+    shared = stylesheet_problems(files)
+    shared += _shared_file_problems(files, parse_stylesheet=not shared)
     for slug in chosen:  # every brief is laid out with the one stylesheet and Word template
         validation.fail(slug, shared)
     for slug in chosen:
         validation.fail(slug, loaded.blame(slug))
         if not loaded.has_brief(slug):
             validation.failed.setdefault(slug, [])
-    notes = Problems(root)
+    notes = Problems(files)
     for slug in validation.valid:
         brief = validation.brief(slug)
         shown = [lang for lang in brief.languages if not languages or lang in languages]
-        validation.fail(slug, glyph_problems(validation.project, root, {slug: shown}))
+        validation.fail(slug, glyph_problems(validation.project, {slug: shown}))
         plain_http(validation.project, brief, notes)
     validation.notes = sorted(set(notes.items))
     return validation
 
 
-def validate(root: Path, slugs: Sequence[str] = (), *, allow_fallback: bool = False,
+def validate(where: Path | ProjectFiles, slugs: Sequence[str] = (), *,
+             allow_fallback: bool = False,
              jobs: int = 1, limits: Limits | None = None) -> Validation:
     """Both halves, for `check`: every edition's HTML rendered and checked,
     nothing written."""
-    validation = validate_content(root, slugs, allow_fallback=allow_fallback)
+    validation = validate_content(where, slugs, allow_fallback=allow_fallback)
     work = [Job(edition, laid_out(edition), verdict_only=True) for slug in validation.valid
             for edition in validation.editions(slug)]
     if work:
-        for job, _, problems in render_all(root, validation.project, work, jobs,
+        for job, _, problems in render_all(validation.root, validation.project, work, jobs,
                                            limits or Limits()):
             validation.fail(job.edition.brief.slug, problems)
     return validation
@@ -127,7 +138,7 @@ def laid_out(edition: Edition) -> tuple[str, ...]:
     return ("pdf",)
 
 
-def _shared_file_problems(root: Path, parse_stylesheet: bool) -> list[Problem]:
+def _shared_file_problems(files: ProjectFiles, parse_stylesheet: bool) -> list[Problem]:
     """print.css as WeasyPrint parses it (when it parses at all), and
     templates/reference.docx as python-docx opens it. A verdict that found
     nothing is remembered for the same templates, fonts and code: importing
@@ -135,23 +146,23 @@ def _shared_file_problems(root: Path, parse_stylesheet: bool) -> list[Problem]:
     from briefing.orchestration.cache import passed_before, remember_passed, shared_digest
     from briefing.render.fonts import font_file_problems
 
-    fonts = tuple(ProjectFiles(root).fonts())
-    usable = bool(fonts) and not font_file_problems(root, fonts)
+    fonts = tuple(files.fonts())
+    usable = bool(fonts) and not font_file_problems(files, fonts)
 
     def stylesheet() -> list[Problem]:
         from briefing.writers.stylesheet import stylesheet_warnings
-        return stylesheet_warnings(root, with_fonts=usable)
+        return stylesheet_warnings(files, with_fonts=usable)
 
     def word_template() -> list[Problem]:
         from briefing.writers.docx import reference_problems
-        return reference_problems(root)
+        return reference_problems(files)
 
     checks = [("reference-docx", word_template)]
     if parse_stylesheet:
         checks.insert(0, (f"print-css-fonts-{usable}".lower(), stylesheet))
     problems = []
     for what, check in checks:
-        key = shared_digest(root, what)
+        key = shared_digest(files, what)
         if passed_before(what, key):
             continue
         found = check()

@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefing.errors import BuildFailed, Problem, Problems
-from briefing.files import BRIEFS, CONTENT_SUFFIX
+from briefing.files import BRIEFS, CONTENT_SUFFIX, ProjectFiles
 from briefing.orchestration.cache import passed_before, remember_passed, shared_digest
 from briefing.orchestration.output import forget_locks
 from briefing.render.edition import Edition
@@ -207,7 +207,8 @@ def _render_all(root: Path, project: Project, work: list[Job], jobs: int,
         if not work:
             return
     _STATE.update(root=root, project=project, work=work,  # workers are told only an index
-                  annexes=made, layouts=shared_digest(root, LAYOUT))
+                  annexes=made,
+                  layouts=shared_digest(_files(project), LAYOUT))
     _STATE.pop("env", None)
     # A writer is imported before the first job, unless every job only asks for
     # a verdict, which may well be known already: then it is imported if needed.
@@ -516,11 +517,11 @@ def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Prob
     from briefing.writers.pages import anchor_pages, needs_layout
     from briefing.writers.subset import subset_problems
 
-    root: Path = _STATE["root"]
     project: Project = _STATE["project"]
+    files = _files(project)
     edition = job.edition
     if "env" not in _STATE:
-        _STATE["env"] = environment(root)
+        _STATE["env"] = environment(files)
     brief = project.brief(edition.brief.slug)
     annex = _STATE["annexes"].get(edition.brief.slug)
     try:
@@ -531,12 +532,11 @@ def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Prob
         from briefing.changes.annex import bars
         html = bars(html, annex.marks(project, edition.language))
     brief_file, _, _ = project.where(brief, ())
-    problems = subset_problems(html, root, edition.template,
-                               Problems(root).relative(brief_file))
-    problems += html_glyph_problems(html, root, project, brief, edition.language)
+    problems = subset_problems(html, files, edition.template, files.relative(brief_file))
+    problems += html_glyph_problems(html, project, brief, edition.language)
     if problems:
         return [], problems
-    request = Request(html, edition, root, job.attachments,
+    request = Request(html, edition, files, job.attachments,
                       project.catalogs[edition.language].labels, project=project)
     key = _layout_key(html, edition)
     if job.verdict_only and passed_before(LAYOUT, key):
@@ -561,6 +561,11 @@ def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Prob
     if laid_out is not None and not problems:
         remember_passed(LAYOUT, key)
     return outputs, problems
+
+
+def _files(project: Project) -> ProjectFiles:
+    assert project.files is not None, "a loaded project knows its folder"
+    return project.files
 
 
 def _layout_key(html: str, edition: Edition) -> str:

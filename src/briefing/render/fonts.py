@@ -23,15 +23,16 @@ _INVISIBLE = {0x09, 0x0A, 0x0D, 0xAD, 0x200B, 0x200C, 0x200D}
 MAX_FONT_BYTES = 64 * 2**20  # a font file larger than this is not one a brief needs
 
 
-def glyph_problems(project: Project, root: Path, languages: dict[str, list[str]]) -> list[Problem]:
+def glyph_problems(project: Project, languages: dict[str, list[str]]) -> list[Problem]:
     """Characters of the chosen editions (slug -> languages) the fonts cannot show."""
-    fonts = tuple(ProjectFiles(root).fonts())
-    problems = Problems(root)
+    files = _files(project)
+    fonts = tuple(files.fonts())
+    problems = Problems(files)
     if not fonts:
-        problems.add(root / FONTS, 1, 1, "the project's fonts are not installed",
+        problems.add(files.path(FONTS), 1, 1, "the project's fonts are not installed",
                      expected="the font files in fonts/: run `make build` once")
         return problems.items
-    damaged = font_file_problems(root, fonts)
+    damaged = font_file_problems(files, fonts)
     if damaged:
         return damaged
     covered = coverage(fonts)
@@ -51,8 +52,8 @@ def glyph_problems(project: Project, root: Path, languages: dict[str, list[str]]
     return problems.items
 
 
-def html_glyph_problems(html: str, root: Path, project: Project, brief: Brief,
-                        language: str) -> list[Problem]:
+def html_glyph_problems(html: str, project: Project, brief: Brief, language: str
+                        ) -> list[Problem]:
     """Characters of an edition's rendered text the fonts cannot show, however
     they entered it: an entity in prose, a plain field (an e-mail address, a
     reference), a catalog's words, a template. The content check above names
@@ -60,7 +61,8 @@ def html_glyph_problems(html: str, root: Path, project: Project, brief: Brief,
     character where it was written: a content field, the catalog, a template."""
     import lxml.html
 
-    fonts = tuple(ProjectFiles(root).fonts())
+    files = _files(project)
+    fonts = tuple(files.fonts())
     if not fonts:
         return []  # reported once, by glyph_problems
     covered = coverage(fonts)
@@ -68,20 +70,19 @@ def html_glyph_problems(html: str, root: Path, project: Project, brief: Brief,
     shown = "".join(tree.body.itertext()) + "".join(tree.head.xpath("./title//text()"))
     missing = sorted({char for char in shown
                       if ord(char) not in covered and ord(char) not in _INVISIBLE})
-    problems = Problems(root)
+    problems = Problems(files)
     for char in missing:
-        file, line, col = _written_at(char, root, project, brief, language)
+        file, line, col = _written_at(char, files, project, brief, language)
         problems.add(file, line, col, f"character {char!r} (U+{ord(char):04X}) is not in the "
                      f"project's fonts (brief `{brief.slug}`, language `{language}`)",
                      expected="characters that the fonts in fonts/ cover")
     return problems.items
 
 
-def _written_at(char: str, root: Path, project: Project, brief: Brief, language: str
-                ) -> tuple[Path, int, int]:
+def _written_at(char: str, files: ProjectFiles, project: Project, brief: Brief,
+                language: str) -> tuple[Path, int, int]:
     """Where `char` (or an entity naming it) was written, in the order an editor
     would look: the brief and its records, the edition's catalog, the templates."""
-    files = ProjectFiles(root)
     records = [project.sources[id(record)].file for record in project.records_of(brief)]
     catalog = files.catalogs().get(language)
     templates = [files.path(name) for name in files.templates() if name.endswith(".j2")]
@@ -99,13 +100,12 @@ def _written_at(char: str, root: Path, project: Project, brief: Brief, language:
     return project.sources[id(brief)].file, 1, 1
 
 
-def font_file_problems(root: Path, fonts: tuple[Path, ...]) -> list[Problem]:
+def font_file_problems(files: ProjectFiles, fonts: tuple[Path, ...]) -> list[Problem]:
     """Font files that are not what `make build` installed (fonts/SHA256SUMS
     lists their digests) or are not fonts at all: each a placed problem,
     before any of them is used."""
-    files = ProjectFiles(root)
     listed = _listed_digests(files)
-    problems = Problems(root)
+    problems = Problems(files)
     expected = "the font as installed: run `make build` to copy it again"
     for path in fonts:
         try:
@@ -140,6 +140,11 @@ def _unusable(digest: str, files: ProjectFiles, path: Path) -> str | None:
         except (TTLibError, AssertionError, KeyError, ValueError, struct.error) as err:
             _USABLE[digest] = str(err)
     return _USABLE[digest]
+
+
+def _files(project: Project) -> ProjectFiles:
+    assert project.files is not None, "a loaded project knows its folder"
+    return project.files
 
 
 def _listed_digests(files: ProjectFiles) -> dict[str, str]:

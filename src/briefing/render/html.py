@@ -35,9 +35,9 @@ from briefing.render.view import Fallback, Node, plain
 class ProjectLoader(jinja2.BaseLoader):
     """Templates from templates/ only: no symlink out of the project, no device."""
 
-    def __init__(self, root: Path) -> None:
-        self.files = ProjectFiles(root)
-        self.folder = root / TEMPLATES
+    def __init__(self, files: ProjectFiles) -> None:
+        self.files = files
+        self.folder = files.path(TEMPLATES)
 
     def get_source(self, environment: jinja2.Environment, template: str
                    ) -> tuple[str, str, Callable[[], bool]]:
@@ -137,9 +137,10 @@ class ProjectEnvironment(ImmutableSandboxedEnvironment):
         return value
 
 
-def environment(root: Path) -> ProjectEnvironment:
+def environment(files: ProjectFiles) -> ProjectEnvironment:
+    """The templates' sandbox for one project, with its theme."""
     env = ProjectEnvironment(
-        loader=ProjectLoader(root),
+        loader=ProjectLoader(files),
         autoescape=True,
         undefined=_Undefined,
         finalize=_finalize,
@@ -150,7 +151,8 @@ def environment(root: Path) -> ProjectEnvironment:
     env.filters["plain"] = plain
     for name in ("center", "indent"):
         env.filters[name] = _bounded(env.filters[name], name)
-    env.theme, env.theme_problems = read_theme(root)
+    env.files = files
+    env.theme, env.theme_problems = read_theme(files)
     return env
 
 
@@ -162,15 +164,15 @@ def render_html(env: ProjectEnvironment, view: dict[str, Any], edition: Edition)
     already says how its content fits the page."""
     if env.theme_problems:
         raise BuildFailed(env.theme_problems)
-    measure = project_metrics(Path(env.loader.folder).parent)
+    measure = project_metrics(env.files)
     try:
         with measuring(measure):
             html = env.get_template(edition.template).render(view)
     except jinja2.TemplateSyntaxError as err:
         raise BuildFailed([syntax_problem(err)]) from None
     except Unreadable as err:
-        raise BuildFailed([Problem(ProjectFiles(Path(env.loader.folder).parent).relative(
-            err.path), 1, 1, f"the template {err.why}", expected=err.expected)]) from None
+        raise BuildFailed([Problem(env.files.relative(err.path), 1, 1,
+                                   f"the template {err.why}", expected=err.expected)]) from None
     except jinja2.TemplateError as err:
         raise BuildFailed([_placed(err, err.message or type(err).__name__, edition)]) from None
     except RecursionError as err:

@@ -112,16 +112,16 @@ class Metrics:
         return size * sum(measured.advance(char) for char in text)
 
 
-def project_metrics(root: Path) -> Metrics:
-    """The metrics of the fonts in `root`'s fonts/ folder (none: an estimate)."""
-    return _metrics(font_stamps(root))
+def project_metrics(files: ProjectFiles) -> Metrics:
+    """The metrics of the fonts in the project's fonts/ folder (none: an estimate)."""
+    return _metrics(font_stamps(files))
 
 
-def font_stamps(root: Path) -> tuple[tuple[Path, int], ...]:
+def font_stamps(files: ProjectFiles) -> tuple[tuple[Path, int], ...]:
     """Each font file of fonts/ with its modification time: what is read of
     them is kept per process until a file changes."""
     stamped = []
-    for path in ProjectFiles(root).fonts():
+    for path in files.fonts():
         try:
             stamped.append((path, path.stat().st_mtime_ns))
         except OSError:

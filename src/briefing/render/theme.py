@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationError
@@ -21,7 +20,7 @@ from pydantic_core import PydanticCustomError
 from briefing.content.diagnostics import report_validation
 from briefing.content.yamlsource import read_yaml
 from briefing.errors import BuildFailed, Problem, Problems
-from briefing.files import THEME
+from briefing.files import THEME, ProjectFiles
 
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _NUMBER = re.compile(r"[0-9]+(\.[0-9]+)?")
@@ -240,33 +239,33 @@ def css_page(page: Page) -> str:
             f"{page.right:g}mm {page.bottom:g}mm {page.left:g}mm; }}\n")
 
 
-def read_theme(root: Path) -> tuple[Theme | None, list[Problem]]:
+def read_theme(files: ProjectFiles) -> tuple[Theme | None, list[Problem]]:
     """The project's theme, or None and the problems that stop it loading.
 
     Read once per process and state of the file: every writer of every
     edition asks for it, and a worker renders many editions. A saved change
     (another size, time or file) is read anew, and two versions of a project
     (two roots) never share a theme."""
-    path = root / THEME
+    path = files.path(THEME)
     try:
         info = path.stat()
         stamp = (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_size)
     except OSError:
         stamp = None
-    theme, problems = _read_theme(root, stamp)
+    theme, problems = _read_theme(files, stamp)
     return theme, list(problems)
 
 
 @functools.lru_cache(maxsize=8)
-def _read_theme(root: Path, stamp: tuple[int, ...] | None) -> tuple[Theme | None,
-                                                                     tuple[Problem, ...]]:
-    theme, problems = _parse_theme(root)
+def _read_theme(files: ProjectFiles, stamp: tuple[int, ...] | None
+                ) -> tuple[Theme | None, tuple[Problem, ...]]:
+    theme, problems = _parse_theme(files)
     return theme, tuple(problems)
 
 
-def _parse_theme(root: Path) -> tuple[Theme | None, list[Problem]]:
-    problems = Problems(root)
-    path = root / THEME
+def _parse_theme(files: ProjectFiles) -> tuple[Theme | None, list[Problem]]:
+    problems = Problems(files)
+    path = files.path(THEME)
     if not path.exists() and not path.is_symlink():
         problems.add(path, 1, 1, "the file is missing",
                      expected="the presentation tokens both formats share: start from "
@@ -294,9 +293,9 @@ def _parse_theme(root: Path) -> tuple[Theme | None, list[Problem]]:
     return theme, []
 
 
-def load_theme(root: Path) -> Theme:
+def load_theme(files: ProjectFiles) -> Theme:
     """The project's theme; BuildFailed with placed problems if it has mistakes."""
-    theme, problems = read_theme(root)
+    theme, problems = read_theme(files)
     if theme is None:
         raise BuildFailed(problems)
     return theme

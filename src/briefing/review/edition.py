@@ -61,7 +61,7 @@ def current_marks(root: Path, returned: Returned, shown_as: str
     if digest(html) == returned.digest:  # the same HTML: the same texts, no need to write
         marks = returned.marks
     else:
-        data = write_docx(Request(html, edition, root))
+        data = write_docx(Request(html, edition, loaded.files))
         marks = read_returned(io.BytesIO(data), shown_as).marks  # type: ignore[arg-type]
     places: dict[str, tuple[str, int, int]] = {}
     prose: set[str] = set()

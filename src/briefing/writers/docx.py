@@ -126,11 +126,10 @@ REFERENCE_EXPECTED = ("a .docx saved by Word or LibreOffice, or the one "
                       "tools/make-reference-docx makes")
 
 
-def reference_document(root: Path) -> DocxDocument:
+def reference_document(files: ProjectFiles) -> DocxDocument:
     """templates/reference.docx, read as every project file is (inside the
     project, a regular file, of bounded size); a file that is no Word package
     is a placed problem, not a traceback."""
-    files = ProjectFiles(root)
     try:
         data = files.read(files.path(REFERENCE_DOCX), MAX_REFERENCE_BYTES)
         return Document(io.BytesIO(data))
@@ -155,11 +154,11 @@ REQUIRED_STYLES = frozenset({
 })
 
 
-def reference_problems(root: Path) -> list[Problem]:
+def reference_problems(files: ProjectFiles) -> list[Problem]:
     """What `check` says about templates/reference.docx: what `build` would,
     a style the writer needs and the file lacks included."""
     try:
-        doc = reference_document(root)
+        doc = reference_document(files)
     except BuildFailed as failed:
         return failed.problems
     present = {style.name for style in doc.styles}
@@ -171,16 +170,16 @@ def reference_problems(root: Path) -> list[Problem]:
 
 def write_docx(request: Request) -> bytes:
     """Walk the HTML into a DOCX built on reference.docx; same input, same bytes."""
-    root, edition = request.root, request.edition
-    theme = load_theme(root)
+    files, edition = request.files, request.edition
+    theme = load_theme(files)
     tree = lxml.html.document_fromstring(request.html)
-    doc = reference_document(root)
+    doc = reference_document(files)
     fields.push_down(tree.body)  # each field's text a marked span (review of returned files)
     truthful_package(doc, APPLICATION)
     apply_theme(doc, theme)
     clear_body(doc)
-    writer = _Writer(doc, _language_tag(tree), (root / TEMPLATES).resolve(),
-                     Mm(theme.lengths.key_facts_term), request.pages)
+    writer = _Writer(doc, _language_tag(tree), files, Mm(theme.lengths.key_facts_term),
+                     request.pages)
     try:
         created = writer.properties(tree)
         writer.page_furniture(tree)
@@ -195,17 +194,18 @@ def write_docx(request: Request) -> bytes:
         edition.brief.slug, edition.language, edition.kind, edition.name,
         fields.digest(request.html)))
     hyphenate(doc)
-    embed_fonts(doc, theme, root)  # last: subset to every character the document shows
+    embed_fonts(doc, theme, files)  # last: subset to every character the document shows
     return reproducible(doc, created)
 
 
 class _Writer:
-    def __init__(self, doc: DocxDocument, language: str, templates: Path,
+    def __init__(self, doc: DocxDocument, language: str, files: ProjectFiles,
                  term_width: int, pages: Mapping[str, int]) -> None:
         self.doc = doc
         self.language = language
         self.pages = pages  # the PDF's page of each anchor, for the contents
-        self.templates = templates
+        self.files = files
+        self.templates = files.path(TEMPLATES).resolve()
         self.term_width = term_width  # of a definition list's terms, as print.css has it
         self.style_names = {s.name for s in doc.styles}
         self.style_ids: dict[str, str | None] = {}  # None: the default style
@@ -489,12 +489,11 @@ class _Writer:
         """The column of a definition list's terms: as print.css sizes the key
         facts' figures, as wide as the widest term set in the term style (plus
         the cell's margins and a gap), between the theme's two widths."""
-        root = self.templates.parent
-        theme = load_theme(root)
+        theme = load_theme(self.files)
         style = self.doc.styles["Definition Term"] if "Definition Term" in self.style_names \
             else None
         size = style.font.size.pt if style is not None and style.font.size else theme.sizes.body
-        measure = project_metrics(root)
+        measure = project_metrics(self.files)
         widest = max((measure.width(collapse(term.text_content()), size,
                                     theme.fonts.sans.face, bold=True) for term in terms),
                      default=0.0)
@@ -531,8 +530,7 @@ class _Writer:
     def _fits_a_page(self, widths: list[int]) -> Callable[[HtmlElement], bool]:
         """Whether a row, its cells' text wrapped to their columns' widths, is
         surely short enough to be kept on one page (render/layout.py measures)."""
-        root = self.templates.parent
-        theme, measure = load_theme(root), project_metrics(root)
+        theme, measure = load_theme(self.files), project_metrics(self.files)
 
         def fits(row: HtmlElement) -> bool:
             return all(short_enough(collapse(cell.text_content()), Emu(column).mm - CELL_PADDING,

@@ -41,7 +41,7 @@ from docx.opc.part import Part, XmlPart
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 
-from briefing.files import user_cache
+from briefing.files import ProjectFiles, user_cache
 from briefing.render.layout import font_stamps
 from briefing.render.theme import Theme
 from briefing.writers.wordml import setting
@@ -86,13 +86,13 @@ class Embedded:
     key: str  # {XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}
 
 
-def embed_fonts(doc: DocxDocument, theme: Theme, root: Path) -> None:
+def embed_fonts(doc: DocxDocument, theme: Theme, files: ProjectFiles) -> None:
     """Embed the theme's two typefaces, all four faces each, subset to what the
     document shows and what an edit may type (EDITABLE); list them in the font
     table; tell Word they are there.
     A face fonts/ lacks (a project's own typeface without a bold italic) is
     left out: Word then slants or emboldens the regular, as without embedding."""
-    faces = project_faces(root)
+    faces = project_faces(files)
     characters = "".join(sorted(set(used_characters(doc)) | set(EDITABLE)))
     table = _font_table(doc)
     number = 0
@@ -136,9 +136,9 @@ def used_characters(doc: DocxDocument) -> str:
     return "".join(sorted(found))
 
 
-def project_faces(root: Path) -> dict[tuple[str, bool, bool], Path]:
+def project_faces(files: ProjectFiles) -> dict[tuple[str, bool, bool], Path]:
     """The font files of fonts/ by (family, bold, italic), from their name tables."""
-    return _faces(font_stamps(root))
+    return _faces(font_stamps(files))
 
 
 @functools.cache

@@ -49,7 +49,7 @@ class _Page:
         self.tree, self.request = tree, request
         self.edition: Edition = request.edition
         self.labels = request.labels
-        self.templates = (request.root / TEMPLATES).resolve()
+        self.templates = request.files.path(TEMPLATES).resolve()
 
     # -- head ----------------------------------------------------------------------------
 
@@ -63,9 +63,9 @@ class _Page:
         head.append(style)
 
     def stylesheet(self) -> str:
-        root = css_root(load_theme(self.request.root))
+        root = css_root(load_theme(self.request.files))
         try:
-            css = read_confined(self.request.root / SCREEN_CSS, [self.templates],
+            css = read_confined(self.request.files.path(SCREEN_CSS), [self.templates],
                                 MAX_ASSET_BYTES).decode("utf-8")
         except (Unreadable, UnicodeDecodeError) as err:
             why = getattr(err, "why", "is not UTF-8 text")

@@ -20,7 +20,6 @@ import hashlib
 import io
 import re
 import tempfile
-from pathlib import Path
 
 import lxml.html
 import pydyf
@@ -66,7 +65,7 @@ def write_pdfa(request: Request) -> bytes:
     attachments embedded, dated with the brief; and the XMP packet left
     uncompressed near the start of the file, so that format identification
     (PRONOM, FIDO) can read it."""
-    fetcher = ProjectFetcher([request.root / folder for folder in ASSET_FOLDERS])
+    fetcher = ProjectFetcher([request.files.path(folder) for folder in ASSET_FOLDERS])
     day = dt.datetime.combine(request.edition.brief.date.first_day, dt.time(), dt.UTC)
     options = {
         "pdf_variant": ARCHIVE_VARIANT,
@@ -102,10 +101,10 @@ def _accessible(request: Request, pdf: bytes) -> bytes:
 
 
 def _write(request: Request, options: dict[str, object]) -> bytes:
-    root, edition = request.root, request.edition
-    theme = load_theme(root)
-    fetcher = ProjectFetcher([root / folder for folder in ASSET_FOLDERS])
-    templates = (root / TEMPLATES).resolve()
+    files, edition = request.files, request.edition
+    theme = load_theme(files)
+    fetcher = ProjectFetcher([files.path(folder) for folder in ASSET_FOLDERS])
+    templates = files.path(TEMPLATES).resolve()
     identifier = hashlib.sha256(request.html.encode()
                                 + b"".join(item.data for item in request.attachments))
     options = {**options, "pdf_identifier": identifier.hexdigest()[:32].encode()}
@@ -115,7 +114,7 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
     with weasyprint_messages() as messages:
         try:
             fonts, tokens, stylesheet, from_stylesheet = _stylesheets(
-                root, theme, fetcher, messages)
+                files, theme, fetcher, messages)
             # Long words get breaking opportunities WeasyPrint needs (not Word).
             html = breakable(request.html)  # the joins are made in render (layout.adapt)
             hyphenation_dictionaries()  # Azerbaijani's, which Pyphen has not
@@ -125,7 +124,7 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
             furniture, one_line = _room_for_furniture(rendered)
             if furniture:  # a long marking or title: a taller running header or footer
                 if one_line:
-                    document = HTML(string=_title_in_one_line(html, root, theme),
+                    document = HTML(string=_title_in_one_line(html, files, theme),
                                     base_url=templates.as_uri() + "/", url_fetcher=fetcher)
                 stylesheets.append(CSS(string=furniture, font_config=fonts))
                 rendered = document.render(stylesheets=stylesheets, font_config=fonts,
@@ -158,17 +157,18 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
 _PARSED: dict[tuple[object, ...], tuple[FontConfiguration, CSS, CSS]] = {}
 
 
-def _stylesheets(root: Path, theme: Theme, fetcher: ProjectFetcher, messages: list[str]
+def _stylesheets(files: ProjectFiles, theme: Theme, fetcher: ProjectFetcher,
+                 messages: list[str]
                  ) -> tuple[FontConfiguration, CSS, CSS, range]:
     """The font configuration, the theme's tokens and print.css, parsed; and
     which of `messages` the parse of print.css logged."""
-    key = (root.resolve(), theme, tempfile.gettempdir(), _stamps(root))
+    key = (files.root.resolve(), theme, tempfile.gettempdir(), _stamps(files))
     if (parsed := _PARSED.get(key)) is not None:
         return (*parsed, range(0))
     fonts = FontConfiguration()
     tokens = CSS(string=css_root(theme), url_fetcher=fetcher, font_config=fonts)
     before = len(messages)
-    stylesheet = CSS(filename=str((root / STYLESHEET).resolve()), url_fetcher=fetcher,
+    stylesheet = CSS(filename=str(files.path(STYLESHEET).resolve()), url_fetcher=fetcher,
                      font_config=fonts)
     if len(messages) == before:
         _PARSED.clear()  # one project's stylesheet at a time: a font configuration is big
@@ -176,12 +176,12 @@ def _stylesheets(root: Path, theme: Theme, fetcher: ProjectFetcher, messages: li
     return fonts, tokens, stylesheet, range(before, len(messages))
 
 
-def _stamps(root: Path) -> tuple[tuple[str, int, int], ...]:
+def _stamps(files: ProjectFiles) -> tuple[tuple[str, int, int], ...]:
     """Name, size and change time of each file print.css may load at parse time."""
     stamps = []
-    for name in ProjectFiles(root).shared_inputs():
+    for name in files.shared_inputs():
         with contextlib.suppress(OSError):
-            found = (root / name).stat()
+            found = files.path(name).stat()
             stamps.append((name, found.st_size, found.st_mtime_ns))
     return tuple(stamps)
 
@@ -230,12 +230,12 @@ def _room_for_furniture(document: object) -> tuple[str, bool]:
     return (f"@page {{ {' '.join(rules)} }}\n" if rules else ""), shortened
 
 
-def _title_in_one_line(html: str, root: Path, theme: Theme) -> str:
+def _title_in_one_line(html: str, files: ProjectFiles, theme: Theme) -> str:
     """The HTML with the running header's title line cut to the text width,
     ending in an ellipsis. (CSS's text-overflow would do it too, but WeasyPrint
     then maps the ellipsis glyph to the whole hidden text, which PDF readers
     refuse.)"""
-    measure = project_metrics(root)
+    measure = project_metrics(files)
 
     def width(piece: str) -> float:
         return measure.width(piece, theme.sizes.running, theme.fonts.sans.face) * POINT
@@ -339,7 +339,7 @@ def _footnote_too_tall(request: Request, note: object, room: float) -> Problem:
     text = re.sub(r"\s+", " ", "".join(note.element.itertext())).strip()
     words = len(text.split())
     brief_file = f"{BRIEFS}/{request.edition.brief.slug}{CONTENT_SUFFIX}"
-    path, line, column = footnote_defined_at(request.root, brief_file, text)
+    path, line, column = footnote_defined_at(request.files, brief_file, text)
     return Problem(path, line, column,
                    f"a footnote of {words} words is {note.margin_height() * PX:.0f} mm tall, "
                    f"more than a page holds ({room * PX:.0f} mm): the PDF cannot carry a "

@@ -10,9 +10,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from briefing.content.model import Project
+from briefing.files import ProjectFiles
 from briefing.render.edition import Edition
 
 
@@ -34,7 +34,7 @@ class Request:
 
     html: str
     edition: Edition
-    root: Path
+    files: ProjectFiles  # the project's: templates, fonts, theme
     attachments: tuple[Attachment, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)  # the edition's catalog words
     pages: Mapping[str, int] = field(default_factory=dict)  # element id -> its PDF page

@@ -17,7 +17,6 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import tinycss2
 
@@ -27,8 +26,7 @@ from briefing.files import ASSET_FOLDERS, STYLESHEET, ProjectFiles, Unreadable
 EXPECTED = "valid CSS: every `{` closed by its `}`, rules not nested"
 
 
-def stylesheet_problems(root: Path) -> list[Problem]:
-    files = ProjectFiles(root)
+def stylesheet_problems(files: ProjectFiles) -> list[Problem]:
     try:
         text = files.read(files.path(STYLESHEET)).decode("utf-8")
     except Unreadable as err:
@@ -134,7 +132,7 @@ def _nested(rule: tinycss2.ast.QualifiedRule, selector: str) -> list[Problem]:
 
 # -- what WeasyPrint itself says of the stylesheet -----------------------------------------
 
-def stylesheet_warnings(root: Path, with_fonts: bool) -> list[Problem]:
+def stylesheet_warnings(files: ProjectFiles, with_fonts: bool) -> list[Problem]:
     """What WeasyPrint says when it parses print.css (an ignored declaration, a
     resource outside the project), placed at its line and column: what `check`
     reports, so that it passes only what `build` can lay out. The @font-face
@@ -146,13 +144,12 @@ def stylesheet_warnings(root: Path, with_fonts: bool) -> list[Problem]:
 
     from briefing.writers.fetcher import ProjectFetcher
 
-    files = ProjectFiles(root)
     try:
         text = files.read(files.path(STYLESHEET)).decode("utf-8")
     except (Unreadable, UnicodeDecodeError):
         return []  # stylesheet_problems says so
-    fetcher = ProjectFetcher([root / folder for folder in ASSET_FOLDERS])
-    base = (root / STYLESHEET).resolve().as_uri()
+    fetcher = ProjectFetcher([files.path(folder) for folder in ASSET_FOLDERS])
+    base = files.path(STYLESHEET).resolve().as_uri()
     with weasyprint_messages() as messages:
         try:
             CSS(string=text, base_url=base, url_fetcher=fetcher,

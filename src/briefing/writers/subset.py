@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import lxml.html
 from lxml.html import HtmlElement
@@ -58,14 +57,15 @@ IMAGE_WIDTH_EXPECTED = 'a width in pixels (`width="120"`) or a share of the text
                        '(`width="30%"`)'
 
 
-def subset_problems(html: str, root: Path, template: str, brief_file: str) -> list[Problem]:
+def subset_problems(html: str, files: ProjectFiles, template: str, brief_file: str
+                    ) -> list[Problem]:
     """Every way `html` steps outside what the writers support, placed."""
     tree = lxml.html.document_fromstring(html)
     found = list(dict.fromkeys(_outside(tree)))
-    problems = _long_footnotes(tree, root, brief_file)
+    problems = _long_footnotes(tree, files, brief_file)
     if not found:
         return problems
-    sources = _template_sources(root)
+    sources = _template_sources(files)
     for element, message, expected in found:
         where = _written_at(sources, element, template) or (brief_file, 1, 1)
         problems.append(Problem(*where, message, expected=expected))
@@ -144,14 +144,14 @@ WORDS_COMPARED = 4  # of a footnote's text and a definition's, to know it by
 _SPACES = re.compile(r"\s+")
 
 
-def _long_footnotes(tree: HtmlElement, root: Path, brief_file: str) -> list[Problem]:
+def _long_footnotes(tree: HtmlElement, files: ProjectFiles, brief_file: str) -> list[Problem]:
     """Footnotes longer than half a page, set as print.css sets them (the small
     size of the serif, lines of 1.35) across the text width, each line break
     starting a line; each placed at its definition."""
     notes = [span for span in tree.iter("span") if FOOTNOTE in span.classes]
     if not notes:
         return []
-    theme, measure = load_theme(root), project_metrics(root)
+    theme, measure = load_theme(files), project_metrics(files)
     size, face = theme.sizes.small, theme.fonts.serif.face
     most = int(FOOTNOTE_SHARE * theme.page.text_height / (size * LEADING * POINT))  # lines
 
@@ -166,7 +166,7 @@ def _long_footnotes(tree: HtmlElement, root: Path, brief_file: str) -> list[Prob
         if sum(len(wrap(line, theme.page.text_width, width)) for line in lines) > most:
             text = " ".join(" ".join(lines).split())
             problems.append(Problem(
-                *footnote_defined_at(root, brief_file, text),
+                *footnote_defined_at(files, brief_file, text),
                 f"a footnote of {len(text.split())} words is longer than half a page: the "
                 "PDF cannot carry a footnote over to the next page", expected=FOOTNOTE_EXPECTED))
     return problems
@@ -184,11 +184,11 @@ def _broken_lines(note: HtmlElement) -> list[str]:
     return note.text_content().split("\n")
 
 
-def footnote_defined_at(root: Path, brief_file: str, text: str) -> tuple[str, int, int]:
+def footnote_defined_at(files: ProjectFiles, brief_file: str, text: str
+                        ) -> tuple[str, int, int]:
     """Where the footnote whose text starts so is defined (`[^label]: ...`):
     the brief's file is searched, then the partners' (their prose has notes
     too); the brief's start if no definition matches."""
-    files = ProjectFiles(root)
     wanted = re.findall(r"\w+", text)[:WORDS_COMPARED]
     for path in [files.path(brief_file), *files.partners().values()]:
         try:
@@ -226,8 +226,7 @@ def _list_depth(element: HtmlElement) -> int:
     return sum(1 for ancestor in element.iterancestors() if ancestor.tag in LISTS) + 1
 
 
-def _template_sources(root: Path) -> dict[str, list[str]]:
-    files = ProjectFiles(root)
+def _template_sources(files: ProjectFiles) -> dict[str, list[str]]:
     sources = {}
     for name in files.templates():
         if name.endswith(".j2"):
