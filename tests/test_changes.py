@@ -385,7 +385,7 @@ def test_usage_errors_and_no_previous_version(project: Path, in_git: Path) -> No
     assert result.code == 2 and "has no published version 2" in result.err
     result = run_in_process(in_git, "changes", "sample", "--since", "no-such-rev")
     assert result.code == 2 and "not a revision of the git repository" in result.err
-    result = run_in_process(in_git, "changes", "sample", "--since", "HEAD", "--language", "ru")
+    result = run_in_process(in_git, "changes", "sample", "--since", "HEAD", "--lang", "ru")
     assert result.code == 2 and "is written in en" in result.err
     result = run_in_process(in_git, "changes", "nothing", "--since", "HEAD")
     assert result.code == 2 and "no brief 'nothing'" in result.err

@@ -129,14 +129,14 @@ def parser(prog: str = "briefing") -> argparse.ArgumentParser:
         description="Compare the brief's current content with its latest published version "
                     "(or --since a version number or a git revision), record by record, and "
                     "print what was added, removed and changed, grouped by section, in the "
-                    "brief's first language (or --language). Exit 0 (also when there is no "
+                    "brief's first language (or --lang). Exit 0 (also when there is no "
                     "previous version), 1 on content mistakes in either version.")
     changes.add_argument("slug", metavar="SLUG", help="the brief")
     changes.add_argument("--since", metavar="VERSION|REV",
                          help="a published version's number (2), or a git revision of the "
                               "project folder (HEAD~1, a tag); default: the latest published "
                               "version")
-    changes.add_argument("--language", metavar="LANG",
+    changes.add_argument("--lang", dest="language", metavar="LANG",
                          help="one of the brief's languages (default: its first)")
     changes.add_argument("--format", choices=("text", "json", "redline", *DOCUMENT_FORMATS),
                          default="text",
@@ -144,7 +144,7 @@ def parser(prog: str = "briefing") -> argparse.ArgumentParser:
                               "values and its sentence in each language), redline (-o "
                               "FILE.docx: the report with the changes as Word tracked "
                               "changes), or pdf, docx, html (-o FILE: the changes as a "
-                              "document of their own, in --language)")
+                              "document of their own, in --lang)")
     changes.add_argument("-o", "--output", type=Path, metavar="FILE",
                          help="write to FILE instead of printing")
 
@@ -325,7 +325,7 @@ def _changes(args: argparse.Namespace, root: Path) -> int:
         return EXIT_OK
     languages = found.changes.languages
     if args.language is not None and args.language not in languages:
-        raise UsageError(f"--language {args.language}: brief {args.slug!r} is written in "
+        raise UsageError(f"--lang {args.language}: brief {args.slug!r} is written in "
                          f"{', '.join(languages)}")
     if args.format == "redline":
         return _redline(args, root, found.changes.old, found.changes.new)
