@@ -39,13 +39,19 @@ def alone(project: Path, formats: tuple[str, ...]) -> float:
     return time.perf_counter() - started
 
 
-def built_by_server(project: Path, marker: str) -> None:
+def built_by_server(project: Path, since: float) -> None:
     """Wait until the server's background build has written this round's
-    outputs, so that nothing else runs while the baseline is measured."""
-    built = project / "output" / SLUG / f"{EDITION}.html"
+    outputs (every file of the brief newer than the save at `since`; the
+    viewed edition's come first, the rest after), so that nothing else runs
+    while the baseline is measured."""
+    folder = project / "output" / SLUG
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        if built.is_file() and marker in built.read_text(encoding="utf-8"):
+        try:
+            times = [path.stat().st_mtime for path in folder.iterdir()]
+        except FileNotFoundError:  # switched to a new generation meanwhile: look again
+            times = []
+        if times and min(times) > since:
             time.sleep(0.5)  # the cache is saved right after: let it
             return
         time.sleep(0.05)
@@ -84,6 +90,7 @@ def main() -> None:
             for round_ in range(args.repeats):
                 events = urllib.request.urlopen(f"{base}/events", timeout=300)
                 events.readline(), events.readline()  # ": connected" and its blank line
+                saved_at = time.time()
                 started = time.perf_counter()
                 brief.write_text(text.replace("International cooperation",
                                               f"International cooperation {round_}"),
@@ -97,7 +104,7 @@ def main() -> None:
                 pdf_times.append(time.perf_counter() - started)
                 assert pdf.startswith(b"%PDF")
                 events.close()
-                built_by_server(project, f"International cooperation {round_}")
+                built_by_server(project, saved_at)
                 html_alone.append(alone(project, ("html",)))
                 pdf_alone.append(alone(project, ("html", "pdf")))
         finally:
