@@ -11,12 +11,10 @@ name or kernel release, which do not shape the bytes).
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata as metadata
 import platform
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 from briefing.files import ProjectFiles
 
@@ -26,15 +24,15 @@ ARCHIVE_TOOLS = ("bagit", "pikepdf", "pyhanko")
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
-def environment(root: Path) -> dict[str, object]:
+def environment(files: ProjectFiles) -> dict[str, object]:
     """The record of this installation, for the build manifest."""
     return {
         "python": f"{platform.python_implementation()} {platform.python_version()}",
         "platform": platform_name(),
         "distributions": distributions(),
         "libraries": libraries(),
-        "fonts_sha256": {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
-                         for path in ProjectFiles(root).fonts()},
+        "fonts_sha256": {path.name: files.digest(path, limit=1 << 30)
+                         for path in files.fonts()},
     }
 
 

@@ -82,7 +82,7 @@ def publish(root: Path, slug: str, options: RenderOptions | None = None,
         validation = validate_content(root, [slug])
         if validation.failed:
             raise BuildFailed(validation.failed[slug])
-        files = source_files(root, validation.loaded, slug)
+        files = source_files(validation.loaded, slug)
         digest = source_digest(files)
         previous = versions(archive, slug)
         if previous and bag.field(info := bag.info(previous[-1]), "Source-Digest") == digest:
@@ -94,7 +94,8 @@ def publish(root: Path, slug: str, options: RenderOptions | None = None,
         version = version_of(latest) + 1 if latest else 1
         record = version_record(validation, slug, version)
         changes = _changes(root, latest, files, slug)
-        manifest = build_manifest(root, record, files, output_names(validation, slug), changes)
+        manifest = build_manifest(validation.files, record, files,
+                                  output_names(validation, slug), changes)
         incoming = _incoming(archive)
         try:
             rendered = render_edition(validation, slug, files, manifest,

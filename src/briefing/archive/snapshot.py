@@ -18,7 +18,6 @@ import hashlib
 import io
 import json
 import tarfile
-from pathlib import Path
 
 from briefing import __version__
 from briefing.archive.bag import clean
@@ -45,16 +44,16 @@ MANIFEST_LIMIT = 16 << 20
 FORMATS = ("pdfa", "docx")  # what an edition holds of each language and document
 
 
-def source_files(root: Path, loaded: Loaded, slug: str) -> dict[str, bytes]:
+def source_files(loaded: Loaded, slug: str) -> dict[str, bytes]:
     """Exactly what a brief's editions are made from, by path in the project:
     also what its change annex reads of the previous version (changes/annex.py),
     so that the edition's own source rebuilds the annex."""
     from briefing.changes.annex import files as annex_files
 
-    files = ProjectFiles(root)
+    files = loaded.files
     names = set(loaded.dependencies(slug)) | set(SHARED_SOURCE) | set(files.templates())
     if loaded.project is not None:
-        names |= set(annex_files(root, loaded.project, slug))
+        names |= set(annex_files(files.root, loaded.project, slug))
     return {name: files.read(files.path(name), limit=1 << 30) for name in sorted(names)
             if files.path(name).is_file()}
 
@@ -104,7 +103,7 @@ def output_names(validation: Validation, slug: str) -> list[str]:
                   for edition in validation.editions(slug) for fmt in FORMATS)
 
 
-def build_manifest(root: Path, record: dict[str, object], files: dict[str, bytes],
+def build_manifest(project: ProjectFiles, record: dict[str, object], files: dict[str, bytes],
                    outputs: list[str], changes: dict[str, bytes] | None = None) -> bytes:
     """The edition's record: the edition, its files, its source, what made it
     (and the digests of its change record against the version before, if any).
@@ -116,7 +115,7 @@ def build_manifest(root: Path, record: dict[str, object], files: dict[str, bytes
         "outputs": sorted(outputs),
         "source_sha256": {name: hashlib.sha256(data).hexdigest()
                           for name, data in sorted(files.items())},
-        "environment": environment(root),
+        "environment": environment(project),
     }
     if changes:
         manifest["changes_sha256"] = {name: hashlib.sha256(data).hexdigest()

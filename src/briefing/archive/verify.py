@@ -550,7 +550,7 @@ def _compare_rebuild(root: Path, manifest: dict[str, Any], manifest_bytes: bytes
         if validation is None or validation.failed:
             return [Verdict(f"source/content/briefs/{slug}.yaml", False,
                             "the source snapshot does not load")]
-        if source_files(project, validation.loaded, slug) != source:
+        if source_files(validation.loaded, slug) != source:
             return [Verdict("source", False, "the snapshot is not the complete source of the "
                                              "brief (files added, changed or missing)")]
         verdicts = _record_against_source(validation, slug, record, manifest)
@@ -562,7 +562,7 @@ def _compare_rebuild(root: Path, manifest: dict[str, Any], manifest_bytes: bytes
             return [Verdict(f"source/content/briefs/{slug}.yaml", False,
                             f"the source snapshot does not render: {failed.problems[0]}")]
         now = {"tool": manifest.get("tool"), "code_sha256": code_digest(),
-               "environment": environment(project)}
+               "environment": environment(validation.files)}
     why = _why_different(manifest, now)
     for name, data in sorted(archived.items()):
         sealed = name.endswith(".pdf") and read_seal(data, []) is not None

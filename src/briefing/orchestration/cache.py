@@ -28,24 +28,29 @@ VERSION = 1
 
 @dataclass
 class Cache:
-    root: Path
+    files: ProjectFiles
     entries: dict[str, dict[str, object]] = field(default_factory=dict)
     briefs: dict[str, list[str]] = field(default_factory=dict)
     clean: str | None = None  # the project's digest after a build with no problem at all
     _hashes: dict[str, str] = field(default_factory=dict)
     _dirty: bool = False
 
+    @property
+    def root(self) -> Path:
+        return self.files.root
+
     @classmethod
-    def open(cls, root: Path) -> Cache:
+    def open(cls, where: Path | ProjectFiles) -> Cache:
         """The manifest as last saved; a missing, unreadable or damaged one is
         an empty cache (everything is rebuilt), never an error."""
+        files = ProjectFiles.of(where)
         try:
-            data = json.loads(ProjectFiles(root).read(root / CACHE, limit=64 << 20))
+            data = json.loads(files.read(files.path(CACHE), limit=64 << 20))
         except (Unreadable, ValueError):
-            return cls(root)
+            return cls(files)
         if not _well_formed(data):
-            return cls(root)
-        return cls(root, data["outputs"], data["briefs"],
+            return cls(files)
+        return cls(files, data["outputs"], data["briefs"],
                    data.get("clean") if isinstance(data.get("clean"), str) else None)
 
     def save(self) -> str | None:
@@ -68,7 +73,7 @@ class Cache:
         """Every input file of the project, brief or not, and Briefing's code:
         what a build's problems (and so its exit code) depend on."""
         digest = hashlib.sha256(code_digest().encode())
-        for name in ProjectFiles(self.root).inputs():
+        for name in self.files.inputs():
             digest.update(f"\0{name}\0{self._hash(name)}".encode())
         # The published versions: a brief's change annex compares with one of
         # them (changes/annex.py), so a version added means looking again.
@@ -114,16 +119,15 @@ class Cache:
     def _shared(self) -> str:
         if "\0shared" not in self._hashes:
             digest = hashlib.sha256(code_digest().encode())
-            for name in ProjectFiles(self.root).shared_inputs():
+            for name in self.files.shared_inputs():
                 digest.update(f"\0{name}\0{self._hash(name)}".encode())
             self._hashes["\0shared"] = digest.hexdigest()
         return self._hashes["\0shared"]
 
     def _hash(self, name: str) -> str:
         if name not in self._hashes:
-            files = ProjectFiles(self.root)
             try:
-                self._hashes[name] = files.digest(files.path(name), limit=1 << 30)
+                self._hashes[name] = self.files.digest(self.files.path(name), limit=1 << 30)
             except Unreadable:
                 self._hashes[name] = "unreadable"
         return self._hashes[name]

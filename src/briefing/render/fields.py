@@ -30,7 +30,6 @@ from pydantic import BaseModel
 from briefing.content.model import Project
 from briefing.content.text import Text
 from briefing.content.yamlsource import dotted
-from briefing.files import ProjectFiles
 
 # Noncharacters (U+FDD0..U+FDEF): content refuses them (content/text.py), so
 # in rendered HTML they can only be marks: open, address, separator, text, close.
@@ -82,7 +81,7 @@ def addresses(project: Project) -> Mapping[int, tuple[str, tuple[str | int, ...]
     for record in _records(project):
         source = project.sources.get(id(record))
         if source is not None:
-            file = _relative(source.file, project.root)
+            file = _relative(source.file, project)
             found.update((key, (file, path)) for key, path in _texts(record, ()))
     _KNOWN.clear()  # one project at a time: a worker renders one project's editions
     _KNOWN[id(project)] = (project, found)
@@ -113,9 +112,9 @@ def _texts(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[int, tuple
             yield from _texts(item, (*path, key))
 
 
-def _relative(file: Path, root: Path | None) -> str:
+def _relative(file: Path, project: Project) -> str:
     """As error messages name it (files.ProjectFiles.relative)."""
-    return ProjectFiles(root).relative(file) if root is not None else file.as_posix()
+    return project.files.relative(file) if project.files is not None else file.as_posix()
 
 
 def place(project: Project, field: str) -> tuple[str, int, int] | None:
@@ -125,7 +124,7 @@ def place(project: Project, field: str) -> tuple[str, int, int] | None:
     file, _, wanted = field.partition("#")
     for record in _records(project):
         source = project.sources.get(id(record))
-        if source is not None and _relative(source.file, project.root) == file:
+        if source is not None and _relative(source.file, project) == file:
             return (file, *source.locate(_parsed(wanted)))
     return None
 

@@ -85,7 +85,7 @@ def _is_prose(project: Any, address: str) -> bool:
     file, _, wanted = address.partition("#")
     for record in _records(project):
         source = project.sources.get(id(record))
-        if source is None or _relative(source.file, project.root) != file:
+        if source is None or _relative(source.file, project) != file:
             continue
         node: Any = record
         for part in _parsed(wanted):
