@@ -35,7 +35,7 @@ def alone(project: Path, formats: tuple[str, ...]) -> float:
     started = time.perf_counter()
     validation = validate_content(project, [SLUG])
     edition = next(e for e in validation.editions(SLUG) if e.name == EDITION)
-    list(render_all(project, validation.project, [Job(edition, formats)], 1, Limits()))
+    list(render_all(validation.project, [Job(edition, formats)], 1, Limits()))
     return time.perf_counter() - started
 
 

@@ -158,7 +158,7 @@ def test_render_all_yields_every_other_outcome_in_order_then_the_bug(
     work = [Job(edition), Job(stray), Job(edition), Job(edition)]
     outcomes = []
     with pytest.raises(RenderBugs) as raised:
-        outcomes.extend(render_all(project, loaded, work, jobs, Limits()))
+        outcomes.extend(render_all(loaded, work, jobs, Limits()))
     assert [job for job, _, _ in outcomes] == work
     assert [problems for _, _, problems in outcomes[::2]] == [[], []]
     assert [str(p) for p in outcomes[1][2]] == [
@@ -176,7 +176,7 @@ def test_workers_are_replaced_after_their_share_of_editions(project: Path) -> No
     work = [Job(Edition(loaded.brief("sample"), "en"))] * (2 * TASKS_PER_WORKER + 1)
     seen = set()
     outcomes = []
-    for outcome in render_all(project, loaded, work, 1, Limits()):
+    for outcome in render_all(loaded, work, 1, Limits()):
         outcomes.append(outcome)
         seen |= {child.pid for child in multiprocessing.active_children()}
     assert [problems for _, _, problems in outcomes] == [[]] * len(work)
@@ -188,7 +188,7 @@ def test_a_worker_that_dies_between_two_editions_costs_neither(project: Path) ->
     """Killed while it waits for its next edition: that edition goes to a new worker."""
     loaded = load_project(project)
     work = [Job(Edition(loaded.brief("sample"), "en"))] * 2
-    outcomes = render_all(project, loaded, work, 1, Limits())
+    outcomes = render_all(loaded, work, 1, Limits())
     first = next(outcomes)  # the worker is idle now; the second job is not given yet
     [worker] = multiprocessing.active_children()
     os.kill(worker.pid, signal.SIGKILL)

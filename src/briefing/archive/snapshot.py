@@ -127,7 +127,7 @@ def render_edition(validation: Validation, slug: str, files: dict[str, bytes],
                    manifest: bytes, options: RenderOptions) -> dict[str, bytes]:
     """The PDF/A and DOCX of every language and document, by file name, each
     PDF carrying the source and `manifest` and named by the edition."""
-    root, project = validation.root, validation.project
+    project = validation.project
     brief = project.brief(slug)
     day = int(dt.datetime.combine(brief.date.first_day, dt.time(), dt.UTC).timestamp())
     tar = source_tar(files, day)
@@ -147,7 +147,7 @@ def render_edition(validation: Validation, slug: str, files: dict[str, bytes],
     record = json.loads(manifest)["edition"]
     out: dict[str, bytes] = {}
     problems = []
-    for job, outputs, trouble in render_all(root, project, work, options.jobs, options.limits):
+    for job, outputs, trouble in render_all(project, work, options.jobs, options.limits):
         problems += trouble
         for fmt, data, _ in outputs:
             out[f"{job.edition.name}.{WRITERS[fmt].suffix}"] = (

@@ -62,7 +62,7 @@ def render_docx(design: ProjectFiles, project: Project, slug: str, language: str
     project = replace(project, files=design)
     brief = project.brief(slug)
     edition = next(e for e in editions(project, brief, (language,)) if e.kind == "report")
-    for _, outputs, problems in render_all(design.root, project, [Job(edition, ("docx",))], 1,
+    for _, outputs, problems in render_all(project, [Job(edition, ("docx",))], 1,
                                            Limits(), annex=False):
         if problems:
             raise BuildFailed(problems)

@@ -163,7 +163,7 @@ class _Build:
         rendered: dict[str, list[tuple[Edition, str, bytes, float]]] = {
             slug: [] for slug in self.jobs}
         problems: dict[str, list[Problem]] = {slug: [] for slug in self.jobs}
-        outcomes = render_all(self.root, self.validation.project, work, jobs, limits,
+        outcomes = render_all(self.validation.project, work, jobs, limits,
                               stop) if work else iter(())  # nothing loaded: no project
         try:
             for job, outputs, trouble in outcomes:

@@ -125,7 +125,7 @@ def validate(where: Path | ProjectFiles, slugs: Sequence[str] = (), *,
     work = [Job(edition, laid_out(edition), verdict_only=True) for slug in validation.valid
             for edition in validation.editions(slug)]
     if work:
-        for job, _, problems in render_all(validation.root, validation.project, work, jobs,
+        for job, _, problems in render_all(validation.project, work, jobs,
                                            limits or Limits()):
             validation.fail(job.edition.brief.slug, problems)
     return validation

@@ -175,10 +175,11 @@ _STATE: dict[str, Any] = {}  # what workers inherit when forked: root, project, 
 _ONE_RENDER = threading.Lock()
 
 
-def render_all(root: Path, project: Project, work: list[Job], jobs: int,
-               limits: Limits, stop: Stop | None = None, *,
-               annex: bool = True) -> Iterator[Outcome]:
-    """Render each job in up to `jobs` workers; yield (job, outputs, problems)
+def render_all(project: Project, work: list[Job], jobs: int, limits: Limits,
+               stop: Stop | None = None, *, annex: bool = True) -> Iterator[Outcome]:
+    """Render each job of `project` (its content, laid out with the templates,
+    theme and fonts of `project.files`) in up to `jobs` workers; yield (job,
+    outputs, problems)
     in job order. A failed job yields its problem and nothing stops the rest;
     raise RenderBugs at the end if any job met a bug. Once `stop` is set, the
     workers are killed and nothing more is yielded. One at a time per process:
@@ -189,24 +190,24 @@ def render_all(root: Path, project: Project, work: list[Job], jobs: int,
     if not work:
         return
     with _ONE_RENDER:
-        yield from _render_all(root, project, work, jobs, limits, stop, annex)
+        yield from _render_all(project, work, jobs, limits, stop, annex)
 
 
-def _render_all(root: Path, project: Project, work: list[Job], jobs: int,
-                limits: Limits, stop: Stop | None, annex: bool = True) -> Iterator[Outcome]:
+def _render_all(project: Project, work: list[Job], jobs: int, limits: Limits,
+                stop: Stop | None, annex: bool = True) -> Iterator[Outcome]:
     from briefing.changes.annex import annexes
 
     limits = replace(limits, seconds=min(limits.seconds, MAX_SECONDS),
                      memory_mib=min(limits.memory_mib, memory_ceiling_mib()))
     slugs = list(dict.fromkeys(job.edition.brief.slug for job in work)) if annex else []
-    made, unread = annexes(root, project, slugs)
+    made, unread = annexes(_files(project).root, project, slugs)
     if unread:  # the previous version of a brief cannot be read: its editions fail
         for job in [job for job in work if job.edition.brief.slug in unread]:
             yield job, [], unread[job.edition.brief.slug]
         work = [job for job in work if job.edition.brief.slug not in unread]
         if not work:
             return
-    _STATE.update(root=root, project=project, work=work,  # workers are told only an index
+    _STATE.update(project=project, work=work,  # workers are told only an index
                   annexes=made,
                   layouts=shared_digest(_files(project), LAYOUT))
     _STATE.pop("env", None)
@@ -229,20 +230,20 @@ def _render_all(root: Path, project: Project, work: list[Job], jobs: int,
             following += 1
             if reply[0] == "bug":
                 bugs.append(Bug(job.edition.name, reply[1]))
-            yield _outcome(root, project, job, reply, limits)
+            yield _outcome(project, job, reply, limits)
     if bugs:
         raise RenderBugs(bugs)
 
 
-def _outcome(root: Path, project: Project, job: Job, reply: tuple[Any, ...],
-             limits: Limits) -> Outcome:
+def _outcome(project: Project, job: Job, reply: tuple[Any, ...], limits: Limits
+             ) -> Outcome:
     """What a worker's reply means for its job, in the user's words."""
     name = job.edition.name
     kind, *detail = reply
     if kind == "rendered":
         return job, detail[0], detail[1]
     if kind == "bug":
-        return job, [], [_problem(root, project, job.edition, (
+        return job, [], [_problem(project, job.edition, (
             f"a bug in Briefing stopped rendering {name}; its traceback follows"), "")]
     if kind == "out of time":
         message = f"rendering {name} took longer than {limits.seconds} s"
@@ -254,7 +255,7 @@ def _outcome(root: Path, project: Project, job: Job, reply: tuple[Any, ...],
         message = f"the process rendering {name} was killed by {_signal(detail[0])}"
     else:
         message = f"the process rendering {name} exited with status {detail[0]} before it finished"
-    return job, [], [_problem(root, project, job.edition, message)]
+    return job, [], [_problem(project, job.edition, message)]
 
 
 def _signal(number: int) -> str:
@@ -266,13 +267,14 @@ def _signal(number: int) -> str:
     return f"{name} ({signal.strsignal(number) or 'unknown signal'})"
 
 
-def _problem(root: Path, project: Project, edition: Edition, message: str,
+def _problem(project: Project, edition: Edition, message: str,
              expected: str = LIMITS_HINT) -> Problem:
     """A failed render is blamed on the brief: its content is what grew."""
     slug = edition.brief.slug  # by slug: the project knows where its own records are
     brief = next((b for b in project.briefs if b.slug == slug), None)
-    file = project.where(brief, ())[0] if brief else root / BRIEFS / f"{slug}{CONTENT_SUFFIX}"
-    problems = Problems(root)
+    files = _files(project)
+    file = project.where(brief, ())[0] if brief else files.path(BRIEFS) / f"{slug}{CONTENT_SUFFIX}"
+    problems = Problems(files)
     problems.add(file, 1, 1, message, expected=expected)
     return problems.items[0]
 

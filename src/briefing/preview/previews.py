@@ -239,7 +239,7 @@ class Previews:
         jobs = [Job(edition, formats) for formats in steps]
         try:
             for index, (_, outputs, problems) in enumerate(
-                    render_all(self.root, project, jobs, len(jobs), self.limits)):
+                    render_all(project, jobs, len(jobs), self.limits)):
                 if problems:
                     shown = bool(preview.html) and not preview.problems
                     preview.html = preview.pdf = None

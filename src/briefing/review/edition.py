@@ -51,7 +51,7 @@ def current_marks(root: Path, returned: Returned, shown_as: str
                      "a language and document the brief declares")
     html = None
     problems: list[Problem] = []
-    for _, outputs, found in render_all(root, project, [Job(edition, ("semantic",))], 1,
+    for _, outputs, found in render_all(project, [Job(edition, ("semantic",))], 1,
                                         Limits()):
         problems += found
         html = next((data.decode("utf-8") for fmt, data, _ in outputs if fmt == "semantic"),
