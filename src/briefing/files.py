@@ -211,7 +211,8 @@ class ProjectFiles:
 
     # -- outputs -------------------------------------------------------------------------
 
-    def output(self, slug: str, name: str, fmt: str) -> str:
+    @staticmethod
+    def output(slug: str, name: str, fmt: str) -> str:
         """output/<slug>/<name>.<suffix>, as a project-relative name."""
         return f"{OUTPUT}/{slug}/{name}.{fmt}"
 

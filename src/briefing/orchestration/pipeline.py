@@ -54,7 +54,7 @@ class Result:
 
 def output_name(edition: Edition, fmt: str) -> str:
     """output/<slug>/<edition name>.<suffix>: where a format of an edition goes."""
-    return ProjectFiles(Path()).output(edition.brief.slug, edition.name, WRITERS[fmt].suffix)
+    return ProjectFiles.output(edition.brief.slug, edition.name, WRITERS[fmt].suffix)
 
 
 def build(
@@ -78,9 +78,10 @@ def build(
     build) is rendered before all else, its HTML and PDF each in a worker of
     its own, and each of its files is written as soon as it is whole."""
     _usable_output(root)
+    files = ProjectFiles(root)  # the command's one view of the project, handed down
     with exclusive(root):
-        cache = Cache.open(root)
-        every = sorted(ProjectFiles(root).briefs())
+        cache = Cache.open(files)
+        every = sorted(files.briefs())
         known(slugs, every)
         chosen = list(slugs) or every
         # The fast path only answers for a project unchanged since a build that
@@ -88,7 +89,7 @@ def build(
         if not force and cache.clean_since_last_build() and (
                 fresh := cache.up_to_date(chosen, languages, formats, allow_fallback)):
             return Result(fresh=fresh)
-        validation = validate_content(root, chosen, languages, allow_fallback=allow_fallback)
+        validation = validate_content(files, chosen, languages, allow_fallback=allow_fallback)
         run = _Build(root, cache, validation, languages, formats, allow_fallback, force)
         return run.run(jobs, limits or Limits(), progress or Silent(), stop, first)
 
@@ -195,7 +196,7 @@ class _Build:
     def _forget_deleted_briefs(self) -> None:
         """Outputs of briefs that no longer exist (deleted, or renamed to another
         slug) go, and the cache forgets them; nothing else in output/ is touched."""
-        existing = set(ProjectFiles(self.root).briefs())
+        existing = set(self.validation.files.briefs())
         for slug in sorted(set(self.cache.briefs) - existing):
             remove_folder(self.root / OUTPUT / slug)
             self.cache.forget(slug)

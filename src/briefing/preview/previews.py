@@ -61,6 +61,7 @@ class Previews:
     def __init__(self, root: Path, limits: Limits, changed: Callable[[int, str], None],
                  outputs: Scheduler | None = None) -> None:
         self.root, self.limits, self.changed = root, limits, changed
+        self.files = ProjectFiles(root)  # the server's one view of the project
         self.outputs = outputs  # paused while a preview renders, then asked to build
         self.lock = threading.RLock()
         self.previews: dict[str, Preview] = {}
@@ -93,7 +94,7 @@ class Previews:
                                             for names in self.catalogue().editions.values())
 
     def _stamps(self) -> tuple[tuple[str, int, int], ...]:
-        files = ProjectFiles(self.root)
+        files = self.files
         stamps = []
         for name in files.inputs():
             try:
@@ -106,9 +107,9 @@ class Previews:
 
     def _validated_catalogue(self) -> Catalogue:
         try:
-            validation = validate_content(self.root)
+            validation = validate_content(self.files)
         except (BuildFailed, UsageError) as failed:  # the whole project: every brief
-            slugs = ProjectFiles(self.root).briefs()
+            slugs = self.files.briefs()
             return Catalogue({slug: [] for slug in slugs},
                              {slug: str(failed).splitlines() for slug in slugs})
         return Catalogue({slug: [e.name for e in validation.editions(slug)]
@@ -196,7 +197,7 @@ class Previews:
                 self.outputs.request(then, self.viewed)
 
     def _refresh(self, slugs: list[str] | None) -> None:
-        briefs = ProjectFiles(self.root).briefs()
+        briefs = self.files.briefs()
 
         def touched(name: str) -> bool:  # a deleted brief's previews say it is gone
             return slugs is None or slug_of(name) in slugs or slug_of(name) not in briefs
@@ -268,9 +269,9 @@ class Previews:
                 self.changed(preview.version, name)
 
     def _edition(self, slug: str | None, name: str) -> Found | None:
-        if slug is None or slug not in ProjectFiles(self.root).briefs():
+        if slug is None or slug not in self.files.briefs():
             return None
-        validation = validate_content(self.root, [slug])
+        validation = validate_content(self.files, [slug])
         if validation.failed or validation.unattributed:
             raise BuildFailed(validation.problems)
         for edition in editions(validation.project, validation.brief(slug)):
