@@ -58,3 +58,42 @@ def test_fonts_are_checked_without_reading_them_again(tmp_path: Path,
     fonts[0].write_bytes(b"not a font, but as long as one would be" * 100)
     found = font_file_problems(ProjectFiles(project), fonts)
     assert [problem.path for problem in found] == [f"fonts/{fonts[0].name}"], found
+
+
+# -- one project object, two side by side ------------------------------------------------
+
+
+def test_two_projects_render_side_by_side_each_with_its_own_files(tmp_path: Path) -> None:
+    """The loaded project carries its files, and every stage takes templates,
+    theme and fonts from the project it is handed: two projects (an A4 and an
+    A5 one) rendered one after the other in one process keep their own
+    paper, in both directions (nothing kept per process leaks across)."""
+    import io
+
+    import pikepdf
+
+    from briefing.content.load import load_project
+    from briefing.render.edition import editions
+    from briefing.render.html import environment, render_html
+    from briefing.render.view import build_view
+    from briefing.writers.pdf import write_pdf
+    from briefing.writers.registry import Request
+
+    theme = "templates/theme.yaml"
+    a4 = make_project(tmp_path / "a4")
+    a5 = make_project(tmp_path / "a5", files={theme: (a4 / theme).read_text(
+        encoding="utf-8").replace("  size: A4 ", "  size: A5 ", 1)})
+    projects = {"A4": load_project(ProjectFiles(a4)), "A5": load_project(ProjectFiles(a5))}
+    assert projects["A4"].files == ProjectFiles(a4) and projects["A5"].files == ProjectFiles(a5)
+
+    def width_mm(paper: str) -> float:
+        """The first page's width of the project's first edition, laid out here."""
+        project = projects[paper]
+        assert project.files is not None
+        edition = editions(project, project.briefs[0])[0]
+        html = render_html(environment(project.files), build_view(project, edition), edition)
+        pdf = write_pdf(Request(html, edition, project.files, project=project))
+        with pikepdf.open(io.BytesIO(pdf)) as opened:
+            return round(float(opened.pages[0].mediabox[2]) * 25.4 / 72)
+
+    assert [width_mm(paper) for paper in ("A4", "A5", "A4", "A5")] == [210, 148, 210, 148]
