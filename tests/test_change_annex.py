@@ -186,7 +186,7 @@ def test_the_archived_source_carries_the_version_the_annex_reads(annexed: Path) 
     from briefing.content.load import gather
 
     loaded = gather(annexed)
-    files = source_files(annexed, loaded, "sample")
+    files = source_files(loaded, "sample")
     assert f"archive/{V1}/data/source/content/briefs/sample.yaml" in files
     assert not any(name.startswith(f"archive/{V1}/data/source/templates/print")
                    for name in files)

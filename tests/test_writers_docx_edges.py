@@ -71,7 +71,7 @@ def test_an_image_width_the_writer_cannot_use_is_refused_at_its_line(
         tmp_path, f'<p><img src="assets/emblem.svg" width="{width}" alt="emblem"></p>\n')
     asked = request(project)
     assert [str(problem) for problem in subset_problems(
-        asked.html, project, "report.html.j2", BRIEF)] == [
+        asked.html, asked.files, "report.html.j2", BRIEF)] == [
         f"{REPORT}:{at}:4: <img width={width!r}> is not a width the DOCX writer can size "
         'a picture by (expected a width in pixels (`width="120"`) or a share of the text '
         'width (`width="30%"`))']
@@ -114,7 +114,7 @@ def test_text_where_neither_writer_has_a_place_is_refused_at_its_line(
     project, at = with_template_lines(tmp_path, lines)
     asked = request(project)
     assert [str(problem) for problem in subset_problems(
-        asked.html, project, "report.html.j2", BRIEF)] == [
+        asked.html, asked.files, "report.html.j2", BRIEF)] == [
         f"{REPORT}:{at}:1: text directly inside <{tag}>: the DOCX writer has no place for it "
         f"(expected text only inside {expected})"]
 

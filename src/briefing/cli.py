@@ -249,7 +249,8 @@ def _watch(args: argparse.Namespace, root: Path) -> int:
     from briefing.orchestration.watch import watch
 
     watch(root, lambda slugs, first, stop: _run_build(args, root, slugs, force=False,
-                                                      stop=stop, first=first))
+                                                      stop=stop, first=first),
+          formats=args.format or DEFAULT_FORMATS)
     return EXIT_OK
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from briefing.errors import BuildFailed, UsageError
 from briefing.orchestration.workers import Stop
@@ -32,16 +32,21 @@ from briefing.orchestration.workers import Stop
 # do first (an edition's name, or a brief's slug for its first edition), and
 # the Stop a new save sets. It returns an exit code (0 or None: built).
 Build = Callable[[list[str], str | None, Stop], object]
-def preload() -> None:
-    """Import here what every render worker of a build imports (its writers
-    and what they need), before any worker is forked from this process: a
-    save then never waits for a worker to import WeasyPrint, python-docx or
-    CairoSVG (0.2 s for CairoSVG alone, in each worker of each build)."""
-    from briefing.orchestration.workers import EXTRA_PRELOAD, PRELOAD
-    from briefing.writers.registry import BUILD_FORMATS, WRITERS
+def preload(formats: Iterable[str]) -> None:
+    """Import here what the render workers of a build in `formats` import
+    (their writers and what those need), before any worker is forked from
+    this process: a save then never waits for each worker to import
+    WeasyPrint, python-docx or CairoSVG (0.2 s for CairoSVG alone). No more
+    than that: each module more makes every fork a little slower (0.09 s
+    for the DOCX's modules in a worker that renders HTML)."""
+    from briefing.orchestration.workers import EXTRA_PRELOAD, LAYOUT, PRELOAD
+    from briefing.writers.registry import WRITERS
 
-    for module in (*PRELOAD, *(WRITERS[fmt].module for fmt in BUILD_FORMATS),
-                   *(name for fmt in BUILD_FORMATS for name in EXTRA_PRELOAD.get(fmt, ()))):
+    chosen = set(formats)
+    if any(WRITERS[fmt].paged for fmt in chosen):
+        chosen.add(LAYOUT)
+    for module in (*PRELOAD, *(WRITERS[fmt].module for fmt in sorted(chosen)),
+                   *(name for fmt in sorted(chosen) for name in EXTRA_PRELOAD.get(fmt, ()))):
         importlib.import_module(module)
 
 

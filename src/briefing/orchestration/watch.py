@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from briefing.errors import BuildFailed, UsageError
@@ -23,6 +23,7 @@ from briefing.files import WATCHED, ProjectFiles
 from briefing.orchestration.cache import Cache
 from briefing.orchestration.scheduler import Build, Scheduler, preload
 from briefing.orchestration.workers import Stop
+from briefing.writers.registry import DEFAULT_FORMATS
 
 SUFFIXES = {".yaml", ".j2", ".css", ".docx", ".svg", ".png", ".ttf"}
 RETRIES = 3  # failures of the watcher in a row, no save seen in between, before giving up
@@ -144,10 +145,12 @@ def _marked(callback: Callable[[], None], raised: list[BaseException]) -> Callab
     return call
 
 
-def watch(root: Path, rebuild: Build, stop: threading.Event | None = None) -> None:
+def watch(root: Path, rebuild: Build, stop: threading.Event | None = None,
+          formats: Sequence[str] = DEFAULT_FORMATS) -> None:
     """Build everything, then follow the saves until `stop` (or Ctrl-C):
-    `rebuild(slugs, first, stop)` is the build ([] for every brief)."""
-    preload()  # the render workers are forked from here: they inherit the renderers
+    `rebuild(slugs, first, stop)` is the build ([] for every brief), in
+    `formats`."""
+    preload(formats)  # the render workers are forked from here: they inherit the writers
     build = _reported(rebuild)
     scheduler = Scheduler(build)
     thread = threading.Thread(target=scheduler.run, name="briefing-build", daemon=True)

@@ -57,6 +57,7 @@ MAX_REQUESTS = 16  # other requests in flight; each may wait for a render
 MAX_CONNECTIONS = 128  # open connections, idle ones included: each holds a file descriptor
 SHUTDOWN_SECONDS = 2  # what uvicorn grants connections once the streams are closed
 OUTPUT_FORMATS = ("pdf", "docx", "html")  # what /output/ serves of an edition
+PREVIEW_FORMATS = ("html", "pdf")  # what a save renders first, in memory
 # Pages only: what the preview's own pages and the HTML edition need, and
 # nothing else. Scripts run only with this response's nonce (the reload
 # script below); styles may be inline, since the HTML edition has a <style>
@@ -272,7 +273,7 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 def serve(root: Path, port: int, limits: Limits, build: Build) -> None:
     """Serve until interrupted (or until the file watcher gives up: then exit 1,
     saying so, rather than serve pages that no longer follow the saves)."""
-    preload()  # the render workers are forked from here: they inherit the renderers
+    preload(PREVIEW_FORMATS)  # the preview's workers are forked from here: they inherit them
     listeners = _Listeners()
     previews = Previews(root, limits, listeners.tell)
     outputs = previews.outputs = Scheduler(build, previews.built)
