@@ -97,3 +97,32 @@ def test_two_projects_render_side_by_side_each_with_its_own_files(tmp_path: Path
             return round(float(opened.pages[0].mediabox[2]) * 25.4 / 72)
 
     assert [width_mm(paper) for paper in ("A4", "A5", "A4", "A5")] == [210, 148, 210, 148]
+
+
+def test_an_archived_edition_is_laid_out_once(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The archive's DOCX takes its contents' page numbers from the PDF/A made
+    beside it, not from a print PDF laid out again and dropped."""
+    import briefing.writers.pdf
+    from briefing.content.load import load_project
+    from briefing.orchestration import workers
+    from briefing.orchestration.workers import Job
+    from briefing.render.edition import editions
+
+    project = load_project(ProjectFiles(make_project(tmp_path / "p")))
+    edition = editions(project, project.briefs[0])[0]
+    monkeypatch.setitem(workers._STATE, "project", project)
+    monkeypatch.setitem(workers._STATE, "annexes", {})
+    monkeypatch.setitem(workers._STATE, "layouts", "test")
+    monkeypatch.delitem(workers._STATE, "env", raising=False)
+    layouts: list[str] = []
+    real = briefing.writers.pdf._write
+
+    def counted(request: object, options: dict[str, object]) -> bytes:
+        layouts.append(str(options["pdf_variant"]))
+        return real(request, options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(briefing.writers.pdf, "_write", counted)
+    outputs, problems = workers._render_formats(Job(edition, ("docx", "pdfa")))
+    assert problems == [] and [fmt for fmt, _, _ in outputs] == ["pdfa", "docx"]
+    assert layouts == ["pdf/a-3u"]

@@ -545,22 +545,27 @@ def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Prob
         return [], problems
     outputs = []
     laid_out: bytes | None = None  # the PDF, once written: a paged writer reads its pages
-    for fmt in sorted(job.formats, key=lambda name: name != LAYOUT):  # the PDF first
+    checked = False  # whether the print PDF's gates ran and found nothing
+    # A PDF first (the print PDF or the archival one): a paged writer then
+    # reads the page numbers from its pages, and nothing is laid out twice.
+    for fmt in sorted(job.formats, key=lambda name: not WRITERS[name].lays_out):
         writer = WRITERS[fmt]
         started = time.perf_counter()
         try:
-            if writer.paged and needs_layout(html, edition.kind):  # the PDF not asked for,
-                laid_out = laid_out or WRITERS[LAYOUT].load()(request)  # or failed: lay it out
+            if writer.paged and needs_layout(html, edition.kind):
+                if laid_out is None:  # no PDF asked for, or it failed: lay the pages out
+                    laid_out, checked = WRITERS[LAYOUT].load()(request), True
                 data = writer.load()(replace(request, pages=anchor_pages(laid_out)))
             else:
                 data = writer.load()(request)
         except BuildFailed as failed:  # a PDF laid out twice fails twice: said once
             problems += [problem for problem in failed.problems if problem not in problems]
             continue
-        if fmt == LAYOUT:
+        if writer.lays_out:
             laid_out = data
+        checked = checked or fmt == LAYOUT
         outputs.append((fmt, data, time.perf_counter() - started))
-    if laid_out is not None and not problems:
+    if checked and not problems:
         remember_passed(LAYOUT, key)
     return outputs, problems
 

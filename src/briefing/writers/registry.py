@@ -51,6 +51,7 @@ class Writer:
     description: str
     built: bool = True  # offered by `build --format`; False: the archive's own
     paged: bool = False  # given Request.pages: the PDF is laid out first, asked for or not
+    lays_out: bool = False  # its output is the laid-out pages a paged writer reads
 
     def load(self) -> Callable[[Request], bytes]:
         module, _, function = self.target.partition(":")
@@ -62,7 +63,8 @@ class Writer:
 
 
 WRITERS: dict[str, Writer] = {writer.name: writer for writer in (
-    Writer("pdf", "pdf", "briefing.writers.pdf:write_pdf", "the print PDF (WeasyPrint)"),
+    Writer("pdf", "pdf", "briefing.writers.pdf:write_pdf", "the print PDF (WeasyPrint)",
+           lays_out=True),
     Writer("docx", "docx", "briefing.writers.docx:write_docx",
            "the editable Word file (python-docx)", paged=True),
     Writer("html", "html", "briefing.writers.html:write_html",
@@ -70,7 +72,7 @@ WRITERS: dict[str, Writer] = {writer.name: writer for writer in (
     Writer("semantic", "semantic.html", "briefing.writers.html:write_semantic",
            "the semantic HTML every writer reads, for template authors"),
     Writer("pdfa", "pdf", "briefing.writers.pdf:write_pdfa",
-           "the archival PDF/A-3u with its source embedded", built=False),
+           "the archival PDF/A-3u with its source embedded", built=False, lays_out=True),
 )}
 DEFAULT_FORMATS = ("pdf", "docx", "html")
 BUILD_FORMATS = tuple(name for name, writer in WRITERS.items() if writer.built)
