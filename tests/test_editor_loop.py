@@ -343,7 +343,8 @@ def test_watch_writes_the_saved_edition_first_and_a_failing_one_keeps_its_files(
     failure = next(i for i, line in enumerate(after) if "the note is" in line)
     assert after[failure].startswith(f"content/briefs/{BRIEF}.yaml:1:1: the note is ")
     assert after[failure + 1:] == [
-        "built 2 file(s)\n", f"failed: {BRIEF} (1 error(s); their other outputs are untouched, the new "
+        "built 2 file(s)\n",
+        f"failed: {BRIEF} (1 error(s); their other outputs are untouched, the new "
         f"2026-11-20_{BRIEF}_en.html, 2026-11-20_{BRIEF}_en.pdf stand)\n"], after
     assert "which says much more" in " ".join(pdf_text(project / f"{REPORT_EN}.pdf").split())
     assert "which says much more" in (project / f"{REPORT_EN}.html").read_text()
