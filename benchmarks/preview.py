@@ -2,7 +2,7 @@
 """The live preview's speed: from a save to the reloaded page and to the fresh PDF
 of the edition being viewed, as ratios to rendering that edition's HTML and PDF
 alone, measured in the same run on the first brief (three languages, two
-documents: twelve files behind every save).
+documents: eighteen files behind every save).
 
     .venv/bin/python benchmarks/preview.py [--repeats N]
 

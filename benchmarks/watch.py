@@ -3,7 +3,7 @@
 edition's HTML and PDF fresh in output/, as ratios to validating and rendering
 that edition's HTML and PDF alone (the same baseline as benchmarks/preview.py),
 measured in the same run on the first brief (three languages, two documents:
-twelve files behind every save).
+eighteen files behind every save).
 
     .venv/bin/python benchmarks/watch.py [--repeats N]
 
