@@ -110,12 +110,18 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=60)
-    rows = [("save to reloaded HTML edition vs its HTML alone", html_times, html_alone, 1.5),
-            ("save to fresh PDF of the viewed edition vs it alone", pdf_times, pdf_alone, 1.3)]
-    print(f"{'measure (median of ' + str(args.repeats) + ')':<54} {'ours':>9} {'alone':>9}  ratio")
+    report(args.repeats, [
+        ("save to reloaded HTML edition vs its HTML alone", html_times, html_alone, 1.5),
+        ("save to fresh PDF of the viewed edition vs it alone", pdf_times, pdf_alone, 1.3)])
+
+
+def report(repeats: int, rows: list[tuple[str, list[float], list[float], float]]) -> None:
+    """Each measure's medians, ours and alone, their ratio and its target."""
+    width = max(len(what) for what, *_ in rows) + 1
+    print(f"{'measure (median of ' + str(repeats) + ')':<{width}} {'ours':>9} {'alone':>9}  ratio")
     for what, ours, base_times, target in rows:
         ours_m, base_m = statistics.median(ours), statistics.median(base_times)
-        print(f"{what:<54} {ours_m:7.3f} s {base_m:7.3f} s  {ours_m / base_m:5.2f}x  "
+        print(f"{what:<{width}} {ours_m:7.3f} s {base_m:7.3f} s  {ours_m / base_m:5.2f}x  "
               f"(target <= {target}x)")
 
 

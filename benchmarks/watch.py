@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,7 +23,7 @@ import time
 from pathlib import Path
 
 # One baseline for both benchmarks: run as a script, its own folder is on the path.
-from preview import EDITION, REPO, SLUG, alone
+from preview import EDITION, REPO, SLUG, alone, report
 
 POLL = 0.002  # seconds between two looks at output/: a bound on the error of a reading
 
@@ -120,13 +119,9 @@ def main() -> None:
         finally:
             watcher.terminate()
             watcher.wait(timeout=60)
-    rows = [("save to fresh HTML in output/ vs its HTML alone", html_times, html_alone, 1.5),
-            ("save to fresh PDF in output/ vs it alone", pdf_times, pdf_alone, 1.3)]
-    print(f"{'measure (median of ' + str(args.repeats) + ')':<50} {'ours':>9} {'alone':>9}  ratio")
-    for what, ours, base_times, target in rows:
-        ours_m, base_m = statistics.median(ours), statistics.median(base_times)
-        print(f"{what:<50} {ours_m:7.3f} s {base_m:7.3f} s  {ours_m / base_m:5.2f}x  "
-              f"(target <= {target}x)")
+    report(args.repeats, [
+        ("save to fresh HTML in output/ vs its HTML alone", html_times, html_alone, 1.5),
+        ("save to fresh PDF in output/ vs it alone", pdf_times, pdf_alone, 1.3)])
 
 
 if __name__ == "__main__":
