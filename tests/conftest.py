@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 from readers import libreoffice_pdf
 
 from briefing.cli import main
@@ -204,3 +205,14 @@ def libreoffice(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], Pa
         [converted] = made_once(tmp_path_factory, f"libreoffice-{digest}", make).glob("*.pdf")
         return converted
     return convert
+
+
+def note_too_long(brief: Path) -> None:
+    """Give a brief's note five key points far too long for its one page (in
+    English; the brief's other languages keep short ones)."""
+    data = yaml.safe_load(brief.read_text(encoding="utf-8"))
+    data["key_points"] = [{"en": f"Key point {n}, which says much more than it must. " * 12,
+                           "az": f"Əsas məqam {n}.", "ru": f"Ключевой момент {n}."}
+                          for n in range(5)]
+    brief.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+                     encoding="utf-8")

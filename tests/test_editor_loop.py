@@ -17,6 +17,7 @@ from conftest import (
     copy_project,
     made_once,
     make_project,
+    note_too_long,
     output_files,
     run_in_process,
 )
@@ -311,7 +312,6 @@ def test_watch_writes_the_saved_edition_first_and_a_failing_one_keeps_its_files(
     report) as soon as it is whole; the note, made too long by the same save,
     fails: its previous files stay, the failure is printed, and the report's
     new files stand."""
-    import yaml
 
     project = make_project(tmp_path / "p", root=None)
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
@@ -326,13 +326,7 @@ def test_watch_writes_the_saved_edition_first_and_a_failing_one_keeps_its_files(
         note = {suffix: (project / f"{NOTE_EN}.{suffix}").stat().st_ino
                 for suffix in ("pdf", "html")}
         seen = len(printed.lines)
-        brief = project / f"content/briefs/{BRIEF}.yaml"
-        data = yaml.safe_load(brief.read_text(encoding="utf-8"))
-        data["key_points"] = [{"en": f"Key point {n}, which says much more than it must. " * 12,
-                               "az": f"Əsas məqam {n}.", "ru": f"Ключевой момент {n}."}
-                              for n in range(5)]
-        brief.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
-                         encoding="utf-8")
+        note_too_long(project / f"content/briefs/{BRIEF}.yaml")
         printed.wait_for(lambda: any(line.startswith("failed: ") for line in printed.lines))
     finally:
         process.terminate()

@@ -22,7 +22,7 @@ import lxml.etree
 import lxml.html
 import pytest
 import yaml
-from conftest import made_once, make_project, run_in_process
+from conftest import made_once, make_project, note_too_long, run_in_process
 from docx.oxml.ns import qn
 from readers import cell_text, normalise, paragraph_text, pdf_text
 
@@ -522,13 +522,7 @@ def test_word_keeps_headings_and_pictures_with_what_follows(headings: Path) -> N
 
 def test_a_note_longer_than_a_page_fails_saying_by_how_much(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p", root=None)
-    brief = project / "content/briefs/international-cooperation.yaml"
-    data = yaml.safe_load(brief.read_text(encoding="utf-8"))
-    data["key_points"] = [{"en": f"Key point {n}, which says much more than it must. " * 12,
-                           "az": f"Əsas məqam {n}.", "ru": f"Ключевой момент {n}."}
-                          for n in range(5)]
-    brief.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
-                     encoding="utf-8")
+    note_too_long(project / "content/briefs/international-cooperation.yaml")
     result = run_in_process(project, "build", "international-cooperation", "--lang", "en",
                      "--format", "pdf")
     assert result.code == 1
