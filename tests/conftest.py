@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -216,3 +217,20 @@ def note_too_long(brief: Path) -> None:
                           for n in range(5)]
     brief.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
                      encoding="utf-8")
+
+
+def sample_request(project: Path) -> Any:
+    """The English report of brief `sample` in `project`, as a render worker
+    hands it to a writer (the HTML made from the project's own files)."""
+    from briefing.content.load import load_project
+    from briefing.files import ProjectFiles
+    from briefing.render.edition import Edition
+    from briefing.render.html import environment, render_html
+    from briefing.render.view import build_view
+    from briefing.writers.registry import Request
+
+    files = ProjectFiles(project)
+    content = load_project(files)
+    edition = Edition(content.brief("sample"), "en")
+    html = render_html(environment(files), build_view(content, edition), edition)
+    return Request(html, edition, files, project=content)

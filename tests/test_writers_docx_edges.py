@@ -11,16 +11,12 @@ from pathlib import Path
 
 import docx
 import pytest
-from conftest import REPO, make_project
+from conftest import REPO, make_project, sample_request
 from docx.shared import Emu
 from readers import docx_blocks, normalise, pdf_text
 
-from briefing.content.load import load_project
 from briefing.errors import BuildFailed
 from briefing.files import ProjectFiles
-from briefing.render.edition import Edition
-from briefing.render.html import environment, render_html
-from briefing.render.view import build_view
 from briefing.writers.docx import write_docx
 from briefing.writers.pdf import write_pdf
 from briefing.writers.registry import Request
@@ -42,10 +38,7 @@ def with_template_lines(tmp_path: Path, lines: str) -> tuple[Path, int]:
 
 def request(project: Path) -> Request:
     """The English report of `sample`, as a worker is given it."""
-    content = load_project(project)
-    edition = Edition(content.brief("sample"), "en")
-    html = render_html(environment(ProjectFiles(project)), build_view(content, edition), edition)
-    return Request(html, edition, ProjectFiles(project))
+    return sample_request(project)
 
 
 def text_width(document: docx.document.Document) -> int:

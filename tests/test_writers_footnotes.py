@@ -13,15 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import REPO, make_project, run_in_process
+from conftest import REPO, make_project, run_in_process, sample_request
 from readers import normalise, pdf_text
 
-from briefing.content.load import load_project
 from briefing.errors import BuildFailed
 from briefing.files import ProjectFiles
-from briefing.render.edition import Edition
-from briefing.render.html import environment, render_html
-from briefing.render.view import build_view
 from briefing.writers.pdf import write_pdf
 from briefing.writers.registry import Request
 from briefing.writers.subset import subset_problems
@@ -46,11 +42,7 @@ def words(count: int) -> str:
 
 
 def request(project: Path) -> Request:
-    content = load_project(project)
-    edition = Edition(content.brief("sample"), "en")
-    files = ProjectFiles(project)
-    return Request(render_html(environment(files), build_view(content, edition), edition),
-                   edition, files)
+    return sample_request(project)
 
 
 @pytest.mark.parametrize("command", ["check", "build"])

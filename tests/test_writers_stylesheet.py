@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import REPO, make_project, run_in_process
+from conftest import REPO, make_project, run_in_process, sample_request
 
 from briefing.files import ProjectFiles
 from briefing.writers.stylesheet import stylesheet_problems
@@ -68,17 +68,7 @@ def test_the_build_refuses_it_and_writes_nothing(tmp_path: Path) -> None:
 
 
 def _sample_request(project: Path) -> object:
-    from briefing.content.load import load_project
-    from briefing.render.edition import Edition
-    from briefing.render.html import environment, render_html
-    from briefing.render.view import build_view
-    from briefing.writers.registry import Request
-
-    content = load_project(project)
-    edition = Edition(content.brief("sample"), "en")
-    files = ProjectFiles(project)
-    return Request(render_html(environment(files), build_view(content, edition), edition),
-                   edition, files)
+    return sample_request(project)
 
 
 def test_print_css_is_parsed_once_for_the_editions_a_process_lays_out(tmp_path: Path) -> None:
@@ -89,7 +79,7 @@ def test_print_css_is_parsed_once_for_the_editions_a_process_lays_out(tmp_path: 
     from briefing.writers.pdf import write_pdf
 
     project = make_project(tmp_path / "p")
-    request = _sample_request(project)
+    request = sample_request(project)
     parsed: list[str] = []
     real = weasyprint.CSS.__init__
 
@@ -115,7 +105,7 @@ def test_a_changed_print_css_is_parsed_again(tmp_path: Path) -> None:
     from briefing.writers.pdf import write_pdf
 
     project = make_project(tmp_path / "p")
-    request = _sample_request(project)
+    request = sample_request(project)
     assert write_pdf(request).startswith(b"%PDF-")
     (project / "templates/print.css").write_text(CSS + "\n.x { colour: red; }\n",
                                                  encoding="utf-8")
