@@ -12,6 +12,7 @@ Prints medians. Targets (docs/performance.md): HTML within 1.5x, PDF within 1.3x
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import socket
 import statistics
@@ -20,6 +21,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -64,17 +66,30 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def main() -> None:
-    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def repeats(description: str) -> int:
+    """The rounds asked for on the command line (--repeats N, default 7)."""
+    options = argparse.ArgumentParser(description=description.splitlines()[0])
     options.add_argument("--repeats", type=int, default=7)
-    args = options.parse_args()
+    return int(options.parse_args().repeats)
+
+
+@contextlib.contextmanager
+def project_copy() -> Iterator[Path]:
+    """A copy of the example project (content/, templates/, fonts/) in a
+    temporary folder; the renderers imported here first, so that the
+    baseline (`alone`) never pays for their import."""
     with tempfile.TemporaryDirectory() as temp:
         project = Path(temp) / "project"
         for folder in ("content", "templates", "fonts"):
             shutil.copytree(REPO / folder, project / folder)
         import briefing.render.html
         import briefing.writers.pdf  # noqa: F401
+        yield project
 
+
+def main() -> None:
+    rounds = repeats(__doc__ or "")
+    with project_copy() as project:
         port = free_port()
         server = subprocess.Popen([sys.executable, str(REPO / "build.py"), "-C", str(project),
                                    "serve", "--port", str(port), "-j", "2"],
@@ -87,7 +102,7 @@ def main() -> None:
             brief = project / "content" / "briefs" / f"{SLUG}.yaml"
             text = brief.read_text(encoding="utf-8")
             html_times, pdf_times, html_alone, pdf_alone = [], [], [], []
-            for round_ in range(args.repeats):
+            for round_ in range(rounds):
                 events = urllib.request.urlopen(f"{base}/events", timeout=300)
                 events.readline(), events.readline()  # ": connected" and its blank line
                 saved_at = time.time()
@@ -110,7 +125,7 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=60)
-    report(args.repeats, [
+    report(rounds, [
         ("save to reloaded HTML edition vs its HTML alone", html_times, html_alone, 1.5),
         ("save to fresh PDF of the viewed edition vs it alone", pdf_times, pdf_alone, 1.3)])
 

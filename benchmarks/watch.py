@@ -12,18 +12,15 @@ Prints medians. Targets (docs/performance.md): HTML within 1.5x, PDF within 1.3x
 
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 # One baseline for both benchmarks: run as a script, its own folder is on the path.
-from preview import EDITION, REPO, SLUG, alone, report
+from preview import EDITION, REPO, SLUG, alone, project_copy, repeats, report
 
 POLL = 0.002  # seconds between two looks at output/: a bound on the error of a reading
 
@@ -68,16 +65,8 @@ def stamp(path: Path) -> tuple[int, int] | None:
 
 
 def main() -> None:
-    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    options.add_argument("--repeats", type=int, default=7)
-    args = options.parse_args()
-    with tempfile.TemporaryDirectory() as temp:
-        project = Path(temp) / "project"
-        for folder in ("content", "templates", "fonts"):
-            shutil.copytree(REPO / folder, project / folder)
-        import briefing.render.html
-        import briefing.writers.pdf  # noqa: F401
-
+    rounds = repeats(__doc__ or "")
+    with project_copy() as project:
         watcher = subprocess.Popen([sys.executable, str(REPO / "build.py"), "-C", str(project),
                                     "watch", "-j", "2"], stdout=subprocess.PIPE,
                                    stderr=subprocess.STDOUT, text=True,
@@ -92,7 +81,7 @@ def main() -> None:
             if not pdf.is_file():
                 raise SystemExit("the first build failed:\n" + "".join(printed.lines))
             html_times, pdf_times, html_alone, pdf_alone = [], [], [], []
-            for round_ in range(args.repeats):
+            for round_ in range(rounds):
                 marker = f"International cooperation {round_}"
                 old_html, old_pdf = stamp(html), stamp(pdf)
                 started = time.perf_counter()
@@ -119,7 +108,7 @@ def main() -> None:
         finally:
             watcher.terminate()
             watcher.wait(timeout=60)
-    report(args.repeats, [
+    report(rounds, [
         ("save to fresh HTML in output/ vs its HTML alone", html_times, html_alone, 1.5),
         ("save to fresh PDF in output/ vs it alone", pdf_times, pdf_alone, 1.3)])
 
