@@ -14,6 +14,7 @@ from conftest import ROOTS, make_project
 from readers import cell_text, paragraph_text, pdf_text
 
 from briefing.cli import main
+from briefing.files import ProjectFiles
 
 BRIEF = "content/briefs/sample.yaml"
 SAMPLE = (ROOTS / "sample" / BRIEF).read_text(encoding="utf-8")
@@ -343,4 +344,5 @@ def test_watch_rebuilds_a_brief_when_any_partner_file_may_add_an_agreement_to_it
     project = make_project(tmp_path / "p", files={
         "content/partners/third.yaml": "name: Third\nkind: ngo\n"})  # named by no brief
     assert main(["-C", str(project), "build", "--format", "html"]) == 0
-    assert affected(project, [project / "content/partners/third.yaml"]) == ["sample"]
+    assert affected(ProjectFiles(project), [project / "content/partners/third.yaml"]) == [
+        "sample"]

@@ -29,15 +29,14 @@ SUFFIXES = {".yaml", ".j2", ".css", ".docx", ".svg", ".png", ".ttf"}
 RETRIES = 3  # failures of the watcher in a row, no save seen in between, before giving up
 
 
-def affected(root: Path, changed: Iterable[Path]) -> list[str] | None:
+def affected(files: ProjectFiles, changed: Iterable[Path]) -> list[str] | None:
     """The briefs a set of changed files touches; None means all of them.
 
     A file is named where it lies, its symbolic link not followed: a link to
     outside the project is a brief's file like any other (which the build then
     refuses, placed), and a path that still lies outside (inside a linked
     folder) touches everything."""
-    cache = Cache.open(root)
-    files = ProjectFiles(root)
+    cache = Cache.open(files)
     slugs: set[str] = set()
     for path in changed:
         relative = files.relative(path)
@@ -46,8 +45,7 @@ def affected(root: Path, changed: Iterable[Path]) -> list[str] | None:
                 slugs.add(path.stem)
         elif relative.startswith("content/partners/"):
             users = [slug for slug, known in cache.briefs.items() if relative in known["files"]]
-            unknown = [p.stem for p in (root / "content/briefs").glob("*.yaml")
-                       if p.stem not in cache.briefs]
+            unknown = [slug for slug in files.briefs() if slug not in cache.briefs]
             own = relative.split("/")[2:-1]  # content/partners/<slug>/<id>.yaml: its brief's
             slugs.update(users + unknown + own[:1])
         else:  # the publisher, a template, a catalog, a font, anything outside: everything
@@ -55,9 +53,8 @@ def affected(root: Path, changed: Iterable[Path]) -> list[str] | None:
     return sorted(slugs)
 
 
-def saved_brief(root: Path, changed: Iterable[Path]) -> str | None:
+def saved_brief(files: ProjectFiles, changed: Iterable[Path]) -> str | None:
     """The brief whose YAML is among `changed` (the first by name), if any."""
-    files = ProjectFiles(root)
     saved = [path.stem for path in changed
              if files.relative(path).startswith("content/briefs/") and path.exists()]
     return min(saved, default=None)
@@ -109,14 +106,15 @@ def batches(root: Path, stop: threading.Event | None, *, debounce: int,
     between, it gives up with a clear message (SystemExit, exit 1) rather
     than spin. What `ready` and `again` raise is the caller's, and passes."""
     failures = 0
+    files = ProjectFiles(root)  # the watcher's one view of the project
     while True:
         theirs: list[BaseException] = []
         try:
             for changed in changes(root, stop, debounce,
                                    _marked(ready if failures == 0 else again, theirs)):
-                slugs = affected(root, changed)
+                slugs = affected(files, changed)
                 failures = 0
-                yield slugs, saved_brief(root, changed)
+                yield slugs, saved_brief(files, changed)
             return  # stopped
         except Exception as failure:
             if failure in theirs:
