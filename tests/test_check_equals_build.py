@@ -189,3 +189,56 @@ def test_a_remembered_layout_is_not_used_for_another_stylesheet(
                    encoding="utf-8")
     checked = outcome(project, capsys, "check")
     assert checked[0] == 1 and checked == outcome(project, capsys, "build"), checked
+
+
+def test_a_layout_is_remembered_only_for_the_limits_it_was_made_under(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A page laid out within 300 s and 4 GiB may not be within less: `check`
+    with other limits lays it out again, as `build` would."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    project = make_project(tmp_path / "p", files={BRIEF: WITH_NOTE})
+    assert outcome(project, capsys, "build") == (0, frozenset())
+    _refuse_layouts(monkeypatch)
+    assert outcome(project, capsys, "check") == (0, frozenset())
+    assert main(["-C", str(project), "check", "--timeout", "299"]) != 0
+    assert "laid out again" in capsys.readouterr().err
+
+
+def test_a_template_saved_during_a_layout_leaves_no_verdict(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The verdict's key is taken before the layout; a template saved while the
+    pages are laid out (under `watch`, say) means the key no longer says what
+    was used, and nothing is remembered."""
+    from briefing.content.load import load_project
+    from briefing.files import ProjectFiles
+    from briefing.orchestration import workers
+    from briefing.orchestration.cache import shared_digest, verdicts
+    from briefing.orchestration.workers import LAYOUT, Job, Limits
+    from briefing.render.edition import editions
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    files = ProjectFiles(make_project(tmp_path / "p"))
+    project = load_project(files)
+    edition = editions(project, project.briefs[0])[0]
+    monkeypatch.setitem(workers._STATE, "project", project)
+    monkeypatch.setitem(workers._STATE, "annexes", {})
+    monkeypatch.setitem(workers._STATE, "limits", Limits())
+    monkeypatch.delitem(workers._STATE, "env", raising=False)
+
+    def laid_out() -> set[str]:
+        folder = verdicts()
+        return {path.name for path in folder.iterdir()} if folder.is_dir() else set()
+
+    monkeypatch.setitem(workers._STATE, "layouts", shared_digest(files, LAYOUT))
+    assert workers._render_formats(Job(edition, ("pdf",), verdict_only=True))[1] == []
+    remembered = laid_out()
+    assert remembered, "a clean layout is remembered"
+    css = files.path("templates/print.css")
+    monkeypatch.setitem(workers._STATE, "layouts", shared_digest(files, LAYOUT))
+    css.write_text(css.read_text(encoding="utf-8") + "\n/* saved meanwhile */\n",
+                   encoding="utf-8")
+    for verdict in remembered:
+        (verdicts() / verdict).unlink()
+    assert workers._render_formats(Job(edition, ("pdf",), verdict_only=True))[1] == []
+    assert laid_out() == set()

@@ -114,6 +114,7 @@ def test_an_archived_edition_is_laid_out_once(tmp_path: Path,
     monkeypatch.setitem(workers._STATE, "project", project)
     monkeypatch.setitem(workers._STATE, "annexes", {})
     monkeypatch.setitem(workers._STATE, "layouts", "test")
+    monkeypatch.setitem(workers._STATE, "limits", workers.Limits())
     monkeypatch.delitem(workers._STATE, "env", raising=False)
     layouts: list[str] = []
     real = briefing.writers.pdf._write
@@ -126,3 +127,49 @@ def test_an_archived_edition_is_laid_out_once(tmp_path: Path,
     outputs, problems = workers._render_formats(Job(edition, ("docx", "pdfa")))
     assert problems == [] and [fmt for fmt, _, _ in outputs] == ["pdfa", "docx"]
     assert layouts == ["pdf/a-3u"]
+
+
+def test_a_relative_cache_folder_is_never_the_project(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """`XDG_CACHE_HOME=cache` would put what Briefing remembers in whatever
+    folder a command runs from; as the XDG specification says, it is ignored."""
+    from briefing.files import user_cache
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", "cache")
+    assert user_cache("verdicts") == tmp_path / "home/.cache/briefing/verdicts"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert user_cache("verdicts") == tmp_path / "xdg/briefing/verdicts"
+
+
+def test_a_font_judged_is_judged_by_the_bytes_read(tmp_path: Path) -> None:
+    """A font replaced between its digest and its check: the verdict is filed
+    under the bytes actually read, so the damaged bytes are still refused."""
+    from briefing.render.fonts import _unusable
+
+    project = make_project(tmp_path / "p")
+    files = ProjectFiles(project)
+    font = files.fonts()[0]
+    good = font.read_bytes()
+    font.write_bytes(b"\0" * len(good))
+    damaged = files.digest(font, 1 << 30)
+    font.write_bytes(good)  # restored before it is checked
+    assert _unusable(damaged, files, font) is None  # the font as it is now
+    font.write_bytes(b"\0" * len(good))
+    assert _unusable(damaged, files, font) is not None
+
+
+def test_print_css_copied_with_its_time_kept_is_parsed_again(tmp_path: Path) -> None:
+    """`cp -p` or `rsync -t` keep the modification time: the change time still
+    tells the new file from the old."""
+    from briefing.writers.pdf import _stamps
+
+    project = make_project(tmp_path / "p")
+    files = ProjectFiles(project)
+    css = files.path("templates/print.css")
+    before = _stamps(files)
+    info = css.stat()
+    css.write_text(css.read_text(encoding="utf-8").replace("1.45", "9.45", 1), encoding="utf-8")
+    os.utime(css, ns=(info.st_atime_ns, info.st_mtime_ns))
+    assert css.stat().st_size == info.st_size and css.stat().st_mtime_ns == info.st_mtime_ns
+    assert _stamps(files) != before

@@ -53,9 +53,19 @@ MAX_ASSET_BYTES = 20 * 1024 * 1024
 def user_cache(kind: str) -> Path:
     """A folder of this user's cache (`$XDG_CACHE_HOME/briefing/<kind>`, else
     `~/.cache/briefing/<kind>`): what Briefing remembers across projects and
-    runs, never inside a project."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "briefing" / kind
+    runs, never inside a project. A relative $XDG_CACHE_HOME is ignored, as
+    the XDG specification says (it would put the cache in whatever folder a
+    command runs from: inside a project, say)."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "briefing" / kind
+
+
+def same_file(info: os.stat_result) -> tuple[int, ...]:
+    """What tells one state of a file from another without reading it: the
+    same device and inode, size, and modification and change times (a copy
+    that keeps the modification time, `cp -p`, still changes the change
+    time)."""
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 @dataclass(frozen=True)
@@ -275,7 +285,7 @@ def _confined(path: Path, roots: list[Path], limit: int, digest: bool) -> bytes 
                              "a regular file")
         if info.st_size > limit:
             raise Unreadable(path, f"is {info.st_size} bytes", f"at most {limit} bytes")
-        same = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        same = same_file(info)
         if digest and same in _DIGESTS:
             return _DIGESTS[same]
         chunks = []

@@ -224,7 +224,31 @@ def verdicts() -> Path:
 # The libraries whose verdicts are remembered, by their installed versions: an
 # upgrade in the environment (without a new lock file) asks them again.
 CHECKED_BY = ("weasyprint", "tinycss2", "cssselect2", "pydyf", "fonttools", "python-docx",
-              "lxml")
+              "lxml", "pyphen")
+# The system libraries WeasyPrint sets text with, and how each says its version
+# (a new Pango or HarfBuzz may break lines elsewhere): the same names
+# WeasyPrint loads them by on Linux.
+SYSTEM_LIBRARIES = (("libpango-1.0.so.0", "pango_version_string"),
+                    ("libharfbuzz.so.0", "hb_version_string"),
+                    ("libfontconfig.so.1", "FcGetVersion"))
+
+
+@functools.cache
+def system_versions() -> str:
+    """The Python and the text libraries this process would lay pages out with
+    (asked through ctypes: `check` imports no renderer)."""
+    import ctypes
+    import sys
+
+    said = [sys.version.split()[0]]
+    for name, function in SYSTEM_LIBRARIES:
+        try:
+            call = getattr(ctypes.CDLL(name), function)
+            call.restype = ctypes.c_char_p if function.endswith("_string") else ctypes.c_int
+            said.append(f"{name} {call()!r}")
+        except (OSError, AttributeError):
+            said.append(f"{name} missing")
+    return " ".join(said)
 
 
 def shared_digest(files: ProjectFiles, what: str) -> str:
@@ -237,7 +261,8 @@ def shared_digest(files: ProjectFiles, what: str) -> str:
             versions.append(f"{name}=={metadata.version(name)}")
         except metadata.PackageNotFoundError:
             versions.append(f"{name} missing")
-    digest = hashlib.sha256(f"{what}\0{code_digest()}\0{' '.join(versions)}".encode())
+    digest = hashlib.sha256(f"{what}\0{code_digest()}\0{' '.join(versions)}\0"
+                            f"{system_versions()}".encode())
     for name in files.shared_inputs():
         try:
             found = files.digest(files.path(name), limit=64 << 20)

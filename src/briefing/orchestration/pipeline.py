@@ -252,9 +252,13 @@ class _Build:
 
     def _write_early(self, slug: str, rendered: list[tuple[Edition, str, bytes, float]]
                      ) -> list[Written]:
-        """The files of the edition built first, written now: beside every file
-        the brief's folder shows (the rest of the brief is written, or not,
-        when it is done; an edition that fails keeps its previous files)."""
+        """A file of the edition built first, written now, beside every file the
+        brief's folder shows. The rest of the brief is written, or not, when
+        it is done: another edition that fails keeps its previous files. Of
+        the first edition, each format stands on its own: its HTML, out
+        before its PDF, stays new if the PDF then fails (that failure is
+        printed, and the PDF keeps its previous file), for the HTML is
+        whole and made from the sources as they are."""
         folder = self.root / OUTPUT / slug
         shown = {path.name for path in folder.iterdir()} if folder.is_dir() else set()
         return self._switch(slug, rendered, shown)

@@ -209,7 +209,7 @@ def _render_all(project: Project, work: list[Job], jobs: int, limits: Limits,
             return
     _STATE.update(project=project, work=work,  # workers are told only an index
                   annexes=made,
-                  layouts=shared_digest(_files(project), LAYOUT))
+                  layouts=shared_digest(_files(project), LAYOUT), limits=limits)
     _STATE.pop("env", None)
     # A writer is imported before the first job, unless every job only asks for
     # a verdict, which may well be known already: then it is imported if needed.
@@ -565,7 +565,9 @@ def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Prob
             laid_out = data
         checked = checked or fmt == LAYOUT
         outputs.append((fmt, data, time.perf_counter() - started))
-    if checked and not problems:
+    # Remembered only if nothing it was keyed by changed while it was laid out
+    # (a template saved meanwhile): the key must say what was used.
+    if checked and not problems and shared_digest(files, LAYOUT) == _STATE["layouts"]:
         remember_passed(LAYOUT, key)
     return outputs, problems
 
@@ -580,7 +582,9 @@ def _layout_key(html: str, edition: Edition) -> str:
     note's length, the footnotes) is a function of: the edition's HTML, what
     its brief accepts, and the shared inputs, code and libraries."""
     setting = edition.brief.typesetting
-    digest = hashlib.sha256(f"{_STATE['layouts']}\0{edition.kind}\0{edition.language}\0"
+    limits = _STATE["limits"]  # a layout that fitted in more time or memory may not in less
+    digest = hashlib.sha256(f"{_STATE['layouts']}\0{limits.seconds}\0{limits.memory_mib}\0"
+                            f"{edition.kind}\0{edition.language}\0"
                             f"{edition.template}\0{setting!r}\0".encode())
     digest.update(html.encode())
     return digest.hexdigest()

@@ -7,6 +7,7 @@ build, placed at the content field that contains it.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import struct
 from functools import cache
@@ -16,7 +17,7 @@ from briefing.content.checks import texts
 from briefing.content.model import Brief, Project
 from briefing.content.yamlsource import dotted
 from briefing.errors import Problem, Problems
-from briefing.files import FONT_SUMS, FONTS, ProjectFiles, Unreadable
+from briefing.files import FONT_SUMS, FONTS, ProjectFiles, Unreadable, same_file
 
 # Characters that are layout, not glyphs: line breaks and the like.
 _INVISIBLE = {0x09, 0x0A, 0x0D, 0xAD, 0x200B, 0x200C, 0x200D}
@@ -127,19 +128,24 @@ _USABLE: dict[str, str | None] = {}  # a font's SHA-256 -> why it is not usable,
 
 def _unusable(digest: str, files: ProjectFiles, path: Path) -> str | None:
     """Why the font of this digest is not one that maps characters, or None;
-    known once per process for the same bytes (validation and every render ask)."""
+    known once per process for the same bytes (validation and every render
+    ask). What is remembered is filed under the digest of the bytes it was
+    found in: a file changed since `digest` was taken is judged as it is now."""
     from fontTools.ttLib import TTFont, TTLibError
 
-    if digest not in _USABLE:
-        try:
-            data = files.read(path, MAX_FONT_BYTES)
-            usable = bool(TTFont(io.BytesIO(data), lazy=True).getBestCmap())
-            _USABLE[digest] = None if usable else "it maps no characters"
-        except Unreadable as err:  # replaced since its digest was taken: said next time
-            return f"it {err.why}"
-        except (TTLibError, AssertionError, KeyError, ValueError, struct.error) as err:
-            _USABLE[digest] = str(err)
-    return _USABLE[digest]
+    if digest in _USABLE:
+        return _USABLE[digest]
+    try:
+        data = files.read(path, MAX_FONT_BYTES)
+    except Unreadable as err:  # gone or replaced since its digest was taken
+        return f"it {err.why}"
+    read = hashlib.sha256(data).hexdigest()
+    try:
+        usable = bool(TTFont(io.BytesIO(data), lazy=True).getBestCmap())
+        _USABLE[read] = None if usable else "it maps no characters"
+    except (TTLibError, AssertionError, KeyError, ValueError, struct.error) as err:
+        _USABLE[read] = str(err)
+    return _USABLE[read]
 
 
 def _files(project: Project) -> ProjectFiles:
@@ -161,19 +167,18 @@ def coverage(fonts: tuple[Path, ...]) -> frozenset[int]:
     """Code points that every one of the font files has a glyph for: read
     once per process and state of the files (a font replaced while `serve`
     runs is read again)."""
-    def stamp(path: Path) -> tuple[int, int]:
+    def stamp(path: Path) -> tuple[int, ...]:
         try:
-            info = path.stat()
+            return same_file(path.stat())
         except OSError:
-            return (0, 0)
-        return (info.st_mtime_ns, info.st_size)
+            return ()
 
-    return _coverage(tuple((path, *stamp(path)) for path in fonts))
+    return _coverage(tuple((path, stamp(path)) for path in fonts))
 
 
 @cache
-def _coverage(fonts: tuple[tuple[Path, int, int], ...]) -> frozenset[int]:
+def _coverage(fonts: tuple[tuple[Path, tuple[int, ...]], ...]) -> frozenset[int]:
     from fontTools.ttLib import TTFont  # WeasyPrint's own dependency; only needed here
 
     return frozenset.intersection(*(frozenset(TTFont(str(path), lazy=True).getBestCmap())
-                                    for path, _, _ in fonts))
+                                    for path, _ in fonts))

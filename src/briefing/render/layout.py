@@ -43,7 +43,7 @@ import lxml.html
 from lxml import etree
 from lxml.html import HtmlElement
 
-from briefing.files import ProjectFiles
+from briefing.files import ProjectFiles, same_file
 from briefing.render.theme import Theme
 from briefing.render.typography import join_tree
 
@@ -118,12 +118,12 @@ def project_metrics(files: ProjectFiles) -> Metrics:
 
 
 def font_stamps(files: ProjectFiles) -> tuple[tuple[Path, int], ...]:
-    """Each font file of fonts/ with its modification time: what is read of
-    them is kept per process until a file changes."""
+    """Each font file of fonts/ with a number for its state (files.same_file):
+    what is read of them is kept per process until a file changes."""
     stamped = []
     for path in files.fonts():
         try:
-            stamped.append((path, path.stat().st_mtime_ns))
+            stamped.append((path, hash(same_file(path.stat()))))
         except OSError:
             continue
     return tuple(stamped)

@@ -36,6 +36,7 @@ from briefing.files import (
     STYLESHEET,
     TEMPLATES,
     ProjectFiles,
+    same_file,
 )
 from briefing.render.layout import POINT, breakable, project_metrics, wrap
 from briefing.render.theme import Theme, css_root, load_theme
@@ -176,13 +177,12 @@ def _stylesheets(files: ProjectFiles, theme: Theme, fetcher: ProjectFetcher,
     return fonts, tokens, stylesheet, range(before, len(messages))
 
 
-def _stamps(files: ProjectFiles) -> tuple[tuple[str, int, int], ...]:
-    """Name, size and change time of each file print.css may load at parse time."""
+def _stamps(files: ProjectFiles) -> tuple[tuple[object, ...], ...]:
+    """Which state of each file print.css may load at parse time it is."""
     stamps = []
     for name in files.shared_inputs():
         with contextlib.suppress(OSError):
-            found = files.path(name).stat()
-            stamps.append((name, found.st_size, found.st_mtime_ns))
+            stamps.append((name, *same_file(files.path(name).stat())))
     return tuple(stamps)
 
 
