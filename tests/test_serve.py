@@ -149,3 +149,25 @@ def test_only_this_machine_can_connect(served: tuple[Path, int]) -> None:
     assert listening.strip(), "nothing listens"
     assert all(line.split()[3].startswith("127.0.0.1:") for line in listening.splitlines())
 
+
+
+def test_an_editions_links_to_its_other_languages_open_their_previews(tmp_path: Path) -> None:
+    """The HTML edition links to its other languages by file name (`…_az.html`,
+    as they lie in output/); in the preview the same link opens that
+    language's preview, not a 404."""
+    import re
+    import urllib.parse
+
+    project = make_project(tmp_path / "p", root=None)
+    name = "2026-11-20_international-cooperation_en"
+    with serving(project) as (_, port):
+        status, _, page = get(port, f"/edition/{name}")
+        assert status == 200
+        links = sorted(set(re.findall(r'href="(2026-11-20_international-cooperation_'
+                                      r'(?:az|ru)\.html)"', page)))
+        assert len(links) == 2, links
+        for link in links:
+            url = urllib.parse.urljoin(f"http://127.0.0.1:{port}/edition/{name}", link)
+            with urllib.request.urlopen(url, timeout=WAIT) as response:
+                assert response.status == 200
+                assert f'<html lang="{link[-7:-5]}' in response.read().decode("utf-8")

@@ -192,7 +192,9 @@ def main(argv: list[str] | None = None, prog: str = "briefing") -> int:
         return COMMANDS[args.command](args, root)
     except BuildFailed as failed:
         _print_problems(failed.problems)
-        print(f"{len(failed.problems)} error(s); nothing was written", file=sys.stderr)
+        # `check` writes nothing whatever it finds: only a command that writes says so.
+        written = "" if args.command == "check" else "; nothing was written"
+        print(f"{len(failed.problems)} error(s){written}", file=sys.stderr)
         return EXIT_CONTENT
     except UsageError as err:
         print(f"{prog}: error: {err}", file=sys.stderr)

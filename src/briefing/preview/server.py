@@ -6,6 +6,8 @@ A Starlette app served by Uvicorn on 127.0.0.1 only. Pages:
 - `/edition/<name>` shows that edition's HTML edition (or its mistakes, as
   the command line prints them), with links to its PDF and DOCX, and a few
   lines of script that reload the page when the server says so;
+  `/edition/<name>.html` (an edition's link to its other languages, by file
+  name) leads there;
 - `/preview/<name>.pdf` is the viewed edition's fresh PDF, and
   `/output/<slug>/<file>` the built PDF and DOCX in output/;
 - `/events` is a server-sent event stream: one message per change.
@@ -40,7 +42,13 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, Response, StreamingResponse
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -191,6 +199,12 @@ def app(root: Path, previews: Previews, listeners: _Listeners, port: int) -> _Gu
         page = page[:opened] + bar + page[opened:].replace("</body>", f"{script}</body>", 1)
         return HTMLResponse(page)
 
+    async def edition_file(request: Request) -> Response:
+        """An HTML edition links to its other languages by file name, as they lie
+        side by side in output/ (`…_az.html`): the same edition's preview."""
+        name = await _known(request, "name")
+        return RedirectResponse(f"/edition/{_url(name)}", status_code=303)
+
     async def preview_pdf(request: Request) -> Response:
         name = await _known(request, "name")
         preview = await asyncio.to_thread(previews.with_pdf, name)
@@ -238,7 +252,8 @@ def app(root: Path, previews: Previews, listeners: _Listeners, port: int) -> _Gu
         return name
 
     routes = Starlette(routes=[
-        Route("/", index), Route("/edition/{name}", edition),
+        Route("/", index), Route("/edition/{name}.html", edition_file),
+        Route("/edition/{name}", edition),
         Route("/preview/{name}.pdf", preview_pdf), Route("/output/{slug}/{file}", output),
         Route("/events", events),
     ], exception_handlers={HTTPException: _http_error, Exception: _bug})
