@@ -527,11 +527,17 @@ def test_a_note_longer_than_a_page_fails_saying_by_how_much(tmp_path: Path) -> N
                      "--format", "pdf")
     assert result.code == 1
     first = result.err.splitlines()[0]
-    assert re.fullmatch(
-        r"content/briefs/international-cooperation\.yaml:1:1: the note is (\d+) pages long: "
-        r"(\d+ pages? and )?\d+ lines? too long for one page \(while rendering "
+    # Placed at the first field that no longer fits: one of the long key points.
+    found = re.fullmatch(
+        r"content/briefs/international-cooperation\.yaml:(\d+):\d+: key_points\[(\d)\]\.en: "
+        r"the note is (\d+) pages long: (\d+ pages? and )?\d+ lines? too long for one page; "
+        r"page 2 starts with this field \(while rendering "
         r"2026-11-20_international-cooperation_note_en\.pdf\) \(expected a note that fits "
-        r"one page: a shorter summary, fewer key facts or key points\)", first), first
+        r"one page: a shorter summary, fewer key facts or key points\)", first)
+    assert found, first
+    lines = (project / "content/briefs/international-cooperation.yaml").read_text(
+        encoding="utf-8").splitlines()
+    assert f"Key point {found[2]}," in lines[int(found[1]) - 1]
     assert not (project / "output/international-cooperation/"
                 "2026-11-20_international-cooperation_note_en.pdf").exists()
 

@@ -38,6 +38,7 @@ from briefing.files import (
     ProjectFiles,
     same_file,
 )
+from briefing.render.fields import place
 from briefing.render.layout import POINT, breakable, project_metrics, wrap
 from briefing.render.theme import Theme, css_root, load_theme
 from briefing.render.typography import hyphenation_dictionaries
@@ -47,7 +48,7 @@ from briefing.writers.registry import Request
 from briefing.writers.stylesheet import position, weasyprint_messages
 from briefing.writers.subset import FOOTNOTE_EXPECTED, footnote_defined_at
 from briefing.writers.tagging import tagged
-from briefing.writers.typesetting import gate
+from briefing.writers.typesetting import first_field, gate
 
 ARCHIVE_VARIANT = "pdf/a-3u"  # with tags and a PDF/UA-1 identification; why: docs/archive.md
 PRINT_VARIANT = "pdf/ua-1"  # docs/accessibility.md
@@ -282,9 +283,16 @@ def _note_too_long(request: Request, document: object) -> Problem:
     over = (f"{extra_pages} page{'s' if extra_pages != 1 else ''} and " if extra_pages else ""
             ) + f"{lines} line{'s' if lines != 1 else ''}"
     slug = request.edition.brief.slug
-    return Problem(f"{BRIEFS}/{slug}.yaml", 1, 1,
-                   f"the note is {len(pages)} pages long: {over} too long for one page "
-                   f"(while rendering {request.edition.name}.pdf)",
+    # Placed at the first field that did not fit: what the editor shortens, or
+    # what comes after what grew.
+    field = first_field(document, 2)
+    placed = place(request.project, field) if field and request.project is not None else None
+    path, line, column = placed or (f"{BRIEFS}/{slug}.yaml", 1, 1)
+    return Problem(path, line, column,
+                   f"the note is {len(pages)} pages long: {over} too long for one page"
+                   + ("; page 2 starts with this field" if placed else "")
+                   + f" (while rendering {request.edition.name}.pdf)",
+                   field=field.partition("#")[2] if placed and field else "",
                    expected="a note that fits one page: a shorter summary, fewer key facts "
                    "or key points")
 

@@ -82,6 +82,19 @@ def findings(document: object) -> list[Finding]:
     return found
 
 
+def first_field(document: object, number: int) -> str | None:
+    """The address of the first content field whose text is on page `number`
+    (from 1): where a note runs over its one page, say."""
+    pages = [page._page_box for page in document.pages]
+    if not 0 < number <= len(pages):
+        return None
+    tree = _Tree(_flow(pages[0])[0].element)
+    for _, chain in _leaves(_flow(pages[number - 1])):
+        if (field := tree.field(_element_of(chain))) is not None:
+            return field
+    return None
+
+
 class _Tree:
     """The HTML WeasyPrint laid out (ElementTree elements: no parent links),
     with each element's parent."""
