@@ -242,3 +242,20 @@ def test_a_template_saved_during_a_layout_leaves_no_verdict(
         (verdicts() / verdict).unlink()
     assert workers._render_formats(Job(edition, ("pdf",), verdict_only=True))[1] == []
     assert laid_out() == set()
+
+
+def test_a_mistake_two_briefs_share_is_counted_once_by_both(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A partner both real briefs name, with one mistake: `check` and `build`
+    print the same line and count it the same."""
+    project = make_project(tmp_path / "p", root=None)
+    partner = project / "content/partners/iom.yaml"
+    text = partner.read_text(encoding="utf-8")
+    partner.write_text(text.replace("\nname:", "\nnmae:", 1), encoding="utf-8")
+    counts = []
+    for command in ("check", "build"):
+        assert main(["-C", str(project), command]) == 1
+        said = capsys.readouterr().err
+        counts.append(re.findall(r"\((\d+) error\(s\)|^(\d+) error\(s\)", said, re.MULTILINE))
+    assert counts[0] and counts[1] and {n for pair in counts[0] for n in pair if n} == {
+        n for pair in counts[1] for n in pair if n}, counts

@@ -423,7 +423,10 @@ def _run_build(args: argparse.Namespace, root: Path, slugs: list[str], *, force:
                                 allow_fallback=args.allow_fallback, force=force,
                                 jobs=args.jobs, limits=Limits(args.timeout, args.memory),
                                 progress=progress, stop=stop, first=first)
-    problems = [p for slug in sorted(result.failed) for p in result.failed[slug]]
+    # One mistake in a partner two briefs share fails both, and is one mistake:
+    # counted once, as `check` counts it.
+    problems = list(dict.fromkeys(p for slug in sorted(result.failed)
+                                  for p in result.failed[slug]))
     _print_problems(problems + result.problems)
     if args.verbosity >= 0:
         summary = f"built {len(result.written)} file(s)"
