@@ -32,10 +32,9 @@ from briefing.orchestration.output import (
     switch_folder,
 )
 from briefing.orchestration.progress import Progress, Silent, Written
-from briefing.orchestration.scheduler import slug_of
 from briefing.orchestration.validate import Validation, known, validate_content
 from briefing.orchestration.workers import Bug, Job, Limits, RenderBugs, Stop, render_all
-from briefing.render.edition import Edition, editions
+from briefing.render.edition import Edition, editions, slug_of
 from briefing.writers.registry import BUILD_FORMATS, DEFAULT_FORMATS, WRITERS
 
 if TYPE_CHECKING:

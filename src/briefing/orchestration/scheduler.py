@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 
 from briefing.errors import BuildFailed, UsageError
 from briefing.orchestration.workers import Stop
+from briefing.render.edition import slug_of
 
 # What a build does with a batch: the briefs (every one for []), the edition to
 # do first (an edition's name, or a brief's slug for its first edition), and
@@ -48,13 +49,6 @@ def preload(formats: Iterable[str]) -> None:
     for module in (*PRELOAD, *(WRITERS[fmt].module for fmt in sorted(chosen)),
                    *(name for fmt in sorted(chosen) for name in EXTRA_PRELOAD.get(fmt, ()))):
         importlib.import_module(module)
-
-
-def slug_of(name: str) -> str:
-    """The brief of an edition's name, `<date>_<slug>[_<kind>]_<lang>`; a
-    brief's slug (no `_`) is its own."""
-    parts = name.split("_")
-    return parts[1] if len(parts) >= 3 else name
 
 
 class Scheduler:

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 
 from briefing.errors import BuildFailed, UsageError
 from briefing.files import ProjectFiles
-from briefing.orchestration.scheduler import Scheduler, slug_of
+from briefing.orchestration.scheduler import Scheduler
 from briefing.orchestration.validate import validate_content
 from briefing.orchestration.workers import Job, Limits, RenderBugs, render_all
-from briefing.render.edition import Edition, editions
+from briefing.render.edition import Edition, editions, slug_of
 
 if TYPE_CHECKING:
     from briefing.content.model import Project

@@ -54,10 +54,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from briefing.files import OUTPUT, ProjectFiles
-from briefing.orchestration.scheduler import Build, Scheduler, preload, slug_of
+from briefing.orchestration.scheduler import Build, Scheduler, preload
 from briefing.orchestration.watch import follow
 from briefing.orchestration.workers import Limits
 from briefing.preview.previews import Previews
+from briefing.render.edition import slug_of
 
 HOST = "127.0.0.1"
 MAX_STREAMS = 32  # open event streams (pages showing an edition)

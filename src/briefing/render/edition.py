@@ -38,6 +38,13 @@ class Edition:
         return f"{self.brief.date.iso()}_{self.brief.slug}{kind}_{self.language}"
 
 
+def slug_of(name: str) -> str:
+    """The brief of an edition's name (`Edition.name`, read back); a brief's
+    slug (no `_`) stands for itself."""
+    parts = name.split("_")
+    return parts[1] if len(parts) >= 3 else name
+
+
 def editions(project: Project, brief: Brief, languages: tuple[str, ...] | list[str] = ()
              ) -> list[Edition]:
     """Every edition of `brief` (in `languages` only, when given), in the order
