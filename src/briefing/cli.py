@@ -13,7 +13,6 @@ import argparse
 import sys
 import traceback
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -147,6 +146,7 @@ def parser(prog: str = "briefing") -> argparse.ArgumentParser:
                               "document of their own, in --lang)")
     changes.add_argument("-o", "--output", type=Path, metavar="FILE",
                          help="write to FILE instead of printing")
+    _limits(changes)
 
     review = commands.add_parser(
         "review", help="compare a DOCX an official returned with its edition, field by field",
@@ -343,17 +343,13 @@ def _changes(args: argparse.Namespace, root: Path) -> int:
 
 
 def _changes_document(args: argparse.Namespace, root: Path, found: Any, language: str) -> int:
-    """The changes as a document of their own: templates/changes.html.j2, made
-    and checked as every edition is, then written by the format's writer."""
+    """The changes as a document of their own: templates/changes.html.j2, an
+    edition of kind `changes` with the annex against `--since`, rendered in
+    the build's limited workers as every edition is."""
     from briefing.changes.annex import Annex
     from briefing.files import TEMPLATES
-    from briefing.orchestration.workers import LAYOUT
+    from briefing.orchestration.workers import Job, render_all
     from briefing.render.edition import Edition
-    from briefing.render.html import environment, render_html
-    from briefing.render.view import build_view
-    from briefing.writers.pages import anchor_pages, needs_layout
-    from briefing.writers.registry import Request
-    from briefing.writers.subset import subset_problems
 
     if args.output is None:
         raise UsageError(f"--format {args.format} writes a file: give it -o FILE.{args.format}")
@@ -363,19 +359,13 @@ def _changes_document(args: argparse.Namespace, root: Path, found: Any, language
         raise UsageError(f"{TEMPLATES}/{edition.template} is missing: copy it from Briefing's "
                          "own templates/ to make the changes a document")
     annex = Annex(found.changes, found.since, root, ())
-    files = project.files
-    assert files is not None, "a loaded project knows its folder"
-    html = render_html(environment(files), build_view(project, edition, annex), edition)
-    brief_file, _, _ = project.where(edition.brief, ())
-    problems = subset_problems(html, files, edition.template, files.relative(brief_file))
-    if problems:
-        raise BuildFailed(problems)
-    request = Request(html, edition, files, (), project.catalogs[language].labels,
-                      project=project)
-    writer = WRITERS[args.format]
-    if writer.paged and needs_layout(html, edition.kind):
-        request = replace(request, pages=anchor_pages(WRITERS[LAYOUT].load()(request)))
-    return _written(args.output, writer.load()(request))
+    for _, outputs, problems in render_all(project, [Job(edition, (args.format,))], 1,
+                                           _render_options(args).limits,
+                                           annex={args.slug: annex}):
+        if problems:
+            raise BuildFailed(problems)
+        return _written(args.output, outputs[0][1])
+    raise AssertionError("render_all yields one outcome per job")
 
 
 def _redline(args: argparse.Namespace, root: Path, old: Project, new: Project) -> int:

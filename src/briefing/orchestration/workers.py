@@ -55,7 +55,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -71,6 +71,7 @@ from briefing.writers.registry import WRITERS, Attachment, Request
 if TYPE_CHECKING:
     from multiprocessing.context import ForkContext, ForkProcess
 
+    from briefing.changes.annex import Annex
     from briefing.content.model import Project
 
     Outcome = tuple["Job", list[tuple[str, bytes, float]], list[Problem]]
@@ -176,17 +177,19 @@ _ONE_RENDER = threading.Lock()
 
 
 def render_all(project: Project, work: list[Job], jobs: int, limits: Limits,
-               stop: Stop | None = None, *, annex: bool = True) -> Iterator[Outcome]:
+               stop: Stop | None = None, *, annex: bool | Mapping[str, Annex] = True
+               ) -> Iterator[Outcome]:
     """Render each job of `project` (its content, laid out with the templates,
     theme and fonts of `project.files`) in up to `jobs` workers; yield (job,
-    outputs, problems)
-    in job order. A failed job yields its problem and nothing stops the rest;
+    outputs, problems) in job order. A failed job yields its problem and nothing stops the rest;
     raise RenderBugs at the end if any job met a bug. Once `stop` is set, the
     workers are killed and nothing more is yielded. One at a time per process:
     workers inherit the jobs through `_STATE`, which a second render in
     another thread would change under the first. Each brief's change annex
     (changes/annex.py) is worked out here, once, for every command that
-    renders; `annex=False` renders without it (a redline's two versions)."""
+    renders; `annex=False` renders without it (a redline's two versions), and
+    a brief -> annex mapping renders with those (`changes --since`, as a
+    document)."""
     if not work:
         return
     with _ONE_RENDER:
@@ -194,13 +197,15 @@ def render_all(project: Project, work: list[Job], jobs: int, limits: Limits,
 
 
 def _render_all(project: Project, work: list[Job], jobs: int, limits: Limits,
-                stop: Stop | None, annex: bool = True) -> Iterator[Outcome]:
+                stop: Stop | None, annex: bool | Mapping[str, Annex] = True
+                ) -> Iterator[Outcome]:
     from briefing.changes.annex import annexes
 
     limits = replace(limits, seconds=min(limits.seconds, MAX_SECONDS),
                      memory_mib=min(limits.memory_mib, memory_ceiling_mib()))
     slugs = list(dict.fromkeys(job.edition.brief.slug for job in work)) if annex else []
-    made, unread = annexes(_files(project).root, project, slugs)
+    made, unread = (dict(annex), {}) if isinstance(annex, Mapping) else \
+        annexes(_files(project).root, project, slugs)
     if unread:  # the previous version of a brief cannot be read: its editions fail
         for job in [job for job in work if job.edition.brief.slug in unread]:
             yield job, [], unread[job.edition.brief.slug]
