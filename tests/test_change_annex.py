@@ -367,3 +367,19 @@ def test_a_version_published_elsewhere_is_seen_by_the_next_build(languages: Path
                       ).read_text("utf-8"))
     assert words(annex.findtext("h1")) == TITLE.replace("version 1", "version 2")
     assert [" ".join(li.findtext("p").split()) for li in annex.iter("li")] == SAID[3:]
+
+
+def test_a_changed_title_is_barred_in_the_text_not_beside_every_running_header() -> None:
+    """The running header repeats the title on every page: a bar there would
+    stand beside every page's header. The title's bar is where it stands."""
+    from briefing.changes.annex import bars
+
+    field = "content/briefs/x.yaml#title.en"
+    html = (f'<html><body><header class="page-header"><p>Service · '
+            f'<span data-field="{field}">New title</span></p></header>'
+            f'<h1 data-field="{field}">New title</h1><p>Unchanged.</p>'
+            f'<footer class="page-footer"><p data-field="{field}">New title</p></footer>'
+            f'</body></html>')
+    page = lxml.html.document_fromstring(bars(html, {field: None}))
+    barred = page.xpath("//*[contains(concat(' ', @class, ' '), ' changed ')]")
+    assert [element.tag for element in barred] == ["h1"]

@@ -37,6 +37,7 @@ from briefing.content.model import Project
 from briefing.content.text import Prose, Text
 from briefing.errors import BuildFailed, Problem
 from briefing.files import ARCHIVE, CATALOGS, CONTENT
+from briefing.render.layout import FURNITURE
 from briefing.versions import MANIFEST
 
 # What of a previous version the annex reads: the comparison's inputs.
@@ -284,12 +285,15 @@ def bars(html: str, marks: Mapping[str, tuple[str, ...] | None]) -> str:
     inside: list[tuple[int, tuple[str, ...] | None]] = []  # marked lists and tables: depth, words
     chosen: set[int] = set()
     term: int | None = None  # the last <dt>
+    furniture: list[int] = []  # open running headers and footers: depth
     for token in _TOKEN.findall(html):
         if token.startswith("</"):
             tag = token[2:].strip(" >").lower()
             while stack:
                 if stack.pop()[0] == tag:
                     break
+            while furniture and furniture[-1] > len(stack):
+                furniture.pop()
             while pending and pending[-1][0] > len(stack):
                 _, target, words, text = pending.pop()
                 said = _plain(unescape("".join(text)))
@@ -303,9 +307,13 @@ def bars(html: str, marks: Mapping[str, tuple[str, ...] | None]) -> str:
             opens = tag not in _VOID and not token.endswith("/>")
             if opens:
                 stack.append((tag, len(out)))
+                if FURNITURE & set(_classes(token)):
+                    furniture.append(len(stack))
             if tag == "dt":
                 term = len(out)
-            at = _FIELD.search(token)
+            # A field the running header repeats on every page (the title) gets
+            # its bar where it stands in the text, not beside every header.
+            at = None if furniture else _FIELD.search(token)
             found: tuple[str, ...] | bool | None = marks[at.group(1)] \
                 if at and at.group(1) in marks else False
             if found is False and opens and inside and tag in _ITEMS:
@@ -342,6 +350,11 @@ def _target(stack: list[tuple[str, int]]) -> int | None:
         if tag in _CELLS:
             continue
     return None
+
+
+def _classes(tag: str) -> list[str]:
+    found = re.search(r'\sclass="([^"]*)"', tag)
+    return found.group(1).split() if found else []
 
 
 def _with_class(tag: str) -> str:

@@ -53,6 +53,9 @@ CELL_PADDING = 4.0  # mm: print.css's 2 mm either side of a cell's text
 SLACK = 0.5
 LONG_WORD = 30.0  # mm: a word wider than this is broken anywhere, so needs no more room
 POINT = 25.4 / 72  # mm
+# The classes of the running header and footer (templates/layout.html.j2):
+# page furniture, repeated on every page, not part of the text.
+FURNITURE = frozenset({"page-header", "page-footer"})
 
 # Characters that take no room: breaking opportunities, joiners, soft hyphens.
 _INVISIBLE = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")

@@ -39,7 +39,7 @@ from briefing.files import (
     same_file,
 )
 from briefing.render.fields import place
-from briefing.render.layout import POINT, breakable, project_metrics, wrap
+from briefing.render.layout import FURNITURE, POINT, breakable, project_metrics, wrap
 from briefing.render.theme import Theme, css_root, load_theme
 from briefing.render.typography import hyphenation_dictionaries
 from briefing.writers.conformance import conformance_problems
@@ -87,9 +87,8 @@ def _accessible(request: Request, pdf: bytes) -> bytes:
     """The PDF, once the accessibility gate (writers/conformance.py) finds nothing;
     what it finds fails the edition, placed at the edition's template."""
     tree = lxml.html.document_fromstring(request.html)
-    furniture = {"page-header", "page-footer"}
     languages = {element.get("lang") for element in tree.iter() if element.get("lang")
-                 and not any(furniture & set((item.get("class") or "").split())
+                 and not any(FURNITURE & set((item.get("class") or "").split())
                              for item in element.iterancestors())} - {tree.get("lang")}
     found = conformance_problems(pdf, languages)
     if found:
