@@ -74,14 +74,20 @@ def w(name: str) -> str:
     return f"{{{W}}}{name}"
 
 
+def built_once(factory: pytest.TempPathFactory, name: str, brief: str, text: str) -> Path:
+    """A project holding only `brief` (its YAML `text`), built as DOCX once per
+    session and shared by the test workers."""
+    def make(folder: Path) -> None:
+        make_project(folder, files={"content/briefs/sample.yaml": "", brief: text})
+        result = run_in_process(folder, "build", "--format", "docx")
+        assert result.code == 0, result.err
+    return made_once(factory, name, make)
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The review brief's project, built as DOCX once per session."""
-    def make(folder: Path) -> None:
-        make_project(folder, files={"content/briefs/sample.yaml": "", BRIEF: YAML})
-        result = run_in_process(folder, "build", "--format", "docx")
-        assert result.code == 0, result.err
-    return made_once(tmp_path_factory, "review", make)
+    return built_once(tmp_path_factory, "review", BRIEF, YAML)
 
 
 @pytest.fixture(scope="session")
@@ -533,11 +539,7 @@ TABLE_EN = "output/table/2021-05-04_table_en.docx"
 @pytest.fixture(scope="session")
 def table_built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A brief with a table (its text cells are prose), built as DOCX once."""
-    def make(folder: Path) -> None:
-        make_project(folder, files={"content/briefs/sample.yaml": "", TABLE_BRIEF: TABLE})
-        result = run_in_process(folder, "build", "--format", "docx")
-        assert result.code == 0, result.err
-    return made_once(tmp_path_factory, "review-table", make)
+    return built_once(tmp_path_factory, "review-table", TABLE_BRIEF, TABLE)
 
 
 def cell(document: etree._Element, ending: str) -> etree._Element:
