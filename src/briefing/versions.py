@@ -97,7 +97,9 @@ def _intact(edition: Path, where: str) -> None:
     (manifest-sha256.txt): a file changed, missing or not listed. Only those
     small files are read; `briefing verify` checks the rest of the bag. (So a
     version's source carried inside a later one, with that manifest, is
-    checked the same way when the later one is rebuilt.)"""
+    checked the same way when the later one is rebuilt; that copy holds the
+    manifest but is no whole bag, which is why the manifest is read here and
+    not through bagit.)"""
     prefixes = tuple(f"data/{SOURCE}/{folder}/" for folder in LOADED)
     listed: dict[str, str] = {}
     problem = ""
