@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +59,39 @@ def user_cache(kind: str) -> Path:
     command runs from: inside a project, say)."""
     base = os.environ.get("XDG_CACHE_HOME", "")
     return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "briefing" / kind
+
+
+def keep_cached(kind: str, name: str, data: bytes, most: int) -> None:
+    """Keep `data` as `name` in the user's cache folder of `kind`, written
+    whole (a temporary renamed into place), and only the `most` newest files
+    there. Never an error: a cache that cannot be written only costs time."""
+    folder = user_cache(kind)
+    temporary = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".", suffix=".partial",
+                                         delete=False) as handle:
+            temporary = Path(handle.name)
+            handle.write(data)
+        os.replace(temporary, folder / name)
+        temporary = None
+        kept = sorted((path for path in folder.iterdir() if not path.name.startswith(".")),
+                      key=lambda path: path.stat().st_mtime_ns, reverse=True)
+        for older in kept[most:]:
+            older.unlink(missing_ok=True)
+    except OSError:
+        pass
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+
+
+def cached(kind: str, name: str) -> bytes | None:
+    """What `keep_cached` kept as `name`, if it is there and readable."""
+    try:
+        return (user_cache(kind) / name).read_bytes()
+    except OSError:
+        return None
 
 
 def same_file(info: os.stat_result) -> tuple[int, ...]:

@@ -11,7 +11,6 @@ answers at once.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
-from briefing.files import ARCHIVE, CACHE, ProjectFiles, Unreadable, user_cache
+from briefing.files import ARCHIVE, CACHE, ProjectFiles, Unreadable, cached, keep_cached, user_cache
 from briefing.orchestration.output import write_atomically
 
 VERSION = 1
@@ -210,6 +209,7 @@ def _well_formed(data: object) -> bool:
 # The newest verdicts kept, over every project and checkout of this user: empty
 # files, so many; a verdict evicted while still wanted would only be asked again,
 # but a test suite (or two checkouts) makes hundreds in minutes.
+VERDICTS = "verdicts"  # the kind of user cache a check that found nothing is kept in
 KEPT_VERDICTS = 4096
 
 
@@ -218,7 +218,7 @@ def verdicts() -> Path:
     (`$XDG_CACHE_HOME/briefing/verdicts`, else `~/.cache/briefing/verdicts`),
     never the project, so that `check` writes nothing inside it. A verdict's
     name is the digest of everything it looked at, so projects can share it."""
-    return user_cache("verdicts")
+    return user_cache(VERDICTS)
 
 
 # The libraries whose verdicts are remembered, by their installed versions: an
@@ -273,19 +273,14 @@ def shared_digest(files: ProjectFiles, what: str) -> str:
 
 
 def passed_before(check: str, key: str) -> bool:
-    return (verdicts() / f"{check}-{key}").is_file()
+    return cached(VERDICTS, f"{check}-{key}") is not None
 
 
 def remember_passed(check: str, key: str) -> None:
     """Note that `check` found nothing for `key`, keeping only the newest
     verdicts; never an error (a cache that cannot be written to only means
     the check runs again next time)."""
-    folder = verdicts()
-    with contextlib.suppress(OSError):
-        write_atomically(folder / f"{check}-{key}", b"")
-        kept = sorted(folder.iterdir(), key=lambda path: path.stat().st_mtime_ns, reverse=True)
-        for older in kept[KEPT_VERDICTS:]:
-            older.unlink(missing_ok=True)
+    keep_cached(VERDICTS, f"{check}-{key}", b"", KEPT_VERDICTS)
 
 
 @functools.cache

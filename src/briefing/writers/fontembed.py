@@ -30,7 +30,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +40,7 @@ from docx.opc.part import Part, XmlPart
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 
-from briefing.files import ProjectFiles, user_cache
+from briefing.files import ProjectFiles, cached, keep_cached
 from briefing.render.layout import font_stamps
 from briefing.render.theme import Theme
 from briefing.writers.wordml import setting
@@ -182,25 +181,11 @@ def _remembered_subset(font: bytes, characters: str) -> bytes:
 
     key = hashlib.sha256(b"\0".join((fonttools_version.encode(), font,
                                       characters.encode()))).hexdigest()
-    folder = user_cache("fonts")
-    kept = folder / f"{key}.ttf"
-    try:
-        data = kept.read_bytes()
-        if data[:4] in (b"\x00\x01\x00\x00", b"true", b"OTTO"):
-            return data
-    except OSError:
-        pass
+    data = cached("fonts", f"{key}.ttf")
+    if data is not None and data[:4] in (b"\x00\x01\x00\x00", b"true", b"OTTO"):
+        return data
     data = subset(font, characters)
-    try:  # a cache that cannot be written only costs time
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / f".{key}.{os.getpid()}.partial"
-        temporary.write_bytes(data)
-        os.replace(temporary, kept)
-        found = sorted(folder.glob("*.ttf"), key=lambda path: path.stat().st_mtime_ns)
-        for old in found[:-KEPT_SUBSETS]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass
+    keep_cached("fonts", f"{key}.ttf", data, KEPT_SUBSETS)
     return data
 
 
