@@ -73,7 +73,6 @@ def render_docx(design: ProjectFiles, project: Project, slug: str, language: str
 def redline(old: Project, new: Project, slug: str, language: str | None = None) -> bytes:
     """The new version's report DOCX with the changes since `old` tracked, both
     laid out with the new version's templates."""
-    assert new.files is not None, "a loaded project knows its folder"
     brief = new.brief(slug)
     language = language or brief.languages[0]
     before = render_docx(new.files, old, slug, language)

@@ -149,7 +149,8 @@ def gather(where: Path | ProjectFiles, *, allow_fallback: bool = False) -> Loade
                      expected="at least one content/briefs/<slug>.yaml")
     if publisher is None:
         return Loaded(layout, None, tuple(problems.items), brief_files)
-    project = Project(publisher, partners, tuple(briefs), catalogs, sources, local, layout)
+    project = Project(publisher, partners, tuple(briefs), catalogs, sources, local,
+                      files=layout)
     _check_overrides(project, layout, problems)
     broken = (set(layout.partners()) - set(partners)) | {
         f"catalog:{language}" for language in set(layout.catalogs()) - set(catalogs)}

@@ -571,11 +571,11 @@ class Project:
     # The project folder it was loaded from (a version's own, for an old one):
     # every stage finds the templates, fonts and theme through it, and names
     # files relative to it.
-    files: ProjectFiles | None = field(default=None, compare=False)
+    files: ProjectFiles = field(kw_only=True, compare=False)
 
     @property
-    def root(self) -> Path | None:
-        return self.files.root if self.files is not None else None
+    def root(self) -> Path:
+        return self.files.root
 
     def brief(self, slug: str) -> Brief:
         return next(b for b in self.briefs if b.slug == slug)

@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from briefing.errors import BuildFailed, Problem, Problems
-from briefing.files import BRIEFS, CONTENT_SUFFIX, ProjectFiles
+from briefing.files import BRIEFS, CONTENT_SUFFIX
 from briefing.orchestration.cache import passed_before, remember_passed, shared_digest
 from briefing.orchestration.output import forget_locks
 from briefing.render.edition import Edition
@@ -205,7 +205,7 @@ def _render_all(project: Project, work: list[Job], jobs: int, limits: Limits,
                      memory_mib=min(limits.memory_mib, memory_ceiling_mib()))
     slugs = list(dict.fromkeys(job.edition.brief.slug for job in work)) if annex else []
     made, unread = (dict(annex), {}) if isinstance(annex, Mapping) else \
-        annexes(_files(project).root, project, slugs)
+        annexes(project.files.root, project, slugs)
     if unread:  # the previous version of a brief cannot be read: its editions fail
         for job in [job for job in work if job.edition.brief.slug in unread]:
             yield job, [], unread[job.edition.brief.slug]
@@ -214,7 +214,7 @@ def _render_all(project: Project, work: list[Job], jobs: int, limits: Limits,
             return
     _STATE.update(project=project, work=work,  # workers are told only an index
                   annexes=made,
-                  layouts=shared_digest(_files(project), LAYOUT), limits=limits)
+                  layouts=shared_digest(project.files, LAYOUT), limits=limits)
     _STATE.pop("env", None)
     # A writer is imported before the first job, unless every job only asks for
     # a verdict, which may well be known already: then it is imported if needed.
@@ -277,7 +277,7 @@ def _problem(project: Project, edition: Edition, message: str,
     """A failed render is blamed on the brief: its content is what grew."""
     slug = edition.brief.slug  # by slug: the project knows where its own records are
     brief = next((b for b in project.briefs if b.slug == slug), None)
-    files = _files(project)
+    files = project.files
     file = project.where(brief, ())[0] if brief else files.path(BRIEFS) / f"{slug}{CONTENT_SUFFIX}"
     problems = Problems(files)
     problems.add(file, 1, 1, message, expected=expected)
@@ -525,7 +525,7 @@ def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Prob
     from briefing.writers.subset import subset_problems
 
     project: Project = _STATE["project"]
-    files = _files(project)
+    files = project.files
     edition = job.edition
     if "env" not in _STATE:
         _STATE["env"] = environment(files)
@@ -575,11 +575,6 @@ def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Prob
     if checked and not problems and shared_digest(files, LAYOUT) == _STATE["layouts"]:
         remember_passed(LAYOUT, key)
     return outputs, problems
-
-
-def _files(project: Project) -> ProjectFiles:
-    assert project.files is not None, "a loaded project knows its folder"
-    return project.files
 
 
 def _layout_key(html: str, edition: Edition) -> str:

@@ -114,7 +114,7 @@ def _texts(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[int, tuple
 
 def _relative(file: Path, project: Project) -> str:
     """As error messages name it (files.ProjectFiles.relative)."""
-    return project.files.relative(file) if project.files is not None else file.as_posix()
+    return project.files.relative(file)
 
 
 def place(project: Project, field: str) -> tuple[str, int, int] | None:

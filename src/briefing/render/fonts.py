@@ -26,7 +26,7 @@ MAX_FONT_BYTES = 64 * 2**20  # a font file larger than this is not one a brief n
 
 def glyph_problems(project: Project, languages: dict[str, list[str]]) -> list[Problem]:
     """Characters of the chosen editions (slug -> languages) the fonts cannot show."""
-    files = _files(project)
+    files = project.files
     fonts = tuple(files.fonts())
     problems = Problems(files)
     if not fonts:
@@ -62,7 +62,7 @@ def html_glyph_problems(html: str, project: Project, brief: Brief, language: str
     character where it was written: a content field, the catalog, a template."""
     import lxml.html
 
-    files = _files(project)
+    files = project.files
     fonts = tuple(files.fonts())
     if not fonts:
         return []  # reported once, by glyph_problems
@@ -146,11 +146,6 @@ def _unusable(digest: str, files: ProjectFiles, path: Path) -> str | None:
     except (TTLibError, AssertionError, KeyError, ValueError, struct.error) as err:
         _USABLE[read] = str(err)
     return _USABLE[read]
-
-
-def _files(project: Project) -> ProjectFiles:
-    assert project.files is not None, "a loaded project knows its folder"
-    return project.files
 
 
 def _listed_digests(files: ProjectFiles) -> dict[str, str]:
