@@ -9,10 +9,12 @@ device, a FIFO, a folder) and checks the size before reading a byte.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -271,9 +273,7 @@ class ProjectFiles:
         per process while it stays the same file, unchanged: the fonts, the
         templates and the catalogs are asked for by the build's cache, by every
         remembered verdict and by the font checks."""
-        found = _confined(path, [self.root], limit, digest=True)
-        assert isinstance(found, str)
-        return found
+        return _digest(path, [self.root], limit)
 
 
 # (device, inode, size, change and modification times) -> SHA-256 of the file's bytes
@@ -287,15 +287,27 @@ def read_confined(path: Path, roots: list[Path], limit: int) -> bytes:
     Opened without blocking (a FIFO does not hang) and checked with fstat
     before anything is read (`/dev/zero` is refused, not read whole).
     """
-    found = _confined(path, roots, limit, digest=False)
-    assert isinstance(found, bytes)
-    return found
+    with _opened(path, roots, limit) as (fd, _):
+        return _read(fd, path, limit)
 
 
-def _confined(path: Path, roots: list[Path], limit: int, digest: bool) -> bytes | str:
-    """`read_confined`'s bytes; with `digest`, the SHA-256 of them instead,
-    known without reading them again for the same file, unchanged since this
-    process last read it."""
+def _digest(path: Path, roots: list[Path], limit: int) -> str:
+    """The SHA-256 of what `read_confined` returns, known without reading the
+    file again while it is the same file, unchanged, in this process."""
+    with _opened(path, roots, limit) as (fd, info):
+        same = same_file(info)
+        if same not in _DIGESTS:
+            if len(_DIGESTS) >= _KEPT_DIGESTS:
+                _DIGESTS.clear()
+            _DIGESTS[same] = hashlib.sha256(_read(fd, path, limit)).hexdigest()
+        return _DIGESTS[same]
+
+
+@contextlib.contextmanager
+def _opened(path: Path, roots: list[Path], limit: int) -> Iterator[tuple[int, os.stat_result]]:
+    """`path` opened, and its status, once it is known to be a regular file
+    inside one of `roots` of at most `limit` bytes; an OS error on the way is
+    Unreadable."""
     real = path.resolve()
     if not any(real.is_relative_to(root.resolve()) for root in roots):
         raise Unreadable(path, "leads outside the project (a symbolic link?)",
@@ -319,24 +331,20 @@ def _confined(path: Path, roots: list[Path], limit: int, digest: bool) -> bytes 
                              "a regular file")
         if info.st_size > limit:
             raise Unreadable(path, f"is {info.st_size} bytes", f"at most {limit} bytes")
-        same = same_file(info)
-        if digest and same in _DIGESTS:
-            return _DIGESTS[same]
-        chunks = []
-        remaining = limit + 1
-        while remaining > 0 and (chunk := os.read(fd, min(remaining, 1 << 20))):
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        data = b"".join(chunks)
-        if len(data) > limit:  # it grew while we read
-            raise Unreadable(path, f"is more than {limit} bytes", f"at most {limit} bytes")
-        if not digest:
-            return data
-        if len(_DIGESTS) >= _KEPT_DIGESTS:
-            _DIGESTS.clear()
-        _DIGESTS[same] = hashlib.sha256(data).hexdigest()
-        return _DIGESTS[same]
+        yield fd, info
     except OSError as err:
         raise Unreadable(path, f"cannot be read: {err.strerror}", "a readable file") from None
     finally:
         os.close(fd)
+
+
+def _read(fd: int, path: Path, limit: int) -> bytes:
+    chunks = []
+    remaining = limit + 1
+    while remaining > 0 and (chunk := os.read(fd, min(remaining, 1 << 20))):
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    data = b"".join(chunks)
+    if len(data) > limit:  # it grew while we read
+        raise Unreadable(path, f"is more than {limit} bytes", f"at most {limit} bytes")
+    return data
