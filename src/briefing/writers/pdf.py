@@ -127,7 +127,7 @@ def _write(request: Request, options: dict[str, object]) -> bytes:
                 if one_line:
                     document = HTML(string=_title_in_one_line(html, files, theme),
                                     base_url=templates.as_uri() + "/", url_fetcher=fetcher)
-                stylesheets.append(CSS(string=furniture, font_config=fonts))
+                stylesheets.append(CSS(string=furniture, url_fetcher=fetcher, font_config=fonts))
                 rendered = document.render(stylesheets=stylesheets, font_config=fonts,
                                            **options)
             problems += _cut_footnotes(request, rendered) + gate(request, rendered)
