@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from browser import chromium
 from conftest import REPO, make_project
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -102,7 +103,10 @@ def test_the_page_follows_every_save(served: tuple[Path, int], tmp_path: Path,
     project, port = served
     brief = project / BRIEF
     with chromium() as driver:
-        wait = WebDriverWait(driver, WAIT, poll_frequency=0.2)
+        # The page reloads itself after each save, so an element found just
+        # before a reload is gone when it is read: the wait reads again.
+        wait = WebDriverWait(driver, WAIT, poll_frequency=0.2, ignored_exceptions=(
+            NoSuchElementException, StaleElementReferenceException))
         driver.get(f"http://127.0.0.1:{port}/")
         driver.find_element(By.LINK_TEXT, EDITION).click()
         wait.until(lambda d: "Every block the templates know" in body_text(d))
