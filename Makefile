@@ -7,8 +7,10 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
-# One stamp per lock file and pyproject.toml: a change to either reinstalls.
-digest  = $(shell cat $(1) pyproject.toml | sha256sum | cut -c1-12)
+# One stamp per lock file, with pyproject.toml and the installer's lock: a
+# change to any of them reinstalls.
+INSTALLER := requirements-installer.lock
+digest  = $(shell cat $(1) pyproject.toml $(INSTALLER) | sha256sum | cut -c1-12)
 RUNTIME := $(VENV)/.installed-runtime-$(call digest,requirements.lock)
 TESTING := $(VENV)/.installed-test-$(call digest,requirements-test.lock)
 
@@ -38,16 +40,20 @@ system-test:
 
 # The test lock is the runtime lock plus the test tools, so either stamp
 # means a working Briefing; `make test` after `make build` adds the tools.
-$(RUNTIME): requirements.lock pyproject.toml
+$(RUNTIME): requirements.lock pyproject.toml $(INSTALLER)
 	@$(MAKE) --no-print-directory venv LOCK=requirements.lock KIND=runtime STAMP=$@
 
-$(TESTING): requirements-test.lock pyproject.toml
+$(TESTING): requirements-test.lock pyproject.toml $(INSTALLER)
 	@$(MAKE) --no-print-directory venv LOCK=requirements-test.lock KIND=test STAMP=$@
 
+# pip installs the installer (uv, hash-checked: $(INSTALLER) says why), and
+# uv installs the lock, every wheel checked against its hash.
+UV := $(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps
 venv:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation --editable .
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(INSTALLER)
+	$(UV) --require-hashes --compile-bytecode -r $(LOCK)
+	$(UV) --no-build-isolation --editable .
 	rm -f $(VENV)/.installed-$(KIND)-*
 	touch $(STAMP)
 
