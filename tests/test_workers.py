@@ -61,13 +61,17 @@ def two_briefs(tmp_path: Path, snippet: str, reference: str = "R-2") -> Path:
         LAYOUT: layout.replace(BODY, BODY + guarded, 1)})
 
 
-def run_limited(project: Path, limits: dict[int, tuple[int, int]], *args: str) -> Run:
-    """run_cli, with resource limits set on the build (its workers inherit them)."""
+def run_limited(project: Path, limits: dict[int, tuple[int, int]], *args: str,
+                temp: Path | None = None) -> Run:
+    """run_cli, with resource limits set on the build (its workers inherit them),
+    and `temp` as its temporary directory if given."""
     def apply() -> None:
         for which, values in limits.items():
             resource.setrlimit(which, values)
 
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    if temp is not None:
+        env["TMPDIR"] = str(temp)
     done = subprocess.run([sys.executable, str(REPO / "build.py"), "-C", str(project), *args],
                           capture_output=True, text=True, env=env, timeout=300,
                           preexec_fn=apply)
@@ -85,15 +89,21 @@ def assert_only_other_failed(project: Path, result: Run, message: str) -> None:
     assert not (project / "output/other").exists()
 
 
-@pytest.mark.parametrize("jobs", ["1", "2"])
-def test_a_template_loop_times_out_alone(tmp_path: Path, jobs: str) -> None:
-    """With -j 1 the one worker is stuck in `other`: `sample` needs its replacement."""
+def test_a_template_loop_times_out_alone_and_leaves_no_temporary_files(
+        tmp_path: Path) -> None:
+    """With -j 1 the one worker is stuck in `other`: the build kills it at the
+    time limit, and `sample` needs its replacement, which copies WeasyPrint's
+    fonts into the render's temporary folder. Afterwards the build's own
+    temporary directory is as empty as before."""
     project = two_briefs(tmp_path, FOR_EVER)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
     # The limit is far above what `sample` needs on a slow, busy machine (it took
     # over 2 s with the suite running beside it), and `other` never ends.
-    result = run_cli(project, "build", "--timeout", "15", "-j", jobs)
+    result = run_limited(project, {}, "build", "--timeout", "15", "-j", "1", temp=temp)
     assert_only_other_failed(project, result,
                              "rendering 2021-03-01_other_en took longer than 15 s")
+    assert sorted(p.name for p in temp.iterdir()) == []
 
 
 @pytest.mark.parametrize(("cpu", "killed_by"), [

@@ -1,7 +1,7 @@
 """Nothing left behind: render workers clean their temporary folders (WeasyPrint
 copies the fonts it uses into a `weasyprint-*` folder of about 4 MB) whether
-they finish, time out (a SIGKILL from the build) or die with a build killed
-outright. `watch`, `serve`, `check` and `publish` render through the same
+they finish, time out (a SIGKILL from the build: test_workers.py) or die with
+a build killed outright. `watch`, `serve`, `check` and `publish` render through the same
 workers, so the same mechanism covers them.
 
 Each build runs with a TMPDIR of its own, so that other tests running beside
@@ -29,22 +29,6 @@ def run_in(temp: Path, project: Path, *args: str) -> Run:
     done = subprocess.run([sys.executable, str(REPO / "build.py"), "-C", str(project), *args],
                           capture_output=True, text=True, env=env, timeout=300)
     return Run(done.returncode, done.stdout, done.stderr)
-
-
-def test_a_build_and_a_worker_killed_by_its_time_limit_leave_no_temporary_files(
-        tmp_path: Path) -> None:
-    """With -j 1 one worker renders `other` (WeasyPrint's font copies made), then
-    loops on `sample` until the build kills it; its replacement is stopped at the
-    end. The temporary directory is as empty afterwards as before."""
-    project = two_briefs(tmp_path, FOR_EVER, reference="1.10")
-    temp = tmp_path / "tmp"
-    result = run_in(temp, project, "build", "--timeout", "15", "-j", "1")
-    assert result.code == 1, result.err
-    assert "content/briefs/sample.yaml:1:1: rendering 2020-01-15_sample_en took longer " \
-           "than 15 s" in result.err
-    assert (project / "output/other/2021-03-01_other_en.pdf").stat().st_size > 0
-    assert sorted(p.name for p in temp.iterdir()) == []
-
 
 
 def test_the_folder_of_a_killed_build_goes_with_the_next_render(tmp_path: Path) -> None:
