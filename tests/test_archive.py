@@ -5,6 +5,7 @@ audited in one run; published atomically by root and by ordinary users."""
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -27,7 +28,7 @@ from pathlib import Path
 import bagit
 import pikepdf
 import pytest
-from conftest import REPO, Run, make_project
+from conftest import REPO, Run, make_project, run_in_process
 
 from briefing.archive.seal import first_revision
 from briefing.orchestration.output import remove_stale_temporaries
@@ -44,13 +45,36 @@ UNSEALED = "none: no seal key was configured (BRIEFING_SEAL_KEY)"
 
 def run(project: Path, *args: str, env: dict[str, str] | None = None,
         prefix: tuple[str, ...] = ()) -> Run:
-    """build.py in its own process, with exactly the seal settings in `env`."""
+    """build.py's command line with exactly the seal settings in `env`: in this
+    process (as run_in_process), or in a process of its own started through
+    `prefix` (as another user, say)."""
+    if not prefix:
+        with environment_of(env or {}):
+            return run_in_process(project, *args)
     environment = {name: value for name, value in os.environ.items()
                    if name not in SEAL_VARIABLES}
     environment |= {"PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
     done = subprocess.run([*prefix, sys.executable, str(REPO / "build.py"), "-C", str(project),
                            *args], capture_output=True, text=True, env=environment, timeout=300)
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+@contextlib.contextmanager
+def environment_of(env: dict[str, str]) -> Iterator[None]:
+    """This process's environment with no seal setting but those in `env`, for
+    as long as the block runs."""
+    saved = {name: os.environ.get(name) for name in (*SEAL_VARIABLES, *env)}
+    for name in SEAL_VARIABLES:
+        os.environ.pop(name, None)
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def tree(folder: Path) -> dict[str, str]:
