@@ -379,6 +379,8 @@ def test_usage_errors_and_no_previous_version(project: Path, in_git: Path) -> No
     result = run_in_process(project, "changes", "sample")
     assert (result.code, result.err) == (0, "")
     assert result.out.startswith("no previous version: brief 'sample' has no published version")
+    result = run_in_process(project, "changes", "sample", "--lang", "ru")
+    assert result.code == 2 and "is written in en" in result.err  # a previous version or not
     result = run_in_process(project, "changes", "sample", "--since", "HEAD")
     assert result.code == 2 and "is not in a git work tree" in result.err
     result = run_in_process(project, "changes", "sample", "--since", "2")

@@ -323,13 +323,13 @@ def _changes(args: argparse.Namespace, root: Path) -> int:
     from briefing.changes.report import as_json, summary, text
 
     found = summary(root, args.slug, args.since)
-    if found.changes is None or found.since is None:
-        print(found.note)
-        return EXIT_OK
-    languages = found.changes.languages
+    languages = found.languages
     if args.language is not None and args.language not in languages:
         raise UsageError(f"--lang {args.language}: brief {args.slug!r} is written in "
                          f"{', '.join(languages)}")
+    if found.changes is None or found.since is None:
+        print(found.note)
+        return EXIT_OK
     if args.format == "redline":
         return _redline(args, root, found.changes.old, found.changes.new)
     if args.format in DOCUMENT_FORMATS:

@@ -119,6 +119,7 @@ class Summary:
     changes: Changes | None
     since: Since | None
     note: str = ""
+    languages: tuple[str, ...] = ()  # the working brief's, with or without changes
 
 
 def summary(root: Any, slug: str, since: str | None) -> Summary:
@@ -138,17 +139,19 @@ def summary(root: Any, slug: str, since: str | None) -> Summary:
         old = revision(root, slug, since)
     else:
         old = published(root, slug)
-        if old is None:
-            return Summary(None, None, f"no previous version: brief {slug!r} has no published "
-                           f"version in {ARCHIVE}/ (`briefing publish {slug}` makes one; "
-                           "--since REV compares with a git revision)")
     new = working(root, slug)
+    if old is None:
+        return Summary(None, None, f"no previous version: brief {slug!r} has no published "
+                       f"version in {ARCHIVE}/ (`briefing publish {slug}` makes one; "
+                       "--since REV compares with a git revision)",
+                       new.project.brief(slug).languages)
     if old.number is not None:
         found = [p for p in versions(root / ARCHIVE, slug) if p == old.edition]
         mark = Since(old.number, old.date, found[0].name if found else None)
     else:
         mark = Since(revision=since)
-    return Summary(compare(old.project, new.project, slug), mark)
+    changes = compare(old.project, new.project, slug)
+    return Summary(changes, mark, languages=changes.languages)
 
 
 def edition_changes(root: Any, previous: Any, files: dict[str, bytes], slug: str
