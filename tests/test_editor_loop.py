@@ -237,6 +237,10 @@ def test_watch_rebuilds_on_save_and_survives_mistakes(two_briefs: Path) -> None:
         brief.write_text(good)
         printed.wait_for(lambda: "revised" not in pdf_text(sample))
         assert other.stat().st_mtime_ns == other_before, "an unaffected brief was rebuilt"
+        # A brief deleted: its outputs go, as a build removes them.
+        (two_briefs / "content/briefs/other.yaml").unlink()
+        printed.wait_for(lambda: not (two_briefs / "output/other").exists())
+        assert sample.is_file()
     finally:
         process.terminate()
         process.wait(timeout=WAIT_BOUND)

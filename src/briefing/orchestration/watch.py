@@ -38,11 +38,14 @@ def affected(files: ProjectFiles, changed: Iterable[Path]) -> list[str] | None:
     folder) touches everything."""
     cache = Cache.open(files)
     slugs: set[str] = set()
+    deleted = False
     for path in changed:
         relative = files.relative(path)
         if relative.startswith("content/briefs/"):
             if path.exists():
                 slugs.add(path.stem)
+            else:
+                deleted = True
         elif relative.startswith("content/partners/"):
             users = [slug for slug, known in cache.briefs.items() if relative in known["files"]]
             unknown = [slug for slug in files.briefs() if slug not in cache.briefs]
@@ -50,6 +53,10 @@ def affected(files: ProjectFiles, changed: Iterable[Path]) -> list[str] | None:
             slugs.update(users + unknown + own[:1])
         else:  # the publisher, a template, a catalog, a font, anything outside: everything
             return None
+    if deleted and not slugs:
+        # A brief deleted, none saved: any build removes a deleted brief's
+        # outputs, and one of every brief finds the others up to date.
+        return None
     return sorted(slugs)
 
 
@@ -86,7 +93,7 @@ def changes(root: Path, stop: threading.Event | None = None, debounce: int = 300
 def follow(root: Path, stop: threading.Event | None, *, debounce: int,
            ready: Callable[[], None], again: Callable[[], None]) -> Iterator[list[str] | None]:
     """The briefs each batch of saves affects (None: all of them; [] for
-    none, a deleted brief say), until `stop` is set (see `batches`)."""
+    none), until `stop` is set (see `batches`)."""
     return (slugs for slugs, _ in batches(root, stop, debounce=debounce, ready=ready,
                                           again=again))
 
