@@ -20,10 +20,9 @@ to output/ the moment each is whole, before the rest of its brief.
 
 from __future__ import annotations
 
-import importlib
 import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from briefing.errors import BuildFailed, UsageError
 from briefing.orchestration.workers import Stop
@@ -33,24 +32,6 @@ from briefing.render.edition import slug_of
 # do first (an edition's name, or a brief's slug for its first edition), and
 # the Stop a new save sets. It returns an exit code (0 or None: built).
 Build = Callable[[list[str], str | None, Stop], object]
-def preload(formats: Iterable[str]) -> None:
-    """Import here what the render workers of a build in `formats` import
-    (their writers and what those need), before any worker is forked from
-    this process: a save then never waits for each worker to import
-    WeasyPrint, python-docx or CairoSVG (0.2 s for CairoSVG alone). No more
-    than that: each module more makes every fork a little slower (0.09 s
-    for the DOCX's modules in a worker that renders HTML)."""
-    from briefing.orchestration.workers import EXTRA_PRELOAD, LAYOUT, PRELOAD
-    from briefing.writers.registry import WRITERS
-
-    chosen = set(formats)
-    if any(WRITERS[fmt].paged for fmt in chosen):
-        chosen.add(LAYOUT)
-    for module in (*PRELOAD, *(WRITERS[fmt].module for fmt in sorted(chosen)),
-                   *(name for fmt in sorted(chosen) for name in EXTRA_PRELOAD.get(fmt, ()))):
-        importlib.import_module(module)
-
-
 class Scheduler:
     """Builds the briefs each batch of saves affects into output/, in a thread
     of its own (`run`), the edition saved or viewed most recently first."""

@@ -21,8 +21,8 @@ from pathlib import Path
 from briefing.errors import BuildFailed, UsageError
 from briefing.files import WATCHED, ProjectFiles
 from briefing.orchestration.cache import Cache
-from briefing.orchestration.scheduler import Build, Scheduler, preload
-from briefing.orchestration.workers import Stop
+from briefing.orchestration.scheduler import Build, Scheduler
+from briefing.orchestration.workers import Stop, modules_for, preload_modules
 from briefing.writers.registry import DEFAULT_FORMATS
 
 SUFFIXES = {".yaml", ".j2", ".css", ".docx", ".svg", ".png", ".ttf"}
@@ -155,7 +155,7 @@ def watch(root: Path, rebuild: Build, stop: threading.Event | None = None,
     """Build everything, then follow the saves until `stop` (or Ctrl-C):
     `rebuild(slugs, first, stop)` is the build ([] for every brief), in
     `formats`."""
-    preload(formats)  # the render workers are forked from here: they inherit the writers
+    preload_modules(modules_for(formats))  # the render workers are forked from here
     build = _reported(rebuild)
     scheduler = Scheduler(build)
     thread = threading.Thread(target=scheduler.run, name="briefing-build", daemon=True)

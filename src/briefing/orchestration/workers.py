@@ -55,7 +55,7 @@ import threading
 import time
 import traceback
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -218,12 +218,7 @@ def _render_all(project: Project, work: list[Job], jobs: int, limits: Limits,
     _STATE.pop("env", None)
     # A writer is imported before the first job, unless every job only asks for
     # a verdict, which may well be known already: then it is imported if needed.
-    formats = {fmt for job in work if not job.verdict_only for fmt in job.formats}
-    if any(WRITERS[fmt].paged for fmt in formats):
-        formats.add(LAYOUT)
-    preload = PRELOAD + tuple(dict.fromkeys(
-        name for fmt in sorted(formats)
-        for name in (WRITERS[fmt].module, *EXTRA_PRELOAD.get(fmt, ()))))
+    preload = modules_for(fmt for job in work if not job.verdict_only for fmt in job.formats)
     bugs: list[Bug] = []
     finished: dict[int, tuple[Any, ...]] = {}
     following = 0
@@ -285,6 +280,29 @@ def _problem(project: Project, edition: Edition, message: str,
 
 
 # --- the build's side: a private temporary folder, workers with a pipe each --------
+
+
+def modules_for(formats: Iterable[str]) -> tuple[str, ...]:
+    """What the render workers of a build in `formats` import: the render
+    stage, each format's writer and what it needs, and the layout's writer
+    for a paged format (it is given its page numbers)."""
+    chosen = set(formats)
+    if any(WRITERS[fmt].paged for fmt in chosen):
+        chosen.add(LAYOUT)
+    return PRELOAD + tuple(dict.fromkeys(
+        name for fmt in sorted(chosen)
+        for name in (WRITERS[fmt].module, *EXTRA_PRELOAD.get(fmt, ()))))
+
+
+def preload_modules(modules: Iterable[str]) -> None:
+    """Import `modules` in this process, before it forks render workers: each
+    worker then has them, instead of importing its own (about 0.9 s of CPU
+    for the PDF and DOCX writers, in each worker of each build, and at every
+    save under `watch` and `serve`). What is imported once stays: `watch`
+    and `serve` import at their start what their builds need (`modules_for`),
+    and no more, since each module more makes every fork a little slower."""
+    for name in modules:
+        importlib.import_module(name)
 
 
 class _Scratch:
@@ -409,14 +427,8 @@ def _replies(jobs: int, count: int, limits: Limits, preload: tuple[str, ...],
     waiting = deque(range(jobs))
     idle: list[_Worker] = []
     busy: list[_Worker] = []
-    # The libraries are imported here, once, and every worker forked from here
-    # has them: a worker importing its own spent about 0.9 s of CPU on the PDF
-    # and DOCX writers, each worker of each build, every save under `watch`
-    # and `serve` too. One that fails here is tried again by each worker,
-    # which reports it with the job it is given.
-    for name in preload:
-        with contextlib.suppress(Exception):
-            importlib.import_module(name)
+    with contextlib.suppress(Exception):  # each worker tries again, and reports it
+        preload_modules(preload)
     scratch = _Scratch()
     try:
         for _ in range(count):  # all at once

@@ -54,9 +54,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from briefing.files import OUTPUT, ProjectFiles
-from briefing.orchestration.scheduler import Build, Scheduler, preload
+from briefing.orchestration.scheduler import Build, Scheduler
 from briefing.orchestration.watch import follow
-from briefing.orchestration.workers import Limits
+from briefing.orchestration.workers import Limits, modules_for, preload_modules
 from briefing.preview.previews import Previews
 from briefing.render.edition import slug_of
 
@@ -289,7 +289,7 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 def serve(root: Path, port: int, limits: Limits, build: Build) -> None:
     """Serve until interrupted (or until the file watcher gives up: then exit 1,
     saying so, rather than serve pages that no longer follow the saves)."""
-    preload(PREVIEW_FORMATS)  # the preview's workers are forked from here: they inherit them
+    preload_modules(modules_for(PREVIEW_FORMATS))  # the preview's workers are forked here
     listeners = _Listeners()
     previews = Previews(root, limits, listeners.tell)
     outputs = previews.outputs = Scheduler(build, previews.built)
