@@ -16,6 +16,14 @@ PARTNER = "content/partners/org.yaml"
 CASES = {
     "missing-field": (BRIEF, "content/briefs/sample.yaml:1:1: department: required key is "
                              "missing (expected a `department:` line)"),
+    # One mistake, one line: the misspelt key, not also the required key missing.
+    "misspelt-required-key": (BRIEF, "content/briefs/sample.yaml:6:1: departmnt: unknown key "
+                                     "`departmnt`; did you mean `department`, which is required "
+                                     "and missing? (expected one of title, subtitle, date, "
+                                     "reference, marking, languages, department, documents, "
+                                     "contact, audience, partners, overrides, summary, key_facts, "
+                                     "key_points, sections, sources, typesetting, "
+                                     "change_annex)"),
     "wrong-type": (BRIEF, "content/briefs/sample.yaml:9:12: sections[0].title: this is not "
                           "text (expected a string, or a mapping of language code to string)"),
     "unknown-key": (BRIEF, "content/briefs/sample.yaml:10:5: sections[0].bodi: unknown key "

@@ -18,6 +18,11 @@ def report_validation(
     err: ValidationError, model: type[BaseModel], source: SourceMap, problems: Problems
 ) -> None:
     errors = err.errors(include_url=False)
+    missing = {tuple(error["loc"]) for error in errors if error["type"] == "missing"}
+    # A required key misspelt is one mistake, said once: at the misspelt key.
+    misspelt = {(*loc[:-1], hint) for loc, (_, hint) in (
+        (tuple(error["loc"]), _suggestion(model, tuple(error["loc"])))
+        for error in errors if error["type"] == "extra_forbidden")} & missing
     for error in errors:
         loc: Path_ = tuple(error["loc"])
         kind, ctx = error["type"], error.get("ctx", {})
@@ -27,14 +32,19 @@ def report_validation(
         ):
             continue  # pydantic counts only the valid items; the item errors say more
         if kind == "extra_forbidden":
-            allowed = field_names(model, loc[:-1])
-            hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
-            message = f"unknown key `{loc[-1]}`" + (f"; did you mean `{hint[0]}`?" if hint else "")
+            allowed, hint = _suggestion(model, loc)
+            message = f"unknown key `{loc[-1]}`"
+            if (*loc[:-1], hint) in misspelt:
+                message += f"; did you mean `{hint}`, which is required and missing?"
+            elif hint:
+                message += f"; did you mean `{hint}`?"
             line, col = source.locate(loc, key=True)
             problems.add(source.file, line, col, message, dotted(loc),
                          "one of " + ", ".join(allowed))
             continue
         if kind == "missing":
+            if loc in misspelt:
+                continue
             line, col = source.locate(loc[:-1])
             problems.add(source.file, line, col, "required key is missing", dotted(loc),
                          f"a `{loc[-1]}:` line")
@@ -47,6 +57,14 @@ def report_validation(
             continue
         message, expected = _wording(kind, error, ctx)
         problems.add(source.file, line, col, message, dotted(loc), expected)
+
+
+def _suggestion(model: type[BaseModel], loc: Path_) -> tuple[list[str], str | None]:
+    """The keys allowed beside the unknown key at `loc`, and the one it most
+    likely misspells, if any."""
+    allowed = field_names(model, loc[:-1])
+    hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
+    return allowed, hint[0] if hint else None
 
 
 def _wording(kind: str, error: dict[str, Any], ctx: dict[str, Any]) -> tuple[str, str]:
