@@ -313,3 +313,16 @@ def test_a_stopped_build_writes_what_it_finished_and_nothing_else(tmp_path: Path
     assert not multiprocessing.active_children()
     again = run_in_process(project)
     assert again.code == 0 and "built 3 file(s), 3 up to date" in again.out, again.out
+
+
+def test_a_save_after_the_last_edition_rendered_stops_nothing(tmp_path: Path) -> None:
+    """A save that comes once every edition has rendered, while the build
+    finishes, left nothing unfinished: the build is whole, and does not say
+    it was stopped."""
+    project = make_project(tmp_path / "p")
+    stop = Stop()
+    progress = _StopAfterFirst(stop)  # the sample has one edition: its last
+    result = pipeline.build(project, jobs=1, progress=progress, stop=stop)
+    assert stop.is_set() and progress.done_names == ["2020-01-15_sample_en"]
+    assert not result.stopped and result.ok
+    assert len(result.written) == 3

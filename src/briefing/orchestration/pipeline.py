@@ -203,7 +203,9 @@ class _Build:
                 progress.done(job.edition.name, written)
         except RenderBugs as bugs:  # raised once every other edition was written
             self.result.bugs += bugs.bugs
-        self.result.stopped = stop is not None and stop.is_set()
+        # Stopped: told to stop with editions still to render (a save after
+        # the last one rendered leaves nothing unfinished).
+        self.result.stopped = stop is not None and stop.is_set() and any(pending.values())
         for slug, planned in self.jobs.items():
             if not planned:  # everything of this brief was already up to date
                 self._remember(slug)
