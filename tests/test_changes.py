@@ -375,6 +375,29 @@ def test_an_old_version_with_a_mistake_is_named_by_its_version(in_git: Path) -> 
     assert "Traceback" not in result.err
 
 
+def test_a_revision_from_before_a_choice_was_added_still_compares(in_git: Path) -> None:
+    """An old version is read to be compared: its catalogs need no label for a
+    choice the content format offers today but did not then (the wording of
+    the changes comes from today's catalogs), so `changes --since` an old
+    revision works. Today's catalogs still need every label."""
+    catalogs = sorted((in_git / "templates/i18n").glob("*.yaml"))
+    today = {path: path.read_text("utf-8") for path in catalogs}
+    for path, words in today.items():  # as it was before `state-enterprise` existed
+        path.write_text("".join(line for line in words.splitlines(keepends=True)
+                                if "kind_state-enterprise:" not in line), encoding="utf-8")
+    git(in_git, "commit", "-q", "-am", "before state enterprises")
+    result = run_in_process(in_git, "check")
+    assert result.code == 1 and "no label `kind_state-enterprise`" in result.err
+    for path, words in today.items():
+        path.write_text(words, encoding="utf-8")
+    brief = in_git / "content/briefs/sample.yaml"
+    brief.write_text(brief.read_text("utf-8").replace(
+        '  - value: "1996"\n', '  - value: "1997"\n'), encoding="utf-8")
+    result = run_in_process(in_git, "changes", "sample", "--since", "HEAD")
+    assert (result.code, result.err) == (0, "")
+    assert "Changes: 1" in result.out.splitlines()
+
+
 def test_usage_errors_and_no_previous_version(project: Path, in_git: Path) -> None:
     result = run_in_process(project, "changes", "sample")
     assert (result.code, result.err) == (0, "")

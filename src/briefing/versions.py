@@ -83,7 +83,7 @@ def archived(root: Path, edition: Path, slug: str) -> Version:
                                    "published version's source cannot be read",
                                    expected="the source every edition carries")])
     _intact(edition, where)
-    project = _checked(gather(source), slug, f"{where}/data/{SOURCE}/")
+    project = _checked(gather(source, past=True), slug, f"{where}/data/{SOURCE}/")
     return Version(label, project, edition, number, match.group(1) if match else None)
 
 
@@ -160,7 +160,7 @@ def revision(root: Path, slug: str, rev: str) -> Version:
                              f"{prefix or './'}")
         with tarfile.open(fileobj=io.BytesIO(tar), mode="r:") as archive:
             archive.extractall(folder, filter="data")
-        project = _checked(gather(folder), slug, f"git {rev}: ", folder)
+        project = _checked(gather(folder, past=True), slug, f"git {rev}: ", folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return Version(f"git revision {rev} ({commit[:12]})", project)
@@ -178,7 +178,7 @@ def snapshot(files: dict[str, bytes], slug: str, label: str) -> Version:
                 raise UsageError(f"{label}: unsafe path {name!r} in the source")
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        project = _checked(gather(folder), slug, f"{label}: ")
+        project = _checked(gather(folder, past=True), slug, f"{label}: ")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return Version(label, project)

@@ -37,6 +37,7 @@ def check_references(
     allow_fallback: bool,
     broken: set[str],
     broken_own: Mapping[str, set[str]] | None = None,
+    past: bool = False,
 ) -> None:
     """Cross-file checks: ids resolve, dates agree, every language is complete.
 
@@ -49,7 +50,7 @@ def check_references(
     agreements = _agreement_ids(project, problems)
     for partner in project.partners.values():
         _check_partner(project, partner, agreements, broken, problems)
-    _check_catalogs(project, problems)
+    _check_catalogs(project, problems, every_choice=not past)
     for brief in project.briefs:
         scoped = project.for_brief(brief.slug)  # with the brief's own partners
         own = project.local.get(brief.slug, {})
@@ -204,12 +205,14 @@ def missing_translations(
             for path, text in texts(record) if text.in_language(language) is None]
 
 
-def _check_catalogs(project: Project, problems: Problems) -> None:
-    """Every catalog has the same labels, and a label for every choice the
-    content format offers (`kind_ministry`, `agreement_status_in-force`...)."""
+def _check_catalogs(project: Project, problems: Problems, *, every_choice: bool) -> None:
+    """Every catalog has the same labels, and (`every_choice`) a label for
+    every choice the content format offers (`kind_ministry`,
+    `agreement_status_in-force`...)."""
     every: set[str] = set().union(*(catalog.labels for catalog in project.catalogs.values()))
-    every |= {f"{prefix}_{choice}" for prefix, choices in LABELLED_CHOICES.items()
-              for choice in typing.get_args(choices)}
+    if every_choice:
+        every |= {f"{prefix}_{choice}" for prefix, choices in LABELLED_CHOICES.items()
+                  for choice in typing.get_args(choices)}
     for catalog in project.catalogs.values():
         for name in sorted(every - set(catalog.labels)):
             _add(problems, project.sources[id(catalog)], ("labels",), f"no label `{name}`",

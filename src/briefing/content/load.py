@@ -81,10 +81,14 @@ def load_project(where: Path | ProjectFiles, *, allow_fallback: bool = False) ->
     return loaded.project
 
 
-def gather(where: Path | ProjectFiles, *, allow_fallback: bool = False) -> Loaded:
+def gather(where: Path | ProjectFiles, *, allow_fallback: bool = False,
+           past: bool = False) -> Loaded:
     """Load and check everything, collecting problems instead of stopping at them.
     `where` is the project's folder, or the files object a command made of it:
-    the project loaded keeps it, and hands it to every stage."""
+    the project loaded keeps it, and hands it to every stage. A `past` version
+    (a published version's source, a git revision: versions.py) is read only
+    to be compared, so its catalogs need no label for a choice the content
+    format offers today but did not offer then."""
     layout = ProjectFiles.of(where)
     problems = Problems(layout)
     sources: dict[int, SourceMap] = {}
@@ -157,7 +161,7 @@ def gather(where: Path | ProjectFiles, *, allow_fallback: bool = False) -> Loade
     broken_own = {slug: {pid for pid in own if pid not in local.get(slug, {})}
                   for slug, own in layout.local_partners().items()}  # each brief's alone
     check_references(project, problems, allow_fallback=allow_fallback, broken=broken,
-                     broken_own=broken_own)
+                     broken_own=broken_own, past=past)
     return Loaded(layout, project, tuple(problems.items), brief_files)
 
 
