@@ -130,14 +130,16 @@ def main() -> None:
         ("save to fresh PDF of the viewed edition vs it alone", pdf_times, pdf_alone, 1.3)])
 
 
-def report(repeats: int, rows: list[tuple[str, list[float], list[float], float]]) -> None:
-    """Each measure's medians, ours and alone, their ratio and its target."""
+def report(repeats: int,
+           rows: list[tuple[str, list[float], list[float], float | None]]) -> None:
+    """Each measure's medians, ours and alone, their ratio and its target (None:
+    the measure has none, it is shown for what it tells)."""
     width = max(len(what) for what, *_ in rows) + 1
     print(f"{'measure (median of ' + str(repeats) + ')':<{width}} {'ours':>9} {'alone':>9}  ratio")
     for what, ours, base_times, target in rows:
         ours_m, base_m = statistics.median(ours), statistics.median(base_times)
-        print(f"{what:<{width}} {ours_m:7.3f} s {base_m:7.3f} s  {ours_m / base_m:5.2f}x  "
-              f"(target <= {target}x)")
+        print(f"{what:<{width}} {ours_m:7.3f} s {base_m:7.3f} s  {ours_m / base_m:5.2f}x"
+              + (f"  (target <= {target}x)" if target is not None else ""))
 
 
 if __name__ == "__main__":

@@ -351,3 +351,22 @@ def test_watch_writes_the_saved_edition_first_and_a_failing_one_keeps_its_files(
     assert note == {suffix: (project / f"{NOTE_EN}.{suffix}").stat().st_ino
                     for suffix in ("pdf", "html")}, "the failed note's files were replaced"
     assert not [path for path in (project / "output").rglob("*") if ".partial" in path.name]
+
+
+def test_the_first_editions_docx_takes_its_page_numbers_from_its_own_pdf_job(
+        real_build: Path, tmp_path: Path) -> None:
+    """`watch` and `serve` render the first edition's HTML and PDF as jobs of
+    their own, and its DOCX after them: the DOCX reads the contents' page
+    numbers from that PDF (not from a second layout) and is the DOCX a plain
+    build makes, byte for byte."""
+    from briefing.orchestration import pipeline
+
+    project = copy_project(real_build.parent.parent, tmp_path / "p")
+    result = pipeline.build(project, [BRIEF], ["en"], ("html", "pdf", "docx"), force=True,
+                            jobs=2, first=f"2026-11-20_{BRIEF}_en")
+    assert result.ok, result
+    written = [item.path.name for item in result.written]
+    assert written[:2] == [f"2026-11-20_{BRIEF}_en.html", f"2026-11-20_{BRIEF}_en.pdf"]
+    assert f"2026-11-20_{BRIEF}_en.docx" in written
+    for name in (f"{REPORT_EN}.docx", f"{NOTE_EN}.docx"):
+        assert (project / name).read_bytes() == (real_build.parent.parent / name).read_bytes()

@@ -33,7 +33,15 @@ from briefing.orchestration.output import (
 )
 from briefing.orchestration.progress import Progress, Silent, Written
 from briefing.orchestration.validate import Validation, known, validate_content
-from briefing.orchestration.workers import Bug, Job, Limits, RenderBugs, Stop, render_all
+from briefing.orchestration.workers import (
+    LAYOUT,
+    Bug,
+    Job,
+    Limits,
+    RenderBugs,
+    Stop,
+    render_all,
+)
 from briefing.render.edition import Edition, editions, slug_of
 from briefing.writers.registry import BUILD_FORMATS, DEFAULT_FORMATS, WRITERS
 
@@ -164,11 +172,19 @@ class _Build:
         """Each phase's outcomes, one phase after the other; RenderBugs at the
         end, with every phase's bugs."""
         bugs: list[Bug] = []
+        laid_out: dict[str, bytes] = {}  # an edition's print PDF, for its later jobs
         for work in phases:
             if not work or (stop is not None and stop.is_set()):
                 continue
+            work = [replace(job, laid_out=laid_out[job.edition.name])
+                    if job.edition.name in laid_out else job for job in work]
             try:
-                yield from render_all(self.validation.project, work, jobs, limits, stop)
+                for job, outputs, problems in render_all(self.validation.project, work, jobs,
+                                                         limits, stop):
+                    for fmt, data, _ in outputs:
+                        if fmt == LAYOUT:
+                            laid_out[job.edition.name] = data
+                    yield job, outputs, problems
             except RenderBugs as found:
                 bugs += found.bugs
         if bugs:

@@ -56,7 +56,7 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -105,6 +105,11 @@ class Job:
     # dropped; a layout that found nothing before for the same HTML, brief
     # settings and shared inputs is not made again (see `_layout_key`).
     verdict_only: bool = False
+    # The edition's print PDF, made by an earlier job of the same build (the
+    # edition `watch` and `serve` render first has its PDF a job of its own):
+    # a paged writer reads its page numbers from it instead of laying the
+    # pages out again.
+    laid_out: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -569,7 +574,7 @@ def _render_formats(job: Job) -> tuple[list[tuple[str, bytes, float]], list[Prob
     if job.verdict_only and passed_before(LAYOUT, key):
         return [], problems
     outputs = []
-    laid_out: bytes | None = None  # the PDF, once written: a paged writer reads its pages
+    laid_out = job.laid_out  # the PDF, once written: a paged writer reads its pages
     checked = False  # whether the print PDF's gates ran and found nothing
     # A PDF first (the print PDF or the archival one): a paged writer then
     # reads the page numbers from its pages, and nothing is laid out twice.
