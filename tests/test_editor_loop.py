@@ -370,3 +370,27 @@ def test_the_first_editions_docx_takes_its_page_numbers_from_its_own_pdf_job(
     assert f"2026-11-20_{BRIEF}_en.docx" in written
     for name in (f"{REPORT_EN}.docx", f"{NOTE_EN}.docx"):
         assert (project / name).read_bytes() == (real_build.parent.parent / name).read_bytes()
+
+
+def test_a_brief_deleted_with_other_saves_is_built_away(two_briefs: Path) -> None:
+    """A brief deleted in the same batch as a save of a partner it used (a git
+    checkout, say): the briefs built are those that still exist, and their
+    build removes the deleted brief's outputs. An editor's lock file beside a
+    brief (Emacs makes `.#sample.yaml`, a link to nowhere) deletes nothing."""
+    from briefing.files import ProjectFiles
+    from briefing.orchestration import pipeline
+    from briefing.orchestration.watch import affected
+
+    files = ProjectFiles(two_briefs)
+    lock = two_briefs / "content/briefs/.#sample.yaml"
+    lock.symlink_to("editor@host.4242:1700000000")
+    assert affected(files, [lock]) == []
+    lock.unlink()
+    other, ministry = two_briefs / "content/briefs/other.yaml", \
+        two_briefs / "content/partners/ministry.yaml"
+    other.unlink()
+    ministry.write_text(ministry.read_text() + "\n")
+    found = affected(files, [other, ministry])
+    assert found == ["sample"]
+    assert pipeline.build(two_briefs, found).ok
+    assert not (two_briefs / "output/other").exists()

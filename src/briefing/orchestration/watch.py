@@ -44,8 +44,8 @@ def affected(files: ProjectFiles, changed: Iterable[Path]) -> list[str] | None:
         if relative.startswith("content/briefs/"):
             if path.exists():
                 slugs.add(path.stem)
-            else:
-                deleted = True
+            elif path.stem in cache.briefs and not path.is_symlink():
+                deleted = True  # a brief built before (not an editor's lock file, say)
         elif relative.startswith("content/partners/"):
             users = [slug for slug, known in cache.briefs.items() if relative in known["files"]]
             unknown = [slug for slug in files.briefs() if slug not in cache.briefs]
@@ -53,6 +53,7 @@ def affected(files: ProjectFiles, changed: Iterable[Path]) -> list[str] | None:
             slugs.update(users + unknown + own[:1])
         else:  # the publisher, a template, a catalog, a font, anything outside: everything
             return None
+    slugs &= set(files.briefs())  # a deleted brief is still its partners' user in the cache
     if deleted and not slugs:
         # A brief deleted, none saved: any build removes a deleted brief's
         # outputs, and one of every brief finds the others up to date.
