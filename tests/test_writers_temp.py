@@ -1,7 +1,7 @@
 """Nothing left behind: render workers clean their temporary folders (WeasyPrint
 copies the fonts it uses into a `weasyprint-*` folder of about 4 MB) whether
-they finish, time out (a SIGKILL from the build: test_workers.py) or die with
-a build killed outright. `watch`, `serve`, `check` and `publish` render through the same
+they finish, time out (a SIGKILL from the build) or die with a build killed
+outright. `watch`, `serve`, `check` and `publish` render through the same
 workers, so the same mechanism covers them.
 
 Each build runs with a TMPDIR of its own, so that other tests running beside
@@ -29,6 +29,28 @@ def run_in(temp: Path, project: Path, *args: str) -> Run:
     done = subprocess.run([sys.executable, str(REPO / "build.py"), "-C", str(project), *args],
                           capture_output=True, text=True, env=env, timeout=300)
     return Run(done.returncode, done.stdout, done.stderr)
+
+
+def test_a_worker_killed_by_its_time_limit_after_other_work_leaves_no_temporary_files(
+        tmp_path: Path) -> None:
+    """With -j 2 and three briefs, `sample` (the third job) goes to whichever
+    worker finished its first brief, WeasyPrint's font copies made, and loops
+    there until the build kills it; the other worker idles meanwhile. The
+    temporary directory is as empty afterwards as before. (test_workers.py
+    kills a worker stuck in its first job, with -j 1.)"""
+    project = two_briefs(tmp_path, FOR_EVER, reference="1.10")
+    other = (project / "content/briefs/other.yaml").read_text()
+    (project / "content/briefs/another.yaml").write_text(
+        other.replace("title: Other brief", "title: Another brief")
+        .replace("reference: R-2", "reference: R-3"))
+    temp = tmp_path / "tmp"
+    result = run_in(temp, project, "build", "--timeout", "15", "-j", "2")
+    assert result.code == 1, result.err
+    assert "content/briefs/sample.yaml:1:1: rendering 2020-01-15_sample_en took longer " \
+           "than 15 s" in result.err
+    for brief in ("another", "other"):
+        assert (project / f"output/{brief}/2021-03-01_{brief}_en.pdf").stat().st_size > 0
+    assert sorted(p.name for p in temp.iterdir()) == []
 
 
 def test_the_folder_of_a_killed_build_goes_with_the_next_render(tmp_path: Path) -> None:
