@@ -326,3 +326,32 @@ def test_a_save_after_the_last_edition_rendered_stops_nothing(tmp_path: Path) ->
     assert stop.is_set() and progress.done_names == ["2020-01-15_sample_en"]
     assert not result.stopped and result.ok
     assert len(result.written) == 3
+
+
+class _SaveWhenDone:
+    """A build's progress that saves `text` to `path` once an edition is done:
+    an editor's save while the build writes its files."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path, self.text = path, text
+
+    def start(self, total: int) -> None:
+        pass
+
+    def done(self, name: str, written: list) -> None:
+        self.path.write_text(self.text)
+
+
+def test_a_mistake_saved_while_a_build_writes_is_found_by_the_next_build(
+        tmp_path: Path) -> None:
+    """The build remembers the project it validated as clean, not the project
+    as it is when the build ends: a partner file no brief names, broken while
+    the build was writing, fails the next build (the exit code never depends
+    on the cache)."""
+    project = make_project(tmp_path / "p")
+    stray = project / "content/partners/stray.yaml"
+    result = pipeline.build(project, jobs=1,
+                            progress=_SaveWhenDone(stray, "name: Stray\nkind: nonsense\n"))
+    assert result.ok and len(result.written) == 3
+    again = run_in_process(project)
+    assert again.code == 1 and "content/partners/stray.yaml:2:7: kind:" in again.err, again

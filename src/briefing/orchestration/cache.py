@@ -82,11 +82,9 @@ class Cache:
                 path.name for path in archive.iterdir() if path.is_dir())]).encode())
         return digest.hexdigest()
 
-    def clean_since_last_build(self) -> bool:
-        return self.clean is not None and self.clean == self.project_digest()
-
-    def mark_clean(self, ok: bool) -> None:
-        clean = self.project_digest() if ok else None
+    def mark_clean(self, clean: str | None) -> None:
+        """`clean`: the project's digest as a build read it, when that build
+        found no problem at all; None when it did."""
         if clean != self.clean:
             self.clean, self._dirty = clean, True
 

@@ -97,11 +97,14 @@ def build(
         chosen = list(slugs) or every
         # The fast path only answers for a project unchanged since a build that
         # found no problem at all: the exit code never depends on the cache.
-        if not force and cache.clean_since_last_build() and (
+        # The project is read for its digest before it is validated: a save
+        # made while this build runs is not taken as validated by it.
+        read = cache.project_digest()
+        if not force and cache.clean == read and (
                 fresh := cache.up_to_date(chosen, languages, formats, allow_fallback)):
             return Result(fresh=fresh)
         validation = validate_content(files, chosen, languages, allow_fallback=allow_fallback)
-        run = _Build(root, cache, validation, languages, formats, allow_fallback, force)
+        run = _Build(root, cache, validation, languages, formats, allow_fallback, force, read)
         return run.run(jobs, limits or Limits(), progress or Silent(), stop, first)
 
 
@@ -120,8 +123,9 @@ class _Build:
 
     def __init__(self, root: Path, cache: Cache, validation: Validation,
                  languages: Sequence[str], formats: Sequence[str], allow_fallback: bool,
-                 force: bool) -> None:
+                 force: bool, read: str) -> None:
         self.root, self.cache, self.validation = root, cache, validation
+        self.read = read  # the project's digest as this build read it
         self.formats, self.allow_fallback, self.force = tuple(formats), allow_fallback, force
         self.result = Result(failed=validation.failed, problems=validation.unattributed)
         self.jobs: dict[str, list[Job]] = {}
@@ -226,7 +230,7 @@ class _Build:
             if not planned:  # everything of this brief was already up to date
                 self._remember(slug)
         self._forget_deleted_briefs()
-        self.cache.mark_clean(self.result.ok)
+        self.cache.mark_clean(self.read if self.result.ok else None)
         if (trouble := self.cache.save()) is not None:
             self.result.problems.append(Problem(CACHE, 1, 1, trouble, expected=(
                 "a writable output/ folder with free space; the outputs written are whole")))
