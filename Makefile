@@ -47,13 +47,22 @@ $(TESTING): requirements-test.lock pyproject.toml $(INSTALLER)
 	@$(MAKE) --no-print-directory venv LOCK=requirements-test.lock KIND=test STAMP=$@
 
 # pip installs the installer (uv, hash-checked: $(INSTALLER) says why), and
-# uv installs the lock, every wheel checked against its hash.
-UV := $(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps
+# uv installs the lock, every wheel checked against its hash. uv reads no pip
+# configuration: an index given to pip in the environment is given to it too.
+# Where uv cannot do the job, pip does it, as it did before uv (slower).
+ifdef PIP_INDEX_URL
+export UV_DEFAULT_INDEX ?= $(PIP_INDEX_URL)
+endif
+UV  := $(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps
+PIP := $(PY) -m pip install --quiet --no-deps
 venv:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(INSTALLER)
-	$(UV) --require-hashes --compile-bytecode -r $(LOCK)
-	$(UV) --no-build-isolation --editable .
+	@if $(PIP) --require-hashes -r $(INSTALLER) && \
+	    $(UV) --require-hashes --compile-bytecode -r $(LOCK) && \
+	    $(UV) --no-build-isolation --editable .; then :; else \
+	  echo "make: uv could not install $(LOCK) (see above); pip installs it instead"; \
+	  $(PIP) --require-hashes -r $(LOCK) && \
+	  $(PIP) --no-build-isolation --editable .; fi
 	rm -f $(VENV)/.installed-$(KIND)-*
 	touch $(STAMP)
 

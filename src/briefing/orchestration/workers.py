@@ -303,9 +303,12 @@ def preload_modules(modules: Iterable[str]) -> None:
     """Import `modules` in this process, before it forks render workers: each
     worker then has them, instead of importing its own (about 0.9 s of CPU
     for the PDF and DOCX writers, in each worker of each build, and at every
-    save under `watch` and `serve`). What is imported once stays: `watch`
-    and `serve` import at their start what their builds need (`modules_for`),
-    and no more, since each module more makes every fork a little slower."""
+    save under `watch` and `serve`). What is imported once stays in the
+    process: `watch` imports at its start what its builds need
+    (`modules_for`), `serve` what its previews need, and every render imports
+    its own formats' writers here before it forks (so `serve` holds the DOCX
+    writer's too once it has built output/; measured, the previews were no
+    slower for it: docs/performance.md)."""
     for name in modules:
         importlib.import_module(name)
 
