@@ -384,6 +384,23 @@ def test_two_publishers_at_once_take_one_version(tmp_path: Path) -> None:
 
 # --- versions, the register, verify ---------------------------------------------------------
 
+def test_a_version_with_the_issue_date_of_the_one_before_is_pointed_out(
+        tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    brief = project / BRIEF
+    assert run(project, "publish", "sample").out.count("\n") == 1
+    brief.write_text(brief.read_text().replace("date: 2020-01-15", "date: 2020-01-16"))
+    result = run(project, "publish", "sample")  # a new issue, its own date: nothing to say
+    assert result.out == "published archive/2020-01-16_sample_v2 (version 2; seal: " \
+                         f"{UNSEALED})\n", result.err
+    brief.write_text(brief.read_text().replace("Sample brief", "Sample brief, corrected"))
+    result = run(project, "publish", "sample")
+    assert result.out.splitlines()[1] == (
+        "note: version 3 carries the issue date of version 2 (2020-01-16), the `date:` of "
+        "content/briefs/sample.yaml: right for a correction; for a new issue, give the brief "
+        "its date and publish again")
+
+
 def test_publishing_unchanged_content_is_a_no_op_then_v2_supersedes(published: Path) -> None:
     v1 = published / EDITION.format(1)
     before = tree(v1)
@@ -397,7 +414,11 @@ def test_publishing_unchanged_content_is_a_no_op_then_v2_supersedes(published: P
         result = run(published, "publish", "sample")
     finally:
         brief.write_text(original)
-    assert result.out == f"published {EDITION.format(2)} (version 2; seal: {UNSEALED})\n"
+    assert result.out == (
+        f"published {EDITION.format(2)} (version 2; seal: {UNSEALED})\n"
+        "note: version 2 carries the issue date of version 1 (2020-01-15), the `date:` of "
+        "content/briefs/sample.yaml: right for a correction; for a new issue, give the brief "
+        "its date and publish again\n")
     assert tree(v1) == before, "v1 changed"
     with (published / "archive/register.csv").open(newline="") as handle:
         rows = list(csv.reader(handle))
