@@ -394,3 +394,29 @@ def test_a_brief_deleted_with_other_saves_is_built_away(two_briefs: Path) -> Non
     assert found == ["sample"]
     assert pipeline.build(two_briefs, found).ok
     assert not (two_briefs / "output/other").exists()
+
+
+def test_a_brief_the_cache_does_not_know_is_built_away_too(two_briefs: Path) -> None:
+    """A brief whose outputs the cache does not record (under `watch` its first
+    edition was written early, then another failed) is removed like any other
+    once deleted; a brief replaced by a link to nowhere is built, and refused."""
+    from briefing.files import ProjectFiles
+    from briefing.orchestration import pipeline
+    from briefing.orchestration.cache import Cache
+    from briefing.orchestration.watch import affected
+
+    files = ProjectFiles(two_briefs)
+    cache = Cache.open(files)
+    cache.forget("other")  # as a brief never built whole leaves it
+    cache.save()
+    assert (two_briefs / "output/other").is_symlink()
+    other = two_briefs / "content/briefs/other.yaml"
+    other.unlink()
+    assert affected(files, [other]) is None
+    assert pipeline.build(two_briefs).ok
+    assert not (two_briefs / "output/other").exists()
+    sample = two_briefs / "content/briefs/sample.yaml"
+    sample.unlink()
+    sample.symlink_to("/nowhere/sample.yaml")
+    assert affected(files, [sample]) is None
+    assert run_in_process(two_briefs).code == 1

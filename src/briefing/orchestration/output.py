@@ -161,6 +161,18 @@ def remove_folder(link: Path) -> None:
     sync_folder(link.parent)
 
 
+def brief_links(folder: Path) -> set[str]:
+    """The slugs whose files `folder` (output/) shows: each a link `<slug>` to
+    a generation `.<slug>.<random>.gen` beside it, as only switch_folder makes
+    them, whether or not the cache knows the brief (a brief whose first
+    edition was written early under `watch` and whose build then failed)."""
+    if not folder.is_dir():
+        return set()
+    return {entry.name for entry in folder.iterdir() if entry.is_symlink()
+            and (target := os.readlink(entry)).startswith(f".{entry.name}.")
+            and target.endswith(GENERATION) and "/" not in target}
+
+
 def remove_abandoned_generations(folder: Path) -> None:
     """Generations no link points to: left by a build killed mid-switch."""
     if not folder.is_dir():

@@ -25,6 +25,7 @@ from briefing.errors import BuildFailed, Problem, UsageError
 from briefing.files import CACHE, OUTPUT, ProjectFiles
 from briefing.orchestration.cache import Cache, options_key
 from briefing.orchestration.output import (
+    brief_links,
     exclusive,
     remove_abandoned_generations,
     remove_folder,
@@ -238,9 +239,12 @@ class _Build:
 
     def _forget_deleted_briefs(self) -> None:
         """Outputs of briefs that no longer exist (deleted, or renamed to another
-        slug) go, and the cache forgets them; nothing else in output/ is touched."""
+        slug) go, and the cache forgets them: those the cache knows, and any
+        brief's folder output/ shows that it does not (`brief_links`); nothing
+        else in output/ is touched."""
         existing = set(self.validation.files.briefs())
-        for slug in sorted(set(self.cache.briefs) - existing):
+        shown = set(self.cache.briefs) | brief_links(self.root / OUTPUT)
+        for slug in sorted(shown - existing):
             remove_folder(self.root / OUTPUT / slug)
             self.cache.forget(slug)
 

@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from briefing.errors import BuildFailed, UsageError
-from briefing.files import WATCHED, ProjectFiles
+from briefing.files import OUTPUT, WATCHED, ProjectFiles
 from briefing.orchestration.cache import Cache
+from briefing.orchestration.output import brief_links
 from briefing.orchestration.scheduler import Build, Scheduler
 from briefing.orchestration.workers import Stop, modules_for, preload_modules
 from briefing.writers.registry import DEFAULT_FORMATS
@@ -44,8 +45,10 @@ def affected(files: ProjectFiles, changed: Iterable[Path]) -> list[str] | None:
         if relative.startswith("content/briefs/"):
             if path.exists():
                 slugs.add(path.stem)
-            elif path.stem in cache.briefs and not path.is_symlink():
-                deleted = True  # a brief built before (not an editor's lock file, say)
+            elif path.stem in cache.briefs or path.stem in brief_links(files.path(OUTPUT)):
+                # a brief with outputs gone, or a link to nowhere now (not an
+                # editor's lock file `.#x.yaml`, say, which has no outputs)
+                deleted = True
         elif relative.startswith("content/partners/"):
             users = [slug for slug, known in cache.briefs.items() if relative in known["files"]]
             unknown = [slug for slug in files.briefs() if slug not in cache.briefs]
