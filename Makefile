@@ -60,7 +60,8 @@ venv:
 	@if $(PIP) --require-hashes -r $(INSTALLER) && \
 	    $(UV) --require-hashes --compile-bytecode -r $(LOCK) && \
 	    $(UV) --no-build-isolation --editable .; then :; else \
-	  echo "make: uv could not install $(LOCK) (see above); pip installs it instead"; \
+	  echo "make: uv could not be installed or could not install $(LOCK) (see above);" \
+	    "pip installs it instead"; \
 	  $(PIP) --require-hashes -r $(LOCK) && \
 	  $(PIP) --no-build-isolation --editable .; fi
 	rm -f $(VENV)/.installed-$(KIND)-*

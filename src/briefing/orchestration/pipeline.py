@@ -231,7 +231,10 @@ class _Build:
             if not planned:  # everything of this brief was already up to date
                 self._remember(slug)
         self._forget_deleted_briefs()
-        self.cache.mark_clean(self.read if self.result.ok else None)
+        # Clean only if the project stayed as it was read: a file changed while
+        # the build ran may have been validated in either state.
+        self.cache.mark_clean(self.read if self.result.ok
+                              and self.cache.project_digest() == self.read else None)
         if (trouble := self.cache.save()) is not None:
             self.result.problems.append(Problem(CACHE, 1, 1, trouble, expected=(
                 "a writable output/ folder with free space; the outputs written are whole")))
