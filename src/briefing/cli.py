@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from briefing import __version__
 from briefing.errors import BuildFailed, Problem, UsageError
-from briefing.files import find_root
+from briefing.files import BRIEFS, find_root
 from briefing.orchestration import pipeline
 from briefing.orchestration.workers import (
     MAX_MEMORY_MIB,
@@ -284,28 +284,14 @@ def _publish(args: argparse.Namespace, root: Path) -> int:
     where = published.path.relative_to(root)
     if published.new:
         print(f"published {where} (version {published.version}; seal: {published.seal})")
-        _same_issue_date(root, args.slug, published.path)
+        if (repeated := published.date_repeated) is not None:
+            print(f"note: version {published.version} carries the issue date of version "
+                  f"{repeated[0]} ({repeated[1]}), the `date:` of {BRIEFS}/{args.slug}.yaml: "
+                  "right for a correction; for a new issue, give the brief its date and "
+                  "publish again")
     else:
         print(f"unchanged since {where}; nothing published")
     return EXIT_OK
-
-
-def _same_issue_date(root: Path, slug: str, path: Path) -> None:
-    """Say so when a new version carries the issue date of the one before it:
-    right for a correction, an oversight for a new issue (the date is the
-    brief's `date:`, and a published version is never changed)."""
-    from briefing.archive.publish import VERSION_NAME, versions
-    from briefing.files import ARCHIVE, BRIEFS
-
-    found = [VERSION_NAME.match(p.name) for p in versions(root / ARCHIVE, slug)]
-    new = VERSION_NAME.match(path.name)
-    before = [match for match in found if match and new and
-              int(match.group(3)) < int(new.group(3))]
-    if new and before and before[-1].group(1) == new.group(1):
-        print(f"note: version {new.group(3)} carries the issue date of version "
-              f"{before[-1].group(3)} ({new.group(1)}), the `date:` of {BRIEFS}/{slug}.yaml: "
-              "right for a correction; for a new issue, give the brief its date and "
-              "publish again")
 
 
 @command("verify")

@@ -65,6 +65,18 @@ class Published:
     version: int
     new: bool  # False: the latest edition already has this exact source
     seal: str  # bag-info's Seal: who sealed it, or that nobody did
+    supersedes: Path | None = None  # the version before it, if any
+
+    @property
+    def date_repeated(self) -> tuple[int, str] | None:
+        """(its number, the date) of the version this one supersedes, if both
+        carry one issue date: right for a correction, an oversight for a new
+        issue, and a published version is never changed."""
+        new, old = (VERSION_NAME.match(path.name) if path else None
+                    for path in (self.path, self.supersedes))
+        if new and old and new.group(1) == old.group(1):
+            return int(old.group(3)), old.group(1)
+        return None
 
 
 def publish(root: Path, slug: str, options: RenderOptions | None = None,
@@ -106,7 +118,7 @@ def publish(root: Path, slug: str, options: RenderOptions | None = None,
                              {**rendered, **changes}, files, manifest, fields, sealer)
         finally:
             _discard(archive, incoming)
-        return Published(path, version, True, str(fields["Seal"]))
+        return Published(path, version, True, str(fields["Seal"]), latest)
 
 
 def _changes(root: Path, latest: Path | None, files: dict[str, bytes], slug: str
